@@ -1,0 +1,60 @@
+"""Analysis settings shared by the CLI, the dashboard and batch runs (one place for defaults)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+from .errors import InputError
+from .layout import GRIDS, parse_names
+
+DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
+DEFAULT_POSE_FPS = 2.0    # posture changes slowly; Pose costs ~20 ms a frame
+DEFAULT_AUDIO_SR = 16000  # enough for pitch and VAD; the Silero VAD model wants 16 kHz
+FACE_BACKENDS = ("auto", "facemesh", "landmarker")
+
+
+@dataclass
+class AnalysisConfig:
+    """Everything that changes the result of ``cuekit.session.analyze``.
+
+    ``layout``: ``auto``, ``1``, ``2x1`` (two tiles side by side), ``1x2`` (stacked), ``2x2``,
+    explicit boxes ``'x,y,w,h;x,y,w,h'``, or ``audio`` (ignore the video). ``audio_files`` maps a
+    participant name to a separate recording of that person's voice.
+    """
+
+    layout: str = "auto"
+    names: list[str] | None = None
+    face_fps: float = DEFAULT_FACE_FPS
+    pose_fps: float = DEFAULT_POSE_FPS
+    audio_sr: int = DEFAULT_AUDIO_SR
+    speakers: int | None = None
+    audio_files: dict[str, str] = field(default_factory=dict)
+    transcript: str | None = None
+    face_backend: str = "auto"
+    models_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        self.names = parse_names(self.names)
+        if not (self.layout in GRIDS or self.layout in ("auto", "audio") or "," in self.layout):
+            raise InputError(f"unknown layout {self.layout!r}; use auto, audio, "
+                             f"{', '.join(GRIDS)} or boxes 'x,y,w,h;x,y,w,h'")
+        for name, value, lo, hi in (("face_fps", self.face_fps, 0.5, 60),
+                                    ("pose_fps", self.pose_fps, 0.0, 30)):
+            if not (lo <= float(value) <= hi):
+                raise InputError(f"{name} must be in {lo}..{hi} frames per second, got {value!r}")
+        if self.audio_sr not in (8000, 16000):
+            raise InputError(f"audio_sr must be 8000 or 16000 Hz, got {self.audio_sr!r}")
+        if self.speakers is not None and not (1 <= int(self.speakers) <= 8):
+            raise InputError(f"speakers must be 1..8, got {self.speakers!r}")
+        if self.face_backend not in FACE_BACKENDS:
+            raise InputError(f"face_backend must be one of {', '.join(FACE_BACKENDS)}, "
+                             f"got {self.face_backend!r}")
+        for name, path in self.audio_files.items():
+            if not os.path.isfile(path):
+                raise InputError(f"audio file for {name} not found: {path}")
+        if self.transcript is not None and not os.path.isfile(self.transcript):
+            raise InputError(f"transcript not found: {self.transcript}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,200 @@
+"""The cue registry and the two table types every module shares.
+
+``samples``  long table, one row per (participant, cue, t): ``t`` float s on the media clock,
+             ``participant`` str, ``cue`` str, ``value`` float64 (NaN = not observed, never 0),
+             ``confidence`` float32 in 0..1.
+``segments`` intervals: ``start``, ``end`` (float s), ``participant`` (``P1|P2`` for a pair),
+             ``kind``, ``label`` (str), ``score`` (float64).
+
+The registry (``CUES``) is the single place that names cues: their unit, range and meaning. The
+CLI (`cuekit cues`), the dashboard's legends and the exports all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+SAMPLE_COLUMNS = ["t", "participant", "cue", "value", "confidence"]
+SEGMENT_COLUMNS = ["start", "end", "participant", "kind", "label", "score"]
+
+
+@dataclass(frozen=True)
+class Cue:
+    name: str
+    unit: str
+    range: str
+    meaning: str
+    how: str
+
+
+CUES: dict[str, Cue] = {
+    c.name: c
+    for c in [
+        Cue("face.present", "0/1", "0..1", "a face was found in the participant's region",
+            "face landmarker detection per sampled frame"),
+        Cue("head.yaw_deg", "deg", "-90..90", "head turn; + = participant turns to their left",
+            "solvePnP of landmarks against a canonical 3-D face"),
+        Cue("head.pitch_deg", "deg", "-90..90", "head tilt up/down; + = up",
+            "solvePnP of landmarks against a canonical 3-D face"),
+        Cue("head.roll_deg", "deg", "-90..90", "head tilt sideways; + = towards their left shoulder",
+            "angle of the line between the eye corners"),
+        Cue("gaze.h", "-1..1", "-1..1", "eye-in-head direction, horizontal, calibrated per person",
+            "iris offset within the eye opening, minus the person's median"),
+        Cue("gaze.v", "-1..1", "-1..1", "eye-in-head direction, vertical, calibrated per person",
+            "iris offset within the eye opening, minus the person's median"),
+        Cue("gaze.on_screen", "0/1", "0..1", "looking at the screen or camera (1) or away (0)",
+            "head pose + iris offset inside the person's own central band"),
+        Cue("eye.openness", "ratio", "0..1", "eye aspect ratio (height / width), both eyes",
+            "landmark distances"),
+        Cue("expr.smile", "0..1", "0..1", "smile intensity over the person's own baseline",
+            "mouth-corner lift and width (geometry) or mouthSmile blendshapes"),
+        Cue("expr.brow_raise", "0..1", "0..1", "brow raise (AU1+2) over baseline",
+            "brow-to-eye distance (geometry) or browInnerUp/browOuterUp blendshapes"),
+        Cue("expr.brow_furrow", "0..1", "0..1", "brow furrow (AU4) over baseline",
+            "inner-brow distance (geometry) or browDown blendshapes"),
+        Cue("expr.mouth_open", "0..1", "0..1", "mouth opening (AU25/26)",
+            "inner-lip gap over face height (geometry) or jawOpen blendshape"),
+        Cue("body.lean", "relative", "-1..1", "lean toward (+) or away (-) from the camera vs own baseline",
+            "shoulder width / face size relative to the person's median"),
+        Cue("body.shoulder_tilt_deg", "deg", "-45..45", "shoulder line tilt; + = left shoulder up",
+            "pose landmarks 11/12"),
+        Cue("body.motion_energy", "0..1", "0..1", "share of changed pixels in the participant's region",
+            "frame differencing (Motion Energy Analysis)"),
+        Cue("body.hand_activity", "1/s", "0..", "wrist motion in shoulder widths per second",
+            "pose wrists when visible"),
+        Cue("voice.active", "0/1", "0..1", "the participant is speaking", "voice activity detection"),
+        Cue("voice.pitch_hz", "Hz", "50..600", "fundamental frequency, NaN when unvoiced",
+            "pitch tracker over voiced frames"),
+        Cue("voice.pitch_st", "st", "0..60", "pitch in semitones re 27.5 Hz (eGeMAPS)",
+            "12·log2(F0/27.5)"),
+        Cue("voice.loudness_db", "dB", "-100..0", "loudness (RMS level re full scale)",
+            "RMS over 50 ms frames"),
+        Cue("voice.syllable_rate", "syl/s", "0..10", "syllables per second of speech",
+            "syllable nuclei (intensity peaks in voiced stretches)"),
+        Cue("sync.motion", "0..1", "0..1", "synchrony of motion energy between a pair (|r|)",
+            "windowed lagged cross-correlation (rMEA)"),
+        Cue("sync.lag_s", "s", "-5..5", "lag of the best correlation; + = second of pair follows",
+            "windowed lagged cross-correlation (rMEA)"),
+    ]
+}
+
+SEGMENT_KINDS = (
+    "speech", "pause", "gap", "overlap", "interruption", "backchannel", "nod", "shake", "blink",
+    "smile", "gaze_away", "tone_shift", "mirror", "moment", "note", "transcript",
+)
+
+
+def empty_samples() -> pd.DataFrame:
+    return pd.DataFrame({
+        "t": pd.Series(dtype="float64"), "participant": pd.Series(dtype="str"),
+        "cue": pd.Series(dtype="str"), "value": pd.Series(dtype="float64"),
+        "confidence": pd.Series(dtype="float32"),
+    })
+
+
+def empty_segments() -> pd.DataFrame:
+    return pd.DataFrame({
+        "start": pd.Series(dtype="float64"), "end": pd.Series(dtype="float64"),
+        "participant": pd.Series(dtype="str"), "kind": pd.Series(dtype="str"),
+        "label": pd.Series(dtype="str"), "score": pd.Series(dtype="float64"),
+    })
+
+
+def series_to_samples(t: np.ndarray, participant: str, cue: str, value: np.ndarray,
+                      confidence: np.ndarray | float = 1.0) -> pd.DataFrame:
+    """Build a samples table for one (participant, cue) from parallel arrays."""
+    if cue not in CUES:
+        raise InputError(f"unknown cue {cue!r}: add it to cuekit.cues.CUES first")
+    t = np.asarray(t, dtype="float64")
+    value = np.asarray(value, dtype="float64")
+    if t.shape != value.shape:
+        raise InputError(f"t has shape {t.shape} but value has {value.shape} for cue {cue!r}")
+    conf = np.broadcast_to(np.asarray(confidence, dtype="float32"), t.shape)
+    return pd.DataFrame({"t": t, "participant": participant, "cue": cue, "value": value,
+                         "confidence": conf.astype("float32")})
+
+
+def make_segments(rows: list[dict]) -> pd.DataFrame:
+    """Build a segments table from dicts with keys start, end, participant, kind[, label, score]."""
+    if not rows:
+        return empty_segments()
+    df = pd.DataFrame(rows)
+    for col, default in (("label", ""), ("score", np.nan)):
+        if col not in df:
+            df[col] = default
+    bad = set(df["kind"]) - set(SEGMENT_KINDS)
+    if bad:
+        raise InputError(f"unknown segment kind(s) {sorted(bad)}; known: {', '.join(SEGMENT_KINDS)}")
+    df = df[SEGMENT_COLUMNS].astype({"start": "float64", "end": "float64", "score": "float64"})
+    df["label"] = df["label"].fillna("").astype(str)
+    return df
+
+
+def concat_samples(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_samples()
+    df = pd.concat(frames, ignore_index=True)[SAMPLE_COLUMNS]
+    df = df.drop_duplicates(["participant", "cue", "t"], keep="last")
+    return df.sort_values(["participant", "cue", "t"], kind="stable").reset_index(drop=True)
+
+
+def concat_segments(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_segments()
+    df = pd.concat(frames, ignore_index=True)[SEGMENT_COLUMNS]
+    return df.sort_values(["start", "participant", "kind"], kind="stable").reset_index(drop=True)
+
+
+def series(samples: pd.DataFrame, participant: str, cue: str) -> tuple[np.ndarray, np.ndarray]:
+    """(t, value) arrays of one participant's cue, sorted by time; empty arrays if absent."""
+    sel = samples[(samples["participant"] == participant) & (samples["cue"] == cue)]
+    sel = sel.sort_values("t")
+    return sel["t"].to_numpy(dtype="float64"), sel["value"].to_numpy(dtype="float64")
+
+
+def align(samples: pd.DataFrame, step_s: float, *, start_s: float = 0.0,
+          end_s: float | None = None) -> pd.DataFrame:
+    """Put every (participant, cue) on one time grid of ``step_s`` seconds.
+
+    Returns a wide table indexed by ``t`` with one column per ``participant/cue``. Each grid
+    point takes the mean of the samples in ``[t, t + step_s)``; points with none are NaN
+    (not interpolated, so gaps stay visible).
+    """
+    if not step_s > 0:
+        raise InputError(f"step_s must be > 0, got {step_s!r}")
+    if end_s is None:
+        end_s = float(samples["t"].max()) + step_s if len(samples) else start_s
+    grid = np.arange(start_s, end_s, step_s)
+    out = pd.DataFrame(index=pd.Index(grid, name="t"))
+    if not len(samples):
+        return out
+    for (p, c), g in samples.groupby(["participant", "cue"], sort=True):
+        idx = np.floor((g["t"].to_numpy() - start_s) / step_s).astype(int)
+        ok = (idx >= 0) & (idx < len(grid))
+        sums = np.bincount(idx[ok], weights=np.nan_to_num(g["value"].to_numpy()[ok]),
+                           minlength=len(grid))
+        counts = np.bincount(idx[ok], weights=np.isfinite(g["value"].to_numpy()[ok]),
+                             minlength=len(grid))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[f"{p}/{c}"] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return out
+
+
+Hook = "Callable[[str, int, int], None]"  # progress callback: hook(stage, done, total)
+
+
+@dataclass
+class StreamResult:
+    """What one pipeline (video, audio, dynamics) returns: tables plus what it used."""
+
+    samples: pd.DataFrame
+    segments: pd.DataFrame
+    provenance: dict = field(default_factory=dict)
+    summary: dict[str, dict[str, float]] = field(default_factory=dict)  # participant -> metrics

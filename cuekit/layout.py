@@ -90,7 +90,7 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int
 
 def name_participants(boxes: list, names: list[str] | None) -> list[Participant]:
     names = _names_for(len(boxes), names)
-    return [Participant(name=n, box=tuple(int(v) for v in b)) for n, b in zip(names, boxes)]
+    return [Participant(name=n, box=tuple(int(v) for v in b)) for n, b in zip(names, boxes, strict=True)]
 
 
 def channel_participants(channels: int, names: list[str] | None) -> list[Participant]:

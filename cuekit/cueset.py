@@ -1,0 +1,94 @@
+"""The CueSet: everything one analysis produced, and its on-disk exchange format.
+
+A folder with ``samples.parquet``, ``segments.parquet``, ``summary.json`` and ``session.json``
+(see the README's "Exchange format"). Writing is atomic: the folder is built under a temporary
+name beside the target and renamed into place, so a crash never leaves a half-written result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .cues import SAMPLE_COLUMNS, SEGMENT_COLUMNS
+from .errors import MediaError
+
+FILES = ("samples.parquet", "segments.parquet", "summary.json", "session.json")
+
+
+@dataclass
+class CueSet:
+    samples: pd.DataFrame
+    segments: pd.DataFrame
+    summary: dict = field(default_factory=lambda: {"participants": {}, "pairs": {}})
+    session: dict = field(default_factory=dict)  # media, layout, config, provenance
+
+    @property
+    def participants(self) -> list[str]:
+        return [p["name"] for p in self.session.get("layout", {}).get("participants", [])]
+
+
+def _clean_json(obj):
+    """JSON has no NaN: write null instead, and plain Python numbers for numpy ones."""
+    if isinstance(obj, dict):
+        return {str(k): _clean_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean_json(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
+    """Write ``cueset`` to ``out_dir`` atomically (replacing an earlier result there)."""
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".cuekit-", dir=parent)
+    try:
+        samples = cueset.samples[SAMPLE_COLUMNS].astype(
+            {"t": "float64", "value": "float64", "confidence": "float32"})
+        samples.to_parquet(os.path.join(tmp, "samples.parquet"), index=False)
+        cueset.segments[SEGMENT_COLUMNS].to_parquet(os.path.join(tmp, "segments.parquet"),
+                                                     index=False)
+        for name, obj in (("summary.json", cueset.summary), ("session.json", cueset.session)):
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+                json.dump(_clean_json(obj), f, indent=2, allow_nan=False)
+        old = None
+        if os.path.exists(out_dir):
+            old = tempfile.mkdtemp(prefix=".cuekit-old-", dir=parent)
+            os.rmdir(old)
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def read(in_dir: str | os.PathLike) -> CueSet:
+    """Load a folder written by :func:`write`."""
+    in_dir = os.fspath(in_dir)
+    missing = [f for f in FILES if not os.path.isfile(os.path.join(in_dir, f))]
+    if missing:
+        raise MediaError(f"{in_dir} is not a cuekit result folder (missing {', '.join(missing)})")
+    samples = pd.read_parquet(os.path.join(in_dir, "samples.parquet"))
+    segments = pd.read_parquet(os.path.join(in_dir, "segments.parquet"))
+    with open(os.path.join(in_dir, "summary.json"), encoding="utf-8") as f:
+        summary = json.load(f)
+    with open(os.path.join(in_dir, "session.json"), encoding="utf-8") as f:
+        session = json.load(f)
+    return CueSet(samples=samples, segments=segments, summary=summary, session=session)

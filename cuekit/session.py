@@ -1,0 +1,191 @@
+"""Analyse one recording end to end and assemble its :class:`~cuekit.cueset.CueSet`.
+
+The order is fixed and one-way: probe → layout → video pipeline → audio pipeline → who speaks
+when (attribution) → conversation timing → synchrony and listening profile → CueSet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from . import __version__, layout, media
+from .config import AnalysisConfig
+from .cues import StreamResult, concat_samples, concat_segments
+from .cueset import CueSet
+from .errors import InputError, MediaError
+from .layout import Participant
+
+Hook = Callable[[str, int, int], None]
+_LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
+_SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
+
+
+def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | None = None
+            ) -> CueSet:
+    """Analyse the recording at ``path``. Raises ``MediaError``/``InputError`` on bad input."""
+    config = config or AnalysisConfig()
+    hook = hook or (lambda stage, done, total: None)
+    seconds: dict[str, float] = {}
+    notes: list[str] = []
+    clock = time.perf_counter()
+
+    info = media.probe(path)
+    if info.duration_s <= 0 and not info.has_audio:
+        raise MediaError(f"{path} has no duration and no audio: nothing to analyse")
+    use_video = info.has_video and config.layout != "audio"
+    has_audio = info.has_audio or bool(config.audio_files)
+    if not info.has_video:
+        notes.append("no video track: face, gaze and posture cues are skipped")
+    if not has_audio:
+        notes.append("no audio track: voice, timing and turn-taking cues are skipped")
+
+    participants = _participants(path, info, config, use_video, notes)
+    seconds["probe_layout"] = time.perf_counter() - clock
+
+    video = _run_video(path, participants, config, hook, seconds) if use_video else None
+    audio = _run_audio(path, participants, config, hook, seconds) if has_audio else None
+
+    if audio is not None and audio.provenance.get("mixed"):
+        participants, audio = _attribute(audio, video, participants, config)
+    results = [r for r in (video, audio) if r is not None]
+    if audio is not None:
+        results.append(_run_conversation(audio, participants, info.duration_s, seconds))
+
+    samples = concat_samples([r.samples for r in results])
+    segments = concat_segments([r.segments for r in results])
+    summary = {"participants": {p.name: {} for p in participants}, "pairs": {}}
+    for r in results:
+        for name, metrics in r.summary.items():
+            if "|" in name:
+                summary["pairs"].setdefault(name, {}).update(metrics)
+            else:
+                summary["participants"].setdefault(name, {}).update(metrics)
+
+    session = {
+        "media": info.to_dict(),
+        "layout": {"participants": [p.to_dict() for p in participants],
+                   "layout": config.layout},
+        "config": config.to_dict(),
+        "notes": notes,
+        "provenance": {
+            "cuekit_version": __version__,
+            "backends": {k: v for r in results for k, v in r.provenance.items()
+                         if k.endswith("backend")},
+            "stages": {k: v for r in results for k, v in r.provenance.items()
+                       if not k.endswith("backend")},
+            "seconds": {k: round(v, 3) for k, v in seconds.items()},
+            "seconds_total": round(time.perf_counter() - clock, 3),
+        },
+    }
+    return CueSet(samples=samples, segments=segments, summary=summary, session=session)
+
+
+def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_video: bool,
+                  notes: list[str]) -> list[Participant]:
+    names = config.names
+    if use_video:
+        boxes = _boxes(path, info, config)
+        participants = layout.name_participants(boxes, names)
+    elif config.audio_files:
+        participants = [Participant(name=n) for n in (names or list(config.audio_files))]
+    elif info.audio_channels >= 2 and _channels_distinct(path, config, info.audio_channels):
+        participants = layout.channel_participants(info.audio_channels, names)
+        notes.append(f"audio-only: one participant per channel ({info.audio_channels} channels)")
+    else:
+        n = config.speakers or (len(names) if names else 0)
+        participants = layout.voice_participants(n, names) if n else []
+        notes.append("audio-only, one mixed track: speakers told apart by voice")
+    if config.audio_files:
+        unknown = set(config.audio_files) - {p.name for p in participants}
+        if unknown:
+            raise InputError(f"--audio names {sorted(unknown)} match no participant "
+                             f"({', '.join(p.name for p in participants)})")
+        participants = [Participant(p.name, p.box, None, config.audio_files.get(p.name))
+                        for p in participants]
+    return participants
+
+
+def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig) -> list:
+    frames = [f for _, f in media.iter_frames(path, step_s=4.0, end_s=_LAYOUT_PROBE_S)]
+    if not frames:
+        raise MediaError(f"no decodable video frame in {path}")
+    h, w = frames[0].shape[:2]
+    if "," in config.layout:
+        return layout.reading_order(layout.parse_boxes(config.layout, w, h))
+    name = config.layout
+    if name == "auto":
+        name = layout.guess_layout(frames)
+        wanted = len(config.names) if config.names else None
+        if wanted is not None and wanted != _count(name):
+            name = {1: "1", 2: "2x1", 4: "2x2"}.get(wanted, name)
+    return layout.grid_boxes(name, w, h)
+
+
+def _count(grid: str) -> int:
+    cols, rows = layout.GRIDS[grid]
+    return cols * rows
+
+
+def _channels_distinct(path: str, config: AnalysisConfig, channels: int) -> bool:
+    y = media.load_audio(path, sr=config.audio_sr, mono=False)
+    if y.shape[1] < config.audio_sr or y.shape[0] < 2:
+        return False
+    a, b = y[0], y[1]
+    if float(np.std(a)) < 1e-6 or float(np.std(b)) < 1e-6:
+        return bool(np.std(a) + np.std(b) > 1e-6)  # one silent channel: they differ
+    return float(np.corrcoef(a, b)[0, 1]) < _SAME_CHANNEL_CORR
+
+
+def _timed(stage: str, seconds: dict, fn, *args, **kwargs):
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    seconds[stage] = time.perf_counter() - t0
+    return out
+
+
+def _run_video(path, participants, config, hook, seconds) -> StreamResult:
+    from .video.pipeline import analyze_video
+
+    return _timed("video", seconds, analyze_video, path, participants,
+                  face_fps=config.face_fps, pose_fps=config.pose_fps,
+                  face_backend=config.face_backend, models_dir=config.models_dir, hook=hook)
+
+
+def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
+    from .audio.pipeline import analyze_audio
+
+    return _timed("audio", seconds, analyze_audio, path, participants, sr=config.audio_sr,
+                  speakers=config.speakers, hook=hook)
+
+
+def _attribute(audio: StreamResult, video: StreamResult | None, participants: list[Participant],
+               config: AnalysisConfig) -> tuple[list[Participant], StreamResult]:
+    """Rename the mixed track's voices (V1, V2 …) to participants."""
+    from .dynamics.attribution import attribute_voices
+
+    voices = list(audio.provenance.get("voices", []))
+    if not participants:  # audio only, count estimated from the voices
+        participants = layout.voice_participants(len(voices), config.names)
+    mapping = attribute_voices(audio.samples, voices,
+                               video.samples if video is not None else None, participants)
+    rename = lambda s: s.map(lambda v: mapping.get(v, v))
+    samples = audio.samples.assign(participant=rename(audio.samples["participant"]))
+    segments = audio.segments.assign(participant=rename(audio.segments["participant"]))
+    summary = {mapping.get(k, k): v for k, v in audio.summary.items()}
+    provenance = dict(audio.provenance, voice_map=mapping)
+    return participants, StreamResult(samples, segments, provenance, summary)
+
+
+def _run_conversation(audio: StreamResult, participants, duration_s, seconds) -> StreamResult:
+    from .dynamics.turns import conversation
+
+    active = audio.samples[audio.samples["cue"] == "voice.active"]
+    names = [p.name for p in participants]
+    return _timed("conversation", seconds, conversation, active, names,
+                  duration_s=float(duration_s))
+
+
+__all__ = ["analyze", "Hook"]

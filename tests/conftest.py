@@ -1,0 +1,20 @@
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "sample_media"))
+
+SAMPLE_CALL = os.path.join(ROOT, "sample_media", "sample_call.mp4")
+SAMPLE_TRUTH = os.path.join(ROOT, "sample_media", "sample_call.truth.json")
+
+
+def shared_path(*parts: str) -> str:
+    """A file under ../shared, or skip the test (a user's clone has no ../shared)."""
+    path = os.path.join(SHARED, *parts)
+    if not os.path.exists(path):
+        pytest.skip(f"{path} not present (../shared is only beside the project's own checkout)")
+    return path

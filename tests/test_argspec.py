@@ -1,0 +1,17 @@
+"""Defaults shared by two entry points (the CLI and AnalysisConfig) must never drift apart."""
+
+import dataclasses
+
+from cuekit import cli
+from cuekit.config import AnalysisConfig
+
+
+def test_cli_defaults_match_analysis_config():
+    args = cli._parser().parse_args(["analyze", "x.mp4"])
+    defaults = {f.name: f.default for f in dataclasses.fields(AnalysisConfig)
+                if f.default is not dataclasses.MISSING}
+    pairs = {"layout": args.layout, "face_fps": args.fps, "pose_fps": args.pose_fps,
+             "speakers": args.speakers, "transcript": args.transcript,
+             "face_backend": args.backend, "models_dir": args.models_dir, "names": args.names}
+    for name, value in pairs.items():
+        assert value == defaults[name], name

@@ -1,0 +1,107 @@
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cuekit import cueset
+from cuekit.cues import (CUES, align, concat_samples, empty_samples, make_segments,
+                         series_to_samples)
+from cuekit.errors import InputError, MediaError
+
+
+def _example() -> cueset.CueSet:
+    t = np.arange(0, 2, 0.1)
+    samples = concat_samples([
+        series_to_samples(t, "P1", "face.present", np.ones_like(t)),
+        series_to_samples(t, "P1", "head.yaw_deg", np.where(t > 1, np.nan, 5.0), 0.8),
+        series_to_samples(t, "Customer", "voice.active", (t > 0.5).astype(float)),
+    ])
+    segments = make_segments([
+        {"start": 0.5, "end": 1.2, "participant": "Customer", "kind": "speech"},
+        {"start": 1.0, "end": 1.4, "participant": "P1|Customer", "kind": "mirror",
+         "label": "sway", "score": 0.7},
+    ])
+    summary = {"participants": {"P1": {"talk_share": 0.0, "pitch_median_hz": float("nan")},
+                                "Customer": {"talk_share": 1.0}},
+               "pairs": {"P1|Customer": {"synchrony": 0.3, "leader": "P1", "lag_s": 1.0}}}
+    session = {"media": {"duration_s": 2.0},
+               "layout": {"participants": [{"name": "P1"}, {"name": "Customer"}]}}
+    return cueset.CueSet(samples, segments, summary, session)
+
+
+def test_round_trip_is_identical(tmp_path):
+    cs = _example()
+    cueset.write(cs, tmp_path / "out")
+    back = cueset.read(tmp_path / "out")
+    pd.testing.assert_frame_equal(back.samples, cs.samples)
+    pd.testing.assert_frame_equal(back.segments, cs.segments)
+    assert back.session == cs.session
+    assert back.summary["pairs"] == cs.summary["pairs"]
+    assert back.summary["participants"]["P1"]["pitch_median_hz"] is None  # NaN → null
+    assert back.participants == ["P1", "Customer"]
+    assert back.samples.dtypes.to_dict() == {
+        "t": np.dtype("float64"), "participant": np.dtype("O"), "cue": np.dtype("O"),
+        "value": np.dtype("float64"), "confidence": np.dtype("float32")}
+
+
+def test_files_follow_the_exchange_format(tmp_path):
+    cueset.write(_example(), tmp_path / "out")
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(cueset.FILES)
+    s = pd.read_parquet(tmp_path / "out" / "samples.parquet")
+    assert list(s.columns) == ["t", "participant", "cue", "value", "confidence"]
+    assert not s.duplicated(["participant", "cue", "t"]).any()
+    g = pd.read_parquet(tmp_path / "out" / "segments.parquet")
+    assert list(g.columns) == ["start", "end", "participant", "kind", "label", "score"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert set(summary) == {"participants", "pairs"}
+
+
+def test_write_replaces_atomically_and_leaves_no_temp(tmp_path):
+    cs = _example()
+    cueset.write(cs, tmp_path / "out")
+    cs.summary["participants"]["P1"]["talk_share"] = 0.25
+    cueset.write(cs, tmp_path / "out")
+    assert cueset.read(tmp_path / "out").summary["participants"]["P1"]["talk_share"] == 0.25
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_failed_write_keeps_previous_result(tmp_path, monkeypatch):
+    cs = _example()
+    cueset.write(cs, tmp_path / "out")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", boom)
+    with pytest.raises(OSError, match="disk full"):
+        cueset.write(cs, tmp_path / "out")
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+    monkeypatch.undo()
+    assert len(cueset.read(tmp_path / "out").samples) == len(cs.samples)
+
+
+def test_read_rejects_other_folders(tmp_path):
+    with pytest.raises(MediaError, match="not a cuekit result folder"):
+        cueset.read(tmp_path)
+
+
+def test_registry_and_table_checks():
+    assert all(c.unit and c.meaning for c in CUES.values())
+    with pytest.raises(InputError, match="unknown cue"):
+        series_to_samples(np.zeros(2), "P1", "no.such_cue", np.zeros(2))
+    with pytest.raises(InputError, match="unknown segment kind"):
+        make_segments([{"start": 0, "end": 1, "participant": "P1", "kind": "dance"}])
+
+
+def test_align_puts_rates_on_one_grid():
+    fast = series_to_samples(np.arange(0, 1, 0.01), "P1", "voice.active", np.ones(100))
+    slow = series_to_samples(np.array([0.0, 0.5]), "P2", "head.yaw_deg", np.array([2.0, 4.0]))
+    grid = align(concat_samples([fast, slow]), 0.25, end_s=1.0)
+    assert list(grid.index) == [0.0, 0.25, 0.5, 0.75]
+    assert grid["P1/voice.active"].tolist() == [1.0] * 4
+    assert grid["P2/head.yaw_deg"].tolist()[0] == 2.0 and np.isnan(grid["P2/head.yaw_deg"][0.25])
+    assert align(empty_samples(), 0.5).empty
+    with pytest.raises(InputError):
+        align(fast, 0)

@@ -1,0 +1,112 @@
+"""Bad input: one clear line on stderr, exit status 2, never a traceback; nothing half-written."""
+
+import os
+
+import pytest
+from mediagen import write_media
+
+from cuekit import cli
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def assert_one_line_error(code, err, match):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("cuekit: error: ")
+    assert match in lines[0]
+    assert "Traceback" not in err
+
+
+@pytest.fixture
+def good_mp4(tmp_path):
+    return write_media(str(tmp_path / "good.mp4"), seconds=2.0)
+
+
+def test_nonexistent(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "analyze", str(tmp_path / "nope.mp4"), "-q")
+    assert_one_line_error(code, err, "no such file")
+
+
+def test_directory(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "analyze", str(tmp_path), "-q")
+    assert_one_line_error(code, err, "is a directory")
+
+
+def test_zero_bytes(capsys, tmp_path):
+    p = tmp_path / "empty.mp4"
+    p.write_bytes(b"")
+    code, _, err = run_cli(capsys, "analyze", str(p), "-q")
+    assert_one_line_error(code, err, "empty file")
+
+
+@pytest.mark.parametrize("ext", ["mp4", "wav", "mkv", "mp3"])
+def test_random_bytes_named_as_media(capsys, tmp_path, ext):
+    p = tmp_path / f"noise.{ext}"
+    p.write_bytes(os.urandom(50_000))
+    code, _, err = run_cli(capsys, "analyze", str(p), "-q", "-o", str(tmp_path / "out"))
+    assert_one_line_error(code, err, "cannot")
+    assert not (tmp_path / "out").exists()
+
+
+def test_text_file_named_wav(capsys, tmp_path):
+    p = tmp_path / "notes.wav"
+    p.write_text("this is not audio\n" * 100)
+    code, _, err = run_cli(capsys, "analyze", str(p), "-q")
+    assert_one_line_error(code, err, "cannot read")
+
+
+@pytest.mark.parametrize("keep", [0.02, 0.3, 0.7])
+def test_truncated_file_errors_or_degrades(capsys, tmp_path, good_mp4, keep):
+    data = open(good_mp4, "rb").read()
+    p = tmp_path / "cut.mp4"
+    p.write_bytes(data[: int(len(data) * keep)])
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "analyze", str(p), "-q", "-o", str(out))
+    if code == 0:  # degraded: what could be decoded was analysed
+        assert (out / "samples.parquet").exists()
+    else:
+        assert_one_line_error(code, err, str(p))
+        assert not out.exists()
+
+
+def test_bad_settings(capsys, good_mp4):
+    for argv, match in (
+        (["--layout", "3x3"], "unknown layout"),
+        (["--fps", "0"], "face_fps"),
+        (["--names", "A,A"], "distinct"),
+        (["--audio", "P1"], "NAME=FILE"),
+        (["--audio", "P1=/no/such.wav"], "not found"),
+        (["--layout", "1", "--names", "A,B"], "2 name(s)"),
+    ):
+        code, _, err = run_cli(capsys, "analyze", good_mp4, "-q", *argv)
+        assert_one_line_error(code, err, match)
+
+
+def test_video_without_audio_is_analysed_and_says_so(capsys, tmp_path):
+    p = write_media(str(tmp_path / "silent.mp4"), audio=False)
+    code, out, _ = run_cli(capsys, "analyze", p, "-o", str(tmp_path / "o"))
+    assert code == 0
+    assert "no audio track" in out
+    from cuekit import cueset
+
+    cs = cueset.read(tmp_path / "o")
+    assert "face.present" in set(cs.samples["cue"])
+    assert "voice.active" not in set(cs.samples["cue"])
+
+
+def test_audio_without_video_is_analysed_and_says_so(capsys, tmp_path):
+    p = write_media(str(tmp_path / "voice.wav"), video=False)
+    code, out, _ = run_cli(capsys, "analyze", p, "-o", str(tmp_path / "o"))
+    assert code == 0
+    assert "no video track" in out
+    from cuekit import cueset
+
+    cs = cueset.read(tmp_path / "o")
+    assert "voice.active" in set(cs.samples["cue"])
+    assert "face.present" not in set(cs.samples["cue"])

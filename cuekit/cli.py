@@ -1,4 +1,4 @@
-"""Command line: ``cuekit analyze | cues | models | sample | serve``.
+"""Command line: ``cuekit analyze | batch | cues | models | sample | serve``.
 
 Errors cuekit raises on purpose become one line on stderr and exit status 2.
 """
@@ -66,6 +66,26 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--models-dir", metavar="DIR", help="where to look for model files")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
+    b = sub.add_parser("batch", help="analyse many recordings (a folder or a CSV manifest)",
+                       description="Analyse every recording in a folder, or the rows of a CSV "
+                                   "manifest (columns: path, names, layout, audio), into OUT. "
+                                   "Recordings already analysed with the same content and "
+                                   "settings are skipped; failures are listed and do not stop "
+                                   "the others. Exit status 1 when any recording failed.")
+    b.add_argument("input", help="a folder of recordings or a .csv manifest")
+    b.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder")
+    b.add_argument("--workers", type=int, default=2, metavar="N",
+                   help="recordings analysed at once (default 2)")
+    b.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local process pool (default) or a Ray cluster (pip install cuekit[ray])")
+    b.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster address, e.g. ray://head:10001 (default: start Ray locally)")
+    b.add_argument("--layout", default="auto", help="default layout (a manifest row may override)")
+    b.add_argument("--fps", type=float, default=DEFAULT_FACE_FPS, metavar="N")
+    b.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N")
+    b.add_argument("--backend", choices=FACE_BACKENDS, default="auto")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
     sub.add_parser("cues", help="list every cue with its unit, range and meaning")
     m = sub.add_parser("models", help="which face and pose models are available, how to add one")
     m.add_argument("--models-dir", metavar="DIR")
@@ -81,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return 0
     try:
-        return {"analyze": _analyze, "cues": _cues, "models": _models, "sample": _sample,
+        return {"analyze": _analyze, "batch": _batch, "cues": _cues, "models": _models, "sample": _sample,
                 "serve": _serve}[args.command](args)
     except CuekitError as e:
         print(f"cuekit: error: {e}", file=sys.stderr)
@@ -119,6 +139,33 @@ def _analyze(args) -> int:
     if not args.quiet:
         print(format_summary(result, out))
     return 0
+
+
+def _batch(args) -> int:
+    from tqdm import tqdm
+
+    from . import batch
+    from .config import AnalysisConfig
+
+    items = batch.read_input(args.input)
+    if not items:
+        raise InputError(f"no recordings found in {args.input}")
+    config = AnalysisConfig(layout=args.layout, face_fps=args.fps, pose_fps=args.pose_fps,
+                            face_backend=args.backend)
+    bar = tqdm(total=len(items), desc="recordings", unit="", file=sys.stderr,
+               disable=True if args.quiet else None)
+    table = batch.run_batch(items, args.out, config=config, workers=args.workers,
+                            engine=args.engine, ray_address=args.ray_address,
+                            on_result=lambda row: bar.update(1))
+    bar.close()
+    per_file = table.drop_duplicates("path")
+    counts = per_file["status"].value_counts().to_dict()
+    print(f"{len(per_file)} recording(s): {counts.get('done', 0)} analysed, "
+          f"{counts.get('skipped', 0)} already done, {counts.get('failed', 0)} failed")
+    for _, r in per_file[per_file["status"] == "failed"].iterrows():
+        print(f"failed: {r['path']}: {r['error']}")
+    print(f"wrote {os.path.join(args.out, batch.SUMMARY_NAME)}.csv and .parquet")
+    return 1 if counts.get("failed") else 0
 
 
 class _ProgressBar:

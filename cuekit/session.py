@@ -157,8 +157,10 @@ def _run_video(path, participants, config, hook, seconds) -> StreamResult:
 def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
     from .audio.pipeline import analyze_audio
 
-    return _timed("audio", seconds, analyze_audio, path, participants, sr=config.audio_sr,
-                  speakers=config.speakers, hook=hook)
+    # An audio-only mixed track with no count given: one placeholder whose voices get counted.
+    speakers = config.speakers or (len(participants) if participants else None)
+    return _timed("audio", seconds, analyze_audio, path, participants or [Participant("P1")],
+                  sr=config.audio_sr, speakers=speakers, hook=hook)
 
 
 def _attribute(audio: StreamResult, video: StreamResult | None, participants: list[Participant],

@@ -1,0 +1,75 @@
+import os
+
+import pandas as pd
+import pytest
+from mediagen import write_media
+
+from cuekit import batch, cli, cueset
+from cuekit.config import AnalysisConfig
+from cuekit.errors import InputError
+
+
+@pytest.fixture
+def recordings(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    write_media(str(d / "a.mp4"), seconds=1.5)
+    write_media(str(d / "b.wav"), video=False, seconds=1.5)
+    (d / "broken.mp4").write_bytes(os.urandom(4000))
+    (d / "notes.txt").write_text("not a recording")
+    return d
+
+
+def _statuses(table: pd.DataFrame) -> dict:
+    per_file = table.drop_duplicates("path")
+    return {os.path.basename(p): s for p, s in zip(per_file["path"], per_file["status"],
+                                                   strict=True)}
+
+
+def test_local_pool_is_resumable_and_survives_a_corrupt_file(recordings, tmp_path):
+    out = tmp_path / "out"
+    items = batch.read_input(str(recordings))
+    assert [os.path.basename(i.path) for i in items] == ["a.mp4", "b.wav", "broken.mp4"]
+    table = batch.run_batch(items, str(out), config=AnalysisConfig(), workers=2)
+    assert _statuses(table) == {"a.mp4": "done", "b.wav": "done", "broken.mp4": "failed"}
+    broken = table[table["status"] == "failed"].iloc[0]
+    assert "cannot read" in broken["error"]
+    done = table[table["status"] == "done"]
+    for d in done["out_dir"].unique():
+        assert len(cueset.read(d).samples) > 0
+    assert (out / "batch_summary.csv").exists() and (out / "batch_summary.parquet").exists()
+    again = batch.run_batch(batch.read_input(str(recordings)), str(out),
+                            config=AnalysisConfig(), workers=1)
+    assert _statuses(again) == {"a.mp4": "skipped", "b.wav": "skipped", "broken.mp4": "failed"}
+    # other settings are other work: nothing is skipped
+    other = batch.run_batch(items[:1], str(out), config=AnalysisConfig(face_fps=5), workers=1)
+    assert _statuses(other) == {"a.mp4": "done"}
+
+
+def test_manifest(tmp_path, recordings):
+    m = tmp_path / "calls.csv"
+    m.write_text("path,names,layout\nin/a.mp4,Agent,1\nin/b.wav,,\n")
+    items = batch.read_input(str(m))
+    assert items[0].names == ["Agent"] and items[0].layout == "1"
+    assert items[0].path == str(tmp_path / "in" / "a.mp4")
+    assert items[1].names is None
+    bad = tmp_path / "bad.csv"
+    bad.write_text("file\nx.mp4\n")
+    with pytest.raises(InputError, match="'path' column"):
+        batch.read_input(str(bad))
+
+
+def test_cli_batch_reports_failures(recordings, tmp_path, capsys):
+    code = cli.main(["batch", str(recordings), "-o", str(tmp_path / "o"), "--workers", "1", "-q"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "3 recording(s): 2 analysed, 0 already done, 1 failed" in out
+    assert "broken.mp4" in out
+
+
+def test_ray_local_mode(recordings, tmp_path):
+    pytest.importorskip("ray")
+    items = batch.read_input(str(recordings))
+    table = batch.run_batch(items, str(tmp_path / "out"), config=AnalysisConfig(),
+                            workers=2, engine="ray")
+    assert _statuses(table) == {"a.mp4": "done", "b.wav": "done", "broken.mp4": "failed"}

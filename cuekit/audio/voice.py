@@ -7,7 +7,6 @@ of each analysis frame, on the signal's clock: sample ``i`` is at ``i / sr``).
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
@@ -81,8 +80,11 @@ def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
     hop = max(1, int(round(hop_s * sr)))
     if len(y) < frame:
         return np.zeros(0), np.zeros(0)
-    rms = librosa.feature.rms(y=y, frame_length=frame, hop_length=hop, center=False)[0]
-    t = (np.arange(len(rms)) * hop + frame / 2) / sr
+    n = 1 + (len(y) - frame) // hop
+    sq = np.concatenate([[0.0], np.cumsum(y.astype("float64") ** 2)])
+    starts = np.arange(n) * hop
+    rms = np.sqrt(np.maximum(sq[starts + frame] - sq[starts], 0.0) / frame)
+    t = (starts + frame / 2) / sr
     return t, 20 * np.log10(np.maximum(rms, 1e-5))
 
 
@@ -131,48 +133,99 @@ def mask_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]
 
 
 def pitch(y: np.ndarray, *, sr: int, fmin_hz: float, fmax_hz: float, hop_s: float,
-          min_periodicity: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """Fundamental frequency by YIN with a periodicity check.
+          max_aperiodicity: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+    """Fundamental frequency by YIN (de Cheveigné & Kawahara 2002), numpy only.
 
-    ``librosa.yin`` always returns an F0; a frame counts as voiced when the normalised
-    autocorrelation of the frame at that period is at least ``min_periodicity`` (1 = perfectly
-    periodic) and the frame is within 40 dB of the loudest frame. Returns ``(t, f0_hz)``,
-    ``f0_hz`` NaN where unvoiced.
+    Each frame spans two periods of ``fmin_hz``. The period is the first dip of the cumulative
+    mean normalised difference below ``max_aperiodicity`` (else the deepest dip), refined by
+    parabolic interpolation; a frame is voiced when that dip is below ``max_aperiodicity`` and
+    the frame is within 40 dB of the loudest frame. Returns ``(t, f0_hz)``, ``f0_hz`` NaN where
+    unvoiced.
     """
     y = _check(y, sr)
     if not (0 < fmin_hz < fmax_hz < sr / 2):
         raise InputError(f"need 0 < fmin_hz < fmax_hz < sr/2, got fmin_hz={fmin_hz!r}, "
                          f"fmax_hz={fmax_hz!r}, sr={sr}")
     hop = max(1, int(round(hop_s * sr)))
-    frame = int(2 ** np.ceil(np.log2(2.2 * sr / fmin_hz)))
-    if len(y) < frame:
-        return np.zeros(0), np.zeros(0)
-    f0 = librosa.yin(y, fmin=fmin_hz, fmax=fmax_hz, sr=sr, frame_length=frame, hop_length=hop,
-                     center=False)
-    t = (np.arange(len(f0)) * hop + frame / 2) / sr
-    period = np.round(sr / f0).astype(int)
-    per = _periodicity(y, frame=frame, hop=hop, period=period)
-    _, level_db = frame_level_db(y, sr=sr, frame_s=frame / sr, hop_s=hop / sr)
-    level_db = level_db[: len(f0)]
-    loud = level_db > max(level_db.max() - 40.0, -80.0)
-    return t, np.where((per >= min_periodicity) & loud, f0, np.nan)
+    max_lag = int(np.ceil(sr / fmin_hz))
+    min_lag = max(2, int(np.floor(sr / fmax_hz)))
+    frame = 2 * max_lag + 2
+    n = 1 + (len(y) - frame) // hop if len(y) >= frame else 0
+    t = (np.arange(n) * hop + frame / 2) / sr
+    f0 = np.full(n, np.nan)
+    block = 2048  # frames per block: memory stays near block × 4 × frame floats
+    for b0 in range(0, n, block):
+        idx = np.arange(b0, min(b0 + block, n))
+        frames = y[(idx * hop)[:, None] + np.arange(frame)[None, :]].astype("float64")
+        cmnd = _cmnd(frames, max_lag=max_lag)
+        f0[idx] = _pick_period(cmnd, min_lag=min_lag, max_lag=max_lag, sr=sr,
+                               threshold=max_aperiodicity)
+    if n:
+        _, level_db = frame_level_db(y, sr=sr, frame_s=frame / sr, hop_s=hop / sr)
+        level_db = level_db[:n]
+        f0[level_db < max(level_db.max() - 40.0, -80.0)] = np.nan
+        f0 = fix_octave_jumps(f0, window=int(round(0.5 / hop_s)))
+        f0[(f0 < fmin_hz) | (f0 > fmax_hz)] = np.nan
+    return t, f0
 
 
-def _periodicity(y: np.ndarray, *, frame: int, hop: int, period: np.ndarray) -> np.ndarray:
-    """Normalised autocorrelation of each frame's first half at lag ``period`` (frames)."""
-    half = frame // 2
-    out = np.empty(len(period))
-    block = 4096  # frames per block keeps memory near block × frame floats
-    j = np.arange(half)
-    for b0 in range(0, len(period), block):
-        starts = np.arange(b0, min(b0 + block, len(period))) * hop
-        lag = np.minimum(period[b0: b0 + len(starts)], frame - half)
-        a = y[starts[:, None] + j[None, :]]
-        b = y[(starts + lag)[:, None] + j[None, :]]
-        num = np.einsum("ij,ij->i", a, b)
-        den = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b)) + _EPS
-        out[b0: b0 + len(starts)] = num / den
+def fix_octave_jumps(f0_hz: np.ndarray, *, window: int) -> np.ndarray:
+    """Halve (double) F0 values that sit about an octave above (below) the running median of
+    the voiced frames around them (``window`` frames): YIN's typical error on speech.
+    NaN stays NaN."""
+    import pandas as pd
+
+    st = hz_to_st(f0_hz)
+    ref = pd.Series(st).rolling(window, center=True, min_periods=max(3, window // 5)).median()
+    d = st - ref.to_numpy()
+    out = np.array(f0_hz, dtype="float64")
+    out[d > 9.0] /= 2.0
+    out[d < -9.0] *= 2.0
     return out
+
+
+def _cmnd(frames: np.ndarray, *, max_lag: int) -> np.ndarray:
+    """Cumulative mean normalised difference d'(tau), tau = 0..max_lag, of each frame row.
+
+    The window is the first ``frames.shape[1] - max_lag - 1`` samples compared with the same
+    length shifted by tau (YIN eq. 6-8); d'(0) = 1.
+    """
+    w = frames.shape[1] - max_lag - 1
+    nfft = int(2 ** np.ceil(np.log2(frames.shape[1] + w)))
+    spec = np.fft.rfft(frames, nfft, axis=1) * np.conj(np.fft.rfft(frames[:, :w], nfft, axis=1))
+    acf = np.fft.irfft(spec, nfft, axis=1)[:, : max_lag + 1]
+    sq = np.concatenate([np.zeros((len(frames), 1)), np.cumsum(frames**2, axis=1)], axis=1)
+    lags = np.arange(max_lag + 1)
+    energy_tau = sq[:, lags + w] - sq[:, lags]
+    diff = np.maximum(energy_tau[:, :1] + energy_tau - 2 * acf, 0.0)
+    cum = np.cumsum(diff[:, 1:], axis=1)
+    out = np.ones_like(diff)
+    out[:, 1:] = diff[:, 1:] * lags[1:] / np.maximum(cum, _EPS)
+    return out
+
+
+def _pick_period(cmnd: np.ndarray, *, min_lag: int, max_lag: int, sr: int,
+                 threshold: float) -> np.ndarray:
+    """F0 in Hz per row of ``cmnd``; NaN when the chosen dip is not below ``threshold``."""
+    seg = cmnd[:, min_lag: max_lag]
+    below = seg < threshold
+    first = np.argmax(below, axis=1)
+    has = below.any(axis=1)
+    # walk from the first lag under the threshold down to the bottom of that dip
+    lag = np.where(has, first, np.argmin(seg, axis=1))
+    rows = np.arange(len(seg))
+    for _ in range(seg.shape[1]):
+        nxt = np.minimum(lag + 1, seg.shape[1] - 1)
+        step = has & (seg[rows, nxt] < seg[rows, lag])
+        if not step.any():
+            break
+        lag = np.where(step, nxt, lag)
+    tau = lag + min_lag
+    lo, mid, hi = cmnd[rows, tau - 1], cmnd[rows, tau], cmnd[rows, np.minimum(tau + 1, max_lag)]
+    denom = lo - 2 * mid + hi
+    shift = np.where(np.abs(denom) > _EPS, 0.5 * (lo - hi) / np.where(denom == 0, 1, denom), 0.0)
+    period = tau + np.clip(shift, -1.0, 1.0)
+    return np.where(cmnd[rows, tau] < threshold, sr / period, np.nan)
 
 
 def hz_to_st(f0_hz: np.ndarray) -> np.ndarray:

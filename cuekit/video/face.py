@@ -167,3 +167,44 @@ def over_baseline(raw: np.ndarray, *, span: float, baseline_pct: float = 10.0) -
         return np.full(raw.shape, np.nan)
     base = np.percentile(raw[ok], baseline_pct)
     return np.clip((raw - base) / span, 0.0, 1.0)
+
+
+GAZE_FULL_OFFSET = 0.5  # iris offset (half eye widths) that maps to gaze.h/v = ±1 (~40° of eye turn)
+
+
+def gaze_calibrated(offset: np.ndarray) -> np.ndarray:
+    """Eye-in-head direction -1..1 around the person's own straight-ahead (median offset)."""
+    offset = np.asarray(offset, dtype="float64")
+    ok = np.isfinite(offset)
+    if not ok.any():
+        return np.full(offset.shape, np.nan)
+    return np.clip((offset - np.median(offset[ok])) / GAZE_FULL_OFFSET, -1.0, 1.0)
+
+
+def _robust_band(x: np.ndarray, *, k: float, lo: float, hi: float) -> tuple[float, float]:
+    """(centre, half-width) of a person's usual range: median ± k robust SDs, within lo..hi."""
+    centre = float(np.median(x))
+    sd = 1.4826 * float(np.median(np.abs(x - centre)))
+    return centre, float(np.clip(k * sd, lo, hi))
+
+
+def gaze_on_screen(yaw_deg: np.ndarray, pitch_deg: np.ndarray, h_offset: np.ndarray,
+                   v_offset: np.ndarray, *, k: float = 3.0, band_h_deg: tuple[float, float] = (12, 25),
+                   band_v_deg: tuple[float, float] = (10, 20)) -> np.ndarray:
+    """1 = looking at the screen, 0 = away, NaN = no face, per frame.
+
+    Gaze direction = head pose + eye-in-head angle (from the iris offset). The person's own
+    screen direction is the median of their gaze over the call (people mostly look at the
+    screen); "on screen" is within ``k`` robust SDs of it, that band clipped to
+    ``band_h_deg`` / ``band_v_deg`` (min, max) degrees.
+    """
+    gh = np.asarray(yaw_deg, dtype="float64") + eye_angle_deg(h_offset)
+    gv = np.asarray(pitch_deg, dtype="float64") + eye_angle_deg(v_offset)
+    ok = np.isfinite(gh) & np.isfinite(gv)
+    out = np.full(gh.shape, np.nan)
+    if not ok.any():
+        return out
+    ch, bh = _robust_band(gh[ok], k=k, lo=band_h_deg[0], hi=band_h_deg[1])
+    cv, bv = _robust_band(gv[ok], k=k, lo=band_v_deg[0], hi=band_v_deg[1])
+    out[ok] = ((np.abs(gh[ok] - ch) <= bh) & (np.abs(gv[ok] - cv) <= bv)).astype("float64")
+    return out

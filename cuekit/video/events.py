@@ -1,0 +1,208 @@
+"""Events from per-participant cue series: nods, head shakes, blinks, smiles, gaze aversion.
+
+Pure functions over ``t`` (seconds, increasing) and value arrays (NaN = not observed). Each
+returns a list of ``(start_s, end_s, score)`` tuples; the pipeline turns them into segments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+MAX_FILL_S = 0.3  # NaN gaps up to this long are interpolated; longer ones split a series
+
+
+def intervals(t: np.ndarray, mask: np.ndarray, *, min_s: float = 0.0, max_s: float = np.inf,
+              merge_gap_s: float = 0.0) -> list[tuple[float, float]]:
+    """Stretches where ``mask`` is True, as ``(start_s, end_s)``.
+
+    A stretch runs from the midpoint before its first True sample to the midpoint after its last
+    (so one sample at 10 fps lasts 0.1 s). Stretches separated by less than ``merge_gap_s`` are
+    merged; then those shorter than ``min_s`` or longer than ``max_s`` are dropped.
+    """
+    t = np.asarray(t, dtype="float64")
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return []
+    edges = np.concatenate([[t[0] - (t[1] - t[0]) / 2 if len(t) > 1 else t[0]],
+                            (t[1:] + t[:-1]) / 2,
+                            [t[-1] + (t[-1] - t[-2]) / 2 if len(t) > 1 else t[0]]])
+    d = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    out: list[list[float]] = []
+    for i0, i1 in zip(starts, ends, strict=True):
+        s, e = float(edges[i0]), float(edges[i1])
+        if out and s - out[-1][1] < merge_gap_s:
+            out[-1][1] = e
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out if min_s <= e - s <= max_s]
+
+
+def _chunks(t: np.ndarray, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split at NaN gaps longer than MAX_FILL_S; interpolate the shorter ones."""
+    ok = np.isfinite(x)
+    out = []
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return out
+    breaks = np.flatnonzero(np.diff(t[idx]) > MAX_FILL_S + 1e-9)
+    for part in np.split(idx, breaks + 1):
+        lo, hi = part[0], part[-1] + 1
+        tt = t[lo:hi]
+        out.append((tt, np.interp(tt, t[part], x[part])))
+    return out
+
+
+def bandpass(t: np.ndarray, x: np.ndarray, *, fmin_hz: float, fmax_hz: float) -> np.ndarray:
+    """Zero-phase band-pass (2nd-order Butterworth) of a roughly uniformly sampled series.
+
+    NaN gaps up to MAX_FILL_S are bridged; longer gaps split the series and stay NaN, as do
+    pieces too short to filter. The sampling rate is taken from the median step.
+    """
+    t = np.asarray(t, dtype="float64")
+    x = np.asarray(x, dtype="float64")
+    out = np.full(x.shape, np.nan)
+    if len(t) < 2:
+        return out
+    fs = 1.0 / float(np.median(np.diff(t)))
+    hi = min(fmax_hz, 0.45 * fs)
+    sos = butter(2, [fmin_hz, hi], btype="band", fs=fs, output="sos")
+    pos = {v: i for i, v in enumerate(t)}
+    for tt, xx in _chunks(t, x):
+        if len(xx) <= 15:
+            continue
+        y = sosfiltfilt(sos, xx - xx.mean())
+        out[[pos[v] for v in tt]] = y
+    return out
+
+
+def zigzag_pivots(x: np.ndarray, threshold: float) -> list[int]:
+    """Indices of turning points where ``x`` (NaN-free) reverses by at least ``threshold``.
+
+    The classic zig-zag: an extreme is confirmed once the series has come back from it by
+    ``threshold``; wiggles smaller than that are ignored. Consecutive pivots differ by at least
+    ``threshold`` (the last one is the running extreme). Fewer than two pivots = no swing.
+    """
+    if len(x) < 2:
+        return []
+    hi = lo = 0
+    for i in range(1, len(x)):
+        hi = i if x[i] > x[hi] else hi
+        lo = i if x[i] < x[lo] else lo
+        if x[hi] - x[lo] >= threshold:
+            break
+    else:
+        return []
+    pivots, ext, rising = [min(hi, lo)], max(hi, lo), hi > lo
+    for i in range(ext + 1, len(x)):
+        if (x[i] > x[ext]) == rising and x[i] != x[ext]:
+            ext = i
+        elif abs(x[ext] - x[i]) >= threshold:
+            pivots.append(ext)
+            ext, rising = i, not rising
+    pivots.append(ext)
+    return pivots
+
+
+def noise_floor(band: np.ndarray) -> float:
+    """Robust standard deviation (1.4826 MAD) of a band-passed series; NaN-safe, 0 if empty."""
+    v = band[np.isfinite(band)]
+    if not len(v):
+        return 0.0
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float = 7.0,
+                 fmin_hz: float = 0.5, fmax_hz: float = 4.0, min_swings: int = 2,
+                 ) -> list[tuple[float, float, float]]:
+    """Oscillation episodes of a series (nods in pitch, shakes in yaw), ``(start, end, amp)``.
+
+    The series is band-passed to ``fmin_hz``..``fmax_hz``; a swing is a reversal (zig-zag) of at
+    least ``max(min_amp, noise_k * noise_floor)`` peak to peak, lasting a half period of that band;
+    an episode is ``min_swings`` or more consecutive swings. ``amp`` is the median swing in the
+    units of ``x``. The noise floor is the person's own: the robust spread of their band-passed
+    series, so a jittery track needs larger swings.
+    """
+    t = np.asarray(t, dtype="float64")
+    band = bandpass(t, x, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
+    thr = max(min_amp, noise_k * noise_floor(band))
+    short, long = 0.5 / fmax_hz, 0.5 / fmin_hz * 1.25
+    out = []
+    for tt, bb in _chunks(t, band):
+        piv = zigzag_pivots(bb, thr)
+        run: list[int] = []
+        for a, b in zip(piv[:-1], piv[1:], strict=False):
+            ok = short <= tt[b] - tt[a] <= long
+            if ok and (not run or run[-1] == a):
+                run += [a, b] if not run else [b]
+                continue
+            out += _episode(tt, bb, run, min_swings)
+            run = [a, b] if ok else []
+        out += _episode(tt, bb, run, min_swings)
+    return out
+
+
+def _episode(tt, bb, run: list[int], min_swings: int) -> list[tuple[float, float, float]]:
+    if len(run) - 1 < min_swings:
+        return []
+    swings = np.abs(np.diff(bb[run]))
+    return [(float(tt[run[0]]), float(tt[run[-1]]), float(np.median(swings)))]
+
+
+def band_rms(t: np.ndarray, band: np.ndarray, start_s: float, end_s: float) -> float:
+    """RMS of a band-passed series within ``[start_s, end_s]`` (NaN ignored; 0 if none)."""
+    sel = (t >= start_s) & (t <= end_s) & np.isfinite(band)
+    return float(np.sqrt(np.mean(band[sel] ** 2))) if sel.any() else 0.0
+
+
+def nods_and_shakes(t: np.ndarray, pitch_deg: np.ndarray, yaw_deg: np.ndarray, *,
+                    min_amp_deg: float = 2.0, fmin_hz: float = 0.5, fmax_hz: float = 4.0,
+                    ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
+    """Nods (pitch oscillations) and shakes (yaw oscillations), each ``(start, end, amp_deg)``.
+
+    An episode found in both series is kept only in the one where the band-passed motion is
+    larger, so a shake is not also a nod.
+    """
+    kw = dict(min_amp=min_amp_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
+    nods = oscillations(t, pitch_deg, **kw)
+    shakes = oscillations(t, yaw_deg, **kw)
+    bp = bandpass(t, pitch_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
+    by = bandpass(t, yaw_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
+    nods = [e for e in nods if band_rms(t, bp, e[0], e[1]) >= band_rms(t, by, e[0], e[1])]
+    shakes = [e for e in shakes if band_rms(t, by, e[0], e[1]) > band_rms(t, bp, e[0], e[1])]
+    return nods, shakes
+
+
+def blinks(t: np.ndarray, openness: np.ndarray, *, closed_frac: float = 0.6,
+           max_s: float = 0.5) -> list[tuple[float, float, float]]:
+    """Blinks from eye openness: dips below ``closed_frac`` of the person's median openness
+    lasting at most ``max_s`` (longer closures are not blinks). Score = depth of the dip, 0..1."""
+    o = np.asarray(openness, dtype="float64")
+    ok = np.isfinite(o)
+    if ok.sum() < 3:
+        return []
+    open_level = float(np.median(o[ok]))
+    closed = ok & (o < closed_frac * open_level)
+    out = []
+    for s, e in intervals(t, closed, max_s=max_s):
+        sel = (t >= s) & (t <= e) & ok
+        depth = 1.0 - float(np.min(o[sel])) / open_level if sel.any() else np.nan
+        out.append((s, e, depth))
+    return out
+
+
+def smiles(t: np.ndarray, smile: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
+           merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+    """Smiles: ``expr.smile`` at or above ``on`` for at least ``min_s``; score = peak 0..1."""
+    s = np.asarray(smile, dtype="float64")
+    return [(a, b, float(np.nanmax(s[(t >= a) & (t <= b)])))
+            for a, b in intervals(t, np.nan_to_num(s) >= on, min_s=min_s, merge_gap_s=merge_gap_s)]
+
+
+def gaze_aways(t: np.ndarray, on_screen: np.ndarray, *, min_s: float = 1.0,
+               merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+    """Looking away: ``gaze.on_screen == 0`` for at least ``min_s`` (NaN, no face, is not
+    counted as away). Score = the duration in seconds."""
+    away = np.asarray(on_screen, dtype="float64") == 0
+    return [(a, b, b - a) for a, b in intervals(t, away, min_s=min_s, merge_gap_s=merge_gap_s)]

@@ -33,6 +33,7 @@ MAX_PAUSE_IN_TURN_S = 1.0  # pauses shorter than this count towards speech rate
 MONOTONE_MAX_ST = 1.5     # pitch SD (semitones) below which a speaker is flagged monotone
 TONE_SHIFT = dict(pitch_st=3.0, loudness_db=6.0, window_s=2.0, min_s=2.0, bridge_s=1.0)
 VOICE_WINDOW_S = 1.0      # clustering window for mixed tracks
+CROSSTALK_DB = 15.0       # a track this much quieter than the loudest one hears crosstalk
 
 
 @dataclass
@@ -70,9 +71,10 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     mixed = not (all(p.audio_file for p in participants)
                  or all(p.audio_channel is not None for p in participants))
     per_speaker: dict[str, tuple[_Track, list[tuple[float, float]]]] = {}
+    gate = _crosstalk_gate(signals, sr=sr)
     for i, (name, y) in enumerate(signals.items()):
         hook("audio", i, len(signals) + 1)
-        track = _analyze_track(y, sr=sr)
+        track = _analyze_track(y, sr=sr, gate=gate[name])
         if mixed:
             n = speakers if speakers is not None else (
                 len(participants) if any(p.box for p in participants) else None)
@@ -110,8 +112,23 @@ def _signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.
     return {"mix": load_audio(path, sr=sr)}
 
 
-def _analyze_track(y: np.ndarray, *, sr: int) -> _Track:
+def _crosstalk_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarray]:
+    """Per track, a 0/1 mask on the VAD's 32 ms windows: 0 where the track is more than
+    ``CROSSTALK_DB`` quieter than the loudest track, i.e. what it hears is the other person's
+    voice bleeding into its microphone (the Silero model ignores level, so it would call that
+    speech). A single track is never gated."""
+    win_s = 512 / 16000
+    levels = {k: voice.frame_level_db(y, sr=sr, frame_s=win_s, hop_s=win_s)[1]
+              for k, y in signals.items()}
+    n = min(len(v) for v in levels.values())
+    loudest = np.max([v[:n] for v in levels.values()], axis=0)
+    return {k: np.concatenate([(v[:n] >= loudest - CROSSTALK_DB), np.ones(len(v) - n, bool)])
+            for k, v in levels.items()}
+
+
+def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray) -> _Track:
     vad_t, prob = voice.silero_vad(y, sr=sr)
+    prob = prob * gate[: len(prob)]
     speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **VAD_PARAMS))
     f0_t, f0_hz = voice.pitch(y, sr=sr, **PITCH_PARAMS)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)

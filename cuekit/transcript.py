@@ -1,0 +1,124 @@
+"""Transcripts: read WebVTT / SubRip exports of Zoom, Teams and Meet, map speakers to people.
+
+Speaker names come from a ``<v Name>`` voice tag (Teams) or a ``Name: text`` prefix (Zoom,
+Meet); cues without either have speaker ``""``. Times are seconds on the media clock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from .cues import make_segments
+from .errors import InputError
+
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{1,3})"
+_CUE_TIMES = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
+_VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
+_TAG = re.compile(r"<[^>]*>")
+_PREFIX = re.compile(r"^\s*([^:\n]{1,40}?):\s+(.+)$", re.S)
+
+
+def read_transcript(path: str | os.PathLike) -> list[dict]:
+    """Cues of a ``.vtt`` or ``.srt`` file as dicts ``start``, ``end`` (s), ``speaker``, ``text``,
+    in file order. Raises :class:`InputError` for a file with no timed cue."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise InputError(f"transcript not found: {path}")
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        blocks = re.split(r"\n\s*\n", f.read().replace("\r\n", "\n").replace("\r", "\n"))
+    cues = [c for c in (_parse_block(b) for b in blocks) if c is not None]
+    if not cues:
+        raise InputError(f"no timed cues ('00:00:01.000 --> 00:00:02.000') in {path}")
+    return cues
+
+
+def _parse_block(block: str) -> dict | None:
+    lines = block.strip("\n").split("\n")
+    for i, line in enumerate(lines):
+        m = _CUE_TIMES.match(line)
+        if m:
+            text = "\n".join(lines[i + 1:]).strip()
+            speaker, text = _speaker(text)
+            return dict(start=_seconds(m.groups()[:4]), end=_seconds(m.groups()[4:]),
+                        speaker=speaker, text=text)
+    return None  # header, NOTE, STYLE or REGION block
+
+
+def _seconds(parts) -> float:
+    h, m, s, frac = parts
+    return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+
+def _speaker(text: str) -> tuple[str, str]:
+    m = _VOICE.search(text)
+    if m:
+        return m.group(1).strip(), " ".join(_TAG.sub("", text).split())
+    plain = " ".join(_TAG.sub("", text).split())
+    m = _PREFIX.match(plain)
+    if m:
+        return m.group(1).strip(), m.group(2).strip()
+    return "", plain
+
+
+def map_speakers(cues: list[dict], participants: list[str],
+                 speech: pd.DataFrame | None = None) -> dict[str, str]:
+    """Transcript speaker → participant name.
+
+    A speaker whose name matches a participant's (case-insensitive; either contains the other)
+    maps to it. The rest are matched by the overlap of their cue times with each remaining
+    participant's ``speech`` segments (Hungarian assignment); speakers left over map to
+    themselves.
+    """
+    speakers = list(dict.fromkeys(c["speaker"] for c in cues if c["speaker"]))
+    mapping: dict[str, str] = {}
+    for s in speakers:
+        hit = [p for p in participants if _same_name(s, p) and p not in mapping.values()]
+        if hit:
+            mapping[s] = hit[0]
+    rest_s = [s for s in speakers if s not in mapping]
+    rest_p = [p for p in participants if p not in mapping.values()]
+    if rest_s and rest_p and speech is not None and len(speech):
+        overlap = np.array([[_overlap_s(cues, s, speech, p) for p in rest_p] for s in rest_s])
+        for r, c in zip(*linear_sum_assignment(-overlap), strict=True):
+            if overlap[r, c] > 0:
+                mapping[rest_s[r]] = rest_p[c]
+    return {s: mapping.get(s, s) for s in speakers}
+
+
+def _same_name(a: str, b: str) -> bool:
+    a, b = a.casefold().strip(), b.casefold().strip()
+    return a == b or (len(b) >= 2 and b in a.split()) or (len(a) >= 2 and a in b.split())
+
+
+def _overlap_s(cues: list[dict], speaker: str, speech: pd.DataFrame, participant: str) -> float:
+    seg = speech[(speech["participant"] == participant) & (speech["kind"] == "speech")]
+    starts, ends = seg["start"].to_numpy(), seg["end"].to_numpy()
+    return float(sum(np.clip(np.minimum(ends, c["end"]) - np.maximum(starts, c["start"]), 0, None)
+                     .sum() for c in cues if c["speaker"] == speaker))
+
+
+def transcript_segments(cues: list[dict], mapping: dict[str, str]) -> pd.DataFrame:
+    """Segments of kind ``transcript``: participant = mapped speaker, label ``"Speaker: text"``."""
+    rows = []
+    for c in cues:
+        who = mapping.get(c["speaker"], c["speaker"])
+        rows.append(dict(start=c["start"], end=c["end"], participant=who, kind="transcript",
+                         label=f"{c['speaker']}: {c['text']}" if c["speaker"] else c["text"],
+                         score=np.nan))
+    return make_segments(rows)
+
+
+def words_per_minute(cues: list[dict], mapping: dict[str, str],
+                     speech_s: dict[str, float]) -> dict[str, float]:
+    """Words per minute of each participant's own speech time (``speech_s`` in seconds, e.g.
+    the audio summary's ``speech_s``); NaN without speech time."""
+    words: dict[str, int] = {}
+    for c in cues:
+        who = mapping.get(c["speaker"], c["speaker"])
+        words[who] = words.get(who, 0) + len(c["text"].split())
+    return {p: (words.get(p, 0) / (s / 60.0) if s > 0 else np.nan) for p, s in speech_s.items()}

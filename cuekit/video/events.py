@@ -7,7 +7,6 @@ returns a list of ``(start_s, end_s, score)`` tuples; the pipeline turns them in
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 MAX_FILL_S = 0.3  # NaN gaps up to this long are interpolated; longer ones split a series
 
@@ -54,29 +53,6 @@ def _chunks(t: np.ndarray, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]
     return out
 
 
-def bandpass(t: np.ndarray, x: np.ndarray, *, fmin_hz: float, fmax_hz: float) -> np.ndarray:
-    """Zero-phase band-pass (2nd-order Butterworth) of a roughly uniformly sampled series.
-
-    NaN gaps up to MAX_FILL_S are bridged; longer gaps split the series and stay NaN, as do
-    pieces too short to filter. The sampling rate is taken from the median step.
-    """
-    t = np.asarray(t, dtype="float64")
-    x = np.asarray(x, dtype="float64")
-    out = np.full(x.shape, np.nan)
-    if len(t) < 2:
-        return out
-    fs = 1.0 / float(np.median(np.diff(t)))
-    hi = min(fmax_hz, 0.45 * fs)
-    sos = butter(2, [fmin_hz, hi], btype="band", fs=fs, output="sos")
-    pos = {v: i for i, v in enumerate(t)}
-    for tt, xx in _chunks(t, x):
-        if len(xx) <= 15:
-            continue
-        y = sosfiltfilt(sos, xx - xx.mean())
-        out[[pos[v] for v in tt]] = y
-    return out
-
-
 def zigzag_pivots(x: np.ndarray, threshold: float) -> list[int]:
     """Indices of turning points where ``x`` (NaN-free) reverses by at least ``threshold``.
 
@@ -105,72 +81,72 @@ def zigzag_pivots(x: np.ndarray, threshold: float) -> list[int]:
     return pivots
 
 
-def noise_floor(band: np.ndarray) -> float:
-    """Robust standard deviation (1.4826 MAD) of a band-passed series; NaN-safe, 0 if empty."""
-    v = band[np.isfinite(band)]
-    if not len(v):
+def noise_floor(x: np.ndarray) -> float:
+    """Sample-to-sample jitter of a series: robust SD (1.4826 MAD) of its first differences over
+    sqrt(2), i.e. the SD of independent measurement noise. NaN-safe; 0 when too short."""
+    d = np.diff(np.asarray(x, dtype="float64"))
+    d = d[np.isfinite(d)]
+    if not len(d):
         return 0.0
-    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
-def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float = 7.0,
-                 fmin_hz: float = 0.5, fmax_hz: float = 4.0, min_swings: int = 2,
+def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float = 8.0,
+                 fmin_hz: float = 0.5, fmax_hz: float = 4.0, min_swings: int = 3,
                  ) -> list[tuple[float, float, float]]:
     """Oscillation episodes of a series (nods in pitch, shakes in yaw), ``(start, end, amp)``.
 
-    The series is band-passed to ``fmin_hz``..``fmax_hz``; a swing is a reversal (zig-zag) of at
-    least ``max(min_amp, noise_k * noise_floor)`` peak to peak, lasting a half period of that band;
-    an episode is ``min_swings`` or more consecutive swings. ``amp`` is the median swing in the
-    units of ``x``. The noise floor is the person's own: the robust spread of their band-passed
-    series, so a jittery track needs larger swings.
+    A swing is a zig-zag reversal of at least ``max(min_amp, noise_k * noise_floor)`` peak to
+    peak lasting a half period of ``fmin_hz``..``fmax_hz`` (+25% at the slow end); an episode is
+    ``min_swings`` or more consecutive swings (3 = one and a half cycles, so a single turn away
+    and back is not a shake). ``amp`` is the median swing in the units of ``x``. The noise floor
+    is the person's own (their track's jitter), so a jittery track needs larger swings. The raw
+    series is used, not a band-passed one: filtering turns a held head turn into ringing that
+    looks like oscillation.
     """
     t = np.asarray(t, dtype="float64")
-    band = bandpass(t, x, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
-    thr = max(min_amp, noise_k * noise_floor(band))
+    thr = max(min_amp, noise_k * noise_floor(x))
     short, long = 0.5 / fmax_hz, 0.5 / fmin_hz * 1.25
     out = []
-    for tt, bb in _chunks(t, band):
-        piv = zigzag_pivots(bb, thr)
+    for tt, xx in _chunks(t, np.asarray(x, dtype="float64")):
+        piv = zigzag_pivots(xx, thr)
         run: list[int] = []
         for a, b in zip(piv[:-1], piv[1:], strict=False):
-            ok = short <= tt[b] - tt[a] <= long
-            if ok and (not run or run[-1] == a):
-                run += [a, b] if not run else [b]
+            if short <= tt[b] - tt[a] <= long:
+                run = run + [b] if run else [a, b]
                 continue
-            out += _episode(tt, bb, run, min_swings)
-            run = [a, b] if ok else []
-        out += _episode(tt, bb, run, min_swings)
+            out += _episode(tt, xx, run, min_swings)
+            run = []
+        out += _episode(tt, xx, run, min_swings)
     return out
 
 
-def _episode(tt, bb, run: list[int], min_swings: int) -> list[tuple[float, float, float]]:
+def _episode(tt, xx, run: list[int], min_swings: int) -> list[tuple[float, float, float]]:
     if len(run) - 1 < min_swings:
         return []
-    swings = np.abs(np.diff(bb[run]))
+    swings = np.abs(np.diff(xx[run]))
     return [(float(tt[run[0]]), float(tt[run[-1]]), float(np.median(swings)))]
 
 
-def band_rms(t: np.ndarray, band: np.ndarray, start_s: float, end_s: float) -> float:
-    """RMS of a band-passed series within ``[start_s, end_s]`` (NaN ignored; 0 if none)."""
-    sel = (t >= start_s) & (t <= end_s) & np.isfinite(band)
-    return float(np.sqrt(np.mean(band[sel] ** 2))) if sel.any() else 0.0
+def _spread(t: np.ndarray, x: np.ndarray, start_s: float, end_s: float) -> float:
+    sel = (t >= start_s) & (t <= end_s) & np.isfinite(x)
+    return float(np.std(x[sel])) if sel.any() else 0.0
 
 
 def nods_and_shakes(t: np.ndarray, pitch_deg: np.ndarray, yaw_deg: np.ndarray, *,
-                    min_amp_deg: float = 2.0, fmin_hz: float = 0.5, fmax_hz: float = 4.0,
+                    min_amp_deg: float = 3.0, fmin_hz: float = 0.5, fmax_hz: float = 4.0,
                     ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
     """Nods (pitch oscillations) and shakes (yaw oscillations), each ``(start, end, amp_deg)``.
 
-    An episode found in both series is kept only in the one where the band-passed motion is
-    larger, so a shake is not also a nod.
+    An episode found in both series is kept only in the one that moves more during it (SD), so
+    a shake is not also a nod.
     """
+    t = np.asarray(t, dtype="float64")
+    p = np.asarray(pitch_deg, dtype="float64")
+    y = np.asarray(yaw_deg, dtype="float64")
     kw = dict(min_amp=min_amp_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
-    nods = oscillations(t, pitch_deg, **kw)
-    shakes = oscillations(t, yaw_deg, **kw)
-    bp = bandpass(t, pitch_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
-    by = bandpass(t, yaw_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
-    nods = [e for e in nods if band_rms(t, bp, e[0], e[1]) >= band_rms(t, by, e[0], e[1])]
-    shakes = [e for e in shakes if band_rms(t, by, e[0], e[1]) > band_rms(t, bp, e[0], e[1])]
+    nods = [e for e in oscillations(t, p, **kw) if _spread(t, p, *e[:2]) >= _spread(t, y, *e[:2])]
+    shakes = [e for e in oscillations(t, y, **kw) if _spread(t, y, *e[:2]) > _spread(t, p, *e[:2])]
     return nods, shakes
 
 

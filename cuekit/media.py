@@ -58,9 +58,9 @@ def _open(path: str):
     try:
         return av.open(path, metadata_errors="ignore")
     except av.error.FFmpegError as e:
-        raise MediaError(f"cannot read {path} as media ({_reason(e)})") from None
+        raise MediaError(f"cannot read {path}: not a recording, or damaged ({_reason(e)})") from None
     except (UnicodeDecodeError, ValueError) as e:
-        raise MediaError(f"cannot read {path} as media ({e})") from None
+        raise MediaError(f"cannot read {path}: not a recording, or damaged ({e})") from None
 
 
 def _reason(e: Exception) -> str:
@@ -71,30 +71,32 @@ def _reason(e: Exception) -> str:
 def probe(path: str | os.PathLike) -> MediaInfo:
     """Describe a media file: duration, video size and frame rate, audio rate and channels.
 
+    Reads packets of the first seconds but decodes at most one video frame (for its rotation).
     Raises :class:`MediaError` for a missing, empty or unreadable file, or one with neither an
     audio nor a video track.
     """
     path = _check_path(path)
     with _open(path) as c:
-        vs = c.streams.video[0] if c.streams.video else None
-        aus = list(c.streams.audio)
+        # a stream whose codec FFmpeg does not know has no codec context: it is unusable
+        videos = [v for v in c.streams.video if v.codec_context is not None]
+        aus = [a for a in c.streams.audio if a.codec_context is not None]
+        vs = videos[0] if videos else None
         if vs is None and not aus:
-            raise MediaError(f"no audio or video track in {path}")
-        duration = _duration_s(c)
-        info = dict(path=path, format=c.format.name, duration_s=duration,
-                    size_bytes=os.path.getsize(path), has_video=vs is not None,
-                    has_audio=bool(aus), audio_streams=len(aus))
+            raise MediaError(f"no audio or video track in {path} (truncated, or not a recording?)")
+        info = {"path": path, "format": c.format.name, "duration_s": _duration_s(c),
+                "size_bytes": os.path.getsize(path), "has_video": vs is not None,
+                "has_audio": bool(aus), "audio_streams": len(aus)}
         if aus:
             a = aus[0]
             info.update(audio_sample_rate=int(a.codec_context.sample_rate or a.rate or 0),
                         audio_channels=int(a.codec_context.channels or 0))
         if vs is not None:
             cc = vs.codec_context
-            fps_avg, variable = _frame_rate(c, vs)
             if not (cc.width and cc.height):
                 raise MediaError(f"video track of {path} has no frame size (damaged header?)")
+            fps_avg, variable, rotation = _scan_video(c, vs)
             info.update(width=int(cc.width), height=int(cc.height), fps_avg=fps_avg,
-                        fps_variable=variable, rotation_deg=_rotation(c, vs))
+                        fps_variable=variable, rotation_deg=rotation)
     return MediaInfo(**info)
 
 
@@ -108,18 +110,29 @@ def _duration_s(c) -> float:
     return best
 
 
-def _frame_rate(c, vs) -> tuple[float, bool]:
-    """Average fps and whether frame intervals vary, from the first packets' timestamps."""
-    pts = []
+def _scan_video(c, vs) -> tuple[float, bool, int]:
+    """Average fps, whether frame intervals vary, and the display rotation (degrees), from the
+    first packets' timestamps and the first decodable frame. Never seeks (damaged files may not
+    allow it); a damaged stretch ends the scan."""
+    pts: list[int] = []
+    rotation = None
     try:
         for pkt in c.demux(vs):
             if pkt.pts is not None:
                 pts.append(pkt.pts)
+            if rotation is None and pkt.size:
+                for frame in vs.codec_context.decode(pkt):
+                    rotation = int(getattr(frame, "rotation", 0) or 0) % 360
+                    break
             if len(pts) >= _VFR_PACKETS:
                 break
-    except av.error.FFmpegError:
-        pass  # a damaged tail: judge by what was read
-    c.seek(0)
+    except (av.error.FFmpegError, ValueError):
+        pass
+    fps, variable = _frame_rate(pts, vs)
+    return fps, variable, rotation or 0
+
+
+def _frame_rate(pts: list[int], vs) -> tuple[float, bool]:
     if len(pts) >= 3 and vs.time_base is not None:
         t = np.sort(np.asarray(pts, dtype="float64")) * float(vs.time_base)
         d = np.diff(t)
@@ -127,22 +140,9 @@ def _frame_rate(c, vs) -> tuple[float, bool]:
         if len(d):
             med = float(np.median(d))
             variable = bool(np.mean(np.abs(d - med) > 0.25 * med) > 0.05)
-            fps = 1.0 / float(np.mean(d))
-            return round(fps, 3), variable
+            return round(1.0 / float(np.mean(d)), 3), variable
     rate = vs.average_rate or vs.base_rate
     return (float(rate) if rate else 0.0), False
-
-
-def _rotation(c, vs) -> int:
-    """Display rotation in degrees recorded by phones (0 when none), read off the first frame."""
-    try:
-        for frame in c.decode(vs):
-            return int(getattr(frame, "rotation", 0) or 0) % 360
-    except av.error.FFmpegError:
-        return 0
-    finally:
-        c.seek(0)
-    return 0
 
 
 def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = None,
@@ -160,9 +160,10 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
         raise InputError(f"step_s must be >= 0, got {step_s!r}")
     path = _check_path(path)
     with _open(path) as c:
-        if not c.streams.video:
+        videos = [v for v in c.streams.video if v.codec_context is not None]
+        if not videos:
             raise MediaError(f"no video track in {path}")
-        vs = c.streams.video[0]
+        vs = videos[0]
         vs.thread_type = "AUTO"
         next_t = start_s
         produced = 0
@@ -180,7 +181,7 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
                 next_t = (np.floor((t - start_s) / step_s + 1e-6) + 1) * step_s + start_s \
                     if step_s > 0 else t
                 yield float(t), img
-        except av.error.FFmpegError as e:
+        except (av.error.FFmpegError, ValueError) as e:
             if produced == 0:
                 raise MediaError(f"cannot decode video of {path} ({_reason(e)})") from None
 
@@ -199,6 +200,18 @@ def _to_bgr(frame, width: int | None) -> np.ndarray:
     return img
 
 
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def _layout_name(layout, channels: int) -> str:
+    """The stream's own channel layout, or a standard one with as many channels."""
+    if layout is not None and getattr(layout, "nb_channels", 0) == channels:
+        return layout.name
+    if channels not in _LAYOUTS:
+        raise MediaError(f"audio with {channels} channels is not supported")
+    return _LAYOUTS[channels]
+
+
 def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.ndarray:
     """Decode the first audio track to float32 at ``sr`` Hz.
 
@@ -210,28 +223,35 @@ def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.nda
         raise InputError(f"sr must be an integer sample rate in 1000..192000 Hz, got {sr!r}")
     path = _check_path(path)
     with _open(path) as c:
-        if not c.streams.audio:
+        audios = [a for a in c.streams.audio if a.codec_context is not None]
+        if not audios:
             raise MediaError(f"no audio track in {path}")
-        st = c.streams.audio[0]
-        channels = int(st.codec_context.channels or 1)
-        layout = "mono" if mono else None
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=sr)
+        st = audios[0]
+        channels = max(1, int(st.codec_context.channels or 1))
+        layout = "mono" if mono else _layout_name(st.codec_context.layout, channels)
+        resampler, fmt = None, None
         chunks: list[np.ndarray] = []
         first_t = None
         try:
             for frame in c.decode(st):
                 if first_t is None and frame.time is not None:
                     first_t = float(frame.time)
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-        except av.error.FFmpegError as e:
+                key = (frame.format.name, frame.layout.name, frame.sample_rate)
+                if key != fmt:  # a stream whose format changes midway (damaged or spliced)
+                    if resampler is not None:
+                        chunks.extend(o.to_ndarray() for o in resampler.resample(None))
+                    resampler, fmt = av.AudioResampler(format="fltp", layout=layout, rate=sr), key
+                chunks.extend(o.to_ndarray() for o in resampler.resample(frame))
+        except (av.error.FFmpegError, ValueError) as e:
             if not chunks:
                 raise MediaError(f"cannot decode audio of {path} ({_reason(e)})") from None
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray())
+        if resampler is not None:
+            try:
+                chunks.extend(o.to_ndarray() for o in resampler.resample(None))
+            except (av.error.FFmpegError, ValueError):
+                pass
     if not chunks:
-        n_ch = 1 if mono else channels
-        return np.zeros((0,) if mono else (n_ch, 0), dtype="float32")
+        return np.zeros((0,) if mono else (channels, 0), dtype="float32")
     y = np.concatenate(chunks, axis=1).astype("float32", copy=False)
     offset = int(round((first_t or 0.0) * sr))
     if offset > 0:

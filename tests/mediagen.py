@@ -7,6 +7,8 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from cuekit import media
+
 VIDEO_CODECS = {".mp4": "libx264", ".mov": "libx264", ".mkv": "libx264", ".webm": "libvpx",
                 ".avi": "mjpeg"}
 AUDIO_CODECS = {".mp4": "aac", ".mov": "aac", ".mkv": "aac", ".webm": "libopus", ".avi": "mp3",
@@ -87,3 +89,30 @@ def _write_audio(c, stream, y: np.ndarray, sr: int) -> None:
             c.mux(pkt)
     for pkt in stream.encode():
         c.mux(pkt)
+
+
+def mutate(data: bytes, mutations: list[tuple[str, float, int, int]]) -> bytes:
+    """Apply (kind, where 0..1, length, byte) mutations: flip, cut, insert or zero bytes."""
+    out = bytearray(data)
+    for kind, where, n, byte in mutations:
+        i = int(where * max(len(out) - 1, 0))
+        if kind == "flip":
+            for k in range(i, min(i + n, len(out))):
+                out[k] ^= byte or 0xFF
+        elif kind == "cut":
+            out = out[:i]
+        elif kind == "insert":
+            out[i:i] = bytes([byte]) * n
+        else:
+            out[i:i + n] = bytes(min(n, len(out) - i))
+    return bytes(out)
+
+
+def decode_all(path: str) -> None:
+    """What analysis does with a file: probe, then read every frame and all audio."""
+    info = media.probe(path)
+    if info.has_video:
+        for _ in media.iter_frames(path, step_s=0.1):
+            pass
+    if info.has_audio:
+        media.load_audio(path, sr=16000)

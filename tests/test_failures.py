@@ -50,7 +50,7 @@ def test_random_bytes_named_as_media(capsys, tmp_path, ext):
     p = tmp_path / f"noise.{ext}"
     p.write_bytes(os.urandom(50_000))
     code, _, err = run_cli(capsys, "analyze", str(p), "-q", "-o", str(tmp_path / "out"))
-    assert_one_line_error(code, err, "cannot")
+    assert_one_line_error(code, err, "not a recording")
     assert not (tmp_path / "out").exists()
 
 
@@ -58,7 +58,7 @@ def test_text_file_named_wav(capsys, tmp_path):
     p = tmp_path / "notes.wav"
     p.write_text("this is not audio\n" * 100)
     code, _, err = run_cli(capsys, "analyze", str(p), "-q")
-    assert_one_line_error(code, err, "cannot read")
+    assert_one_line_error(code, err, "not a recording")
 
 
 @pytest.mark.parametrize("keep", [0.02, 0.3, 0.7])

@@ -1,0 +1,94 @@
+"""End-to-end accuracy of the audio pipeline on a synthetic two-voice call and real speech."""
+
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from test_audio_synthcall import (boundary_errors_s, have_espeak, synth_call, talk_shares)
+
+from cuekit.audio.pipeline import analyze_audio
+from cuekit.audio.voice import hz_to_st, pitch
+from cuekit.dynamics.turns import conversation
+from cuekit.errors import InputError
+from cuekit.layout import Participant
+
+SR = 16000
+MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
+needs_espeak = pytest.mark.skipif(not have_espeak(), reason="espeak-ng is not installed")
+
+
+@pytest.fixture(scope="module")
+def call():
+    return synth_call()
+
+
+def _speech(result, name):
+    seg = result.segments
+    sel = seg[(seg["kind"] == "speech") & (seg["participant"] == name)]
+    return [tuple(r) for r in sel[["start", "end"]].to_numpy()]
+
+
+def _reference_pitch_hz(y):
+    _, f0 = pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    return float(np.nanmedian(f0))
+
+
+@needs_espeak
+def test_one_speaker_per_channel(call, tmp_path):
+    path = tmp_path / "call.wav"
+    sf.write(path, call["channels"].T, SR)
+    people = [Participant("A", audio_channel=0), Participant("B", audio_channel=1)]
+    stages = []
+    r = analyze_audio(path, people, sr=SR, hook=lambda s, d, n: stages.append((d, n)))
+    assert stages[-1][0] == stages[-1][1]
+    assert not r.provenance["mixed"]
+    found = {w: _speech(r, w) for w in "AB"}
+    for w in "AB":
+        assert np.median(boundary_errors_s(call["truth"][w], found[w])) < 0.15
+        ref = _reference_pitch_hz(call["clean"][w])
+        assert abs(hz_to_st(r.summary[w]["pitch_median_hz"]) - hz_to_st(ref)) < 1.0
+    truth_share, share = talk_shares(call["truth"]), talk_shares(found)
+    assert abs(truth_share["A"] - share["A"]) < 0.03
+    turns = conversation(r.samples, ["A", "B"], duration_s=call["duration_s"])
+    inter = turns.segments[turns.segments["kind"] == "interruption"]
+    (start, end, who), = call["interruptions"]
+    assert list(inter["participant"]) == [who]
+    assert inter["start"].iloc[0] == pytest.approx(start, abs=0.2)
+    assert len(turns.segments[turns.segments["kind"] == "backchannel"]) == 1
+    cues = set(r.samples["cue"])
+    assert {"voice.active", "voice.pitch_hz", "voice.pitch_st", "voice.loudness_db",
+            "voice.syllable_rate"} <= cues
+    assert r.summary["A"]["monotone"] in (0.0, 1.0)
+
+
+@needs_espeak
+def test_mixed_track_is_split_into_voices(call, tmp_path):
+    path = tmp_path / "mix.wav"
+    sf.write(path, call["mix"], SR)
+    r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR)
+    assert r.provenance["mixed"] and r.provenance["voices"] == ["V1", "V2"]
+    found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
+    for w in "AB":
+        assert np.median(boundary_errors_s(call["truth"][w], found[w])) < 0.15
+    truth_share, share = talk_shares(call["truth"]), talk_shares(found)
+    assert abs(truth_share["A"] - share["A"]) < 0.06
+    assert r.summary["V1"]["pitch_median_hz"] < 150 < r.summary["V2"]["pitch_median_hz"]
+
+
+@pytest.mark.skipif(not os.path.isdir(MEDIA), reason="../shared/media is absent")
+def test_real_speech_pause_and_rates():
+    path = os.path.join(MEDIA, "speech_LJ001-0001.wav")
+    r = analyze_audio(path, [Participant("P1", audio_file=path)], sr=SR)
+    speech = _speech(r, "P1")
+    gaps = [(b, a2) for (_, b), (a2, _) in zip(speech[:-1], speech[1:], strict=True)]
+    assert any(abs(a - 3.96) < 0.2 and abs(b - 4.45) < 0.2 for a, b in gaps)
+    s = r.summary["P1"]
+    assert 3.0 < s["syllable_rate"] <= s["articulation_rate"] < 6.0
+    assert 34 <= s["syllables"] <= 42
+    assert len(r.samples) < 6 * 20 * 10  # 5 cues at 20 Hz for ~10 s
+
+
+def test_no_participants_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="participant"):
+        analyze_audio(tmp_path / "x.wav", [], sr=SR)

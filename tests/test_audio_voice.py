@@ -1,0 +1,109 @@
+"""Known-answer tests of voice activity, pitch, loudness and syllable nuclei."""
+
+import os
+
+import numpy as np
+import pytest
+
+from cuekit.audio import pace, voice
+from cuekit.errors import InputError
+
+SR = 16000
+MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
+
+
+def _harmonic(f0_hz, duration_s, *, sr=SR, amp=0.3):
+    t = np.arange(int(duration_s * sr)) / sr
+    f = np.broadcast_to(np.asarray(f0_hz, dtype=float), t.shape)
+    phase = 2 * np.pi * np.cumsum(f) / sr
+    return (amp * sum(np.sin(k * phase) / k for k in range(1, 8))).astype("float32")
+
+
+@pytest.mark.parametrize("f0", [80.0, 140.0, 230.0, 400.0])
+def test_pitch_of_a_harmonic_tone(f0):
+    t, f = voice.pitch(_harmonic(f0, 1.0), sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    assert np.isfinite(f).mean() > 0.95
+    assert np.nanmedian(np.abs(voice.hz_to_st(f) - voice.hz_to_st(f0))) < 0.1
+
+
+def test_pitch_follows_a_glide_and_noise_is_unvoiced():
+    t = np.arange(2 * SR) / SR
+    y = _harmonic(100 + 50 * t, 2.0)
+    ft, f = voice.pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    err = voice.hz_to_st(f) - voice.hz_to_st(100 + 50 * ft)
+    assert np.nanmedian(np.abs(err)) < 0.15
+    noise = np.random.default_rng(0).normal(0, 0.1, SR).astype("float32")
+    _, fn = voice.pitch(noise, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    assert np.isfinite(fn).mean() < 0.05
+
+
+def test_semitones_re_27_5_hz():
+    assert voice.hz_to_st(np.array([27.5, 55.0, 110.0])) == pytest.approx([0, 12, 24])
+    assert np.isnan(voice.hz_to_st(np.array([np.nan]))[0])
+
+
+def test_level_of_a_sine_and_of_silence():
+    y = (0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)).astype("float32")
+    _, db = voice.frame_level_db(y, sr=SR, frame_s=0.05, hop_s=0.05)
+    assert np.median(db) == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.1)
+    _, db0 = voice.frame_level_db(np.zeros(SR, "float32"), sr=SR, frame_s=0.05, hop_s=0.05)
+    assert np.all(db0 == -100)
+
+
+def test_energy_vad_finds_a_tone_burst_in_noise():
+    rng = np.random.default_rng(1)
+    y = rng.normal(0, 0.003, 6 * SR).astype("float32")
+    y[2 * SR: 4 * SR] += _harmonic(150, 2.0, amp=0.1)
+    t, score = voice.energy_vad(y, sr=SR)
+    found = voice.mask_intervals(t, voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1,
+                                                      min_silence_s=0.2, pad_s=0.0))
+    assert len(found) == 1
+    assert found[0][0] == pytest.approx(2.0, abs=0.05) and found[0][1] == pytest.approx(4.0, abs=0.05)
+
+
+def test_speech_mask_bridges_short_silences_and_drops_blips():
+    t = np.arange(100) * 0.01 + 0.005
+    score = np.zeros(100)
+    score[10:30] = score[35:60] = 1  # 50 ms silence inside: bridged
+    score[80:82] = 1                  # 20 ms blip: dropped
+    mask = voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1, min_silence_s=0.1,
+                             pad_s=0.0)
+    assert voice.mask_intervals(t, mask) == [pytest.approx((0.1, 0.6))]
+
+
+def test_bad_input_raises_before_work():
+    with pytest.raises(InputError, match="sr"):
+        voice.pitch(np.zeros(100), sr=0, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    with pytest.raises(InputError, match="fmax_hz"):
+        voice.pitch(np.zeros(SR), sr=SR, fmin_hz=60, fmax_hz=9000, hop_s=0.01)
+    with pytest.raises(InputError, match="mono"):
+        voice.silero_vad(np.zeros((2, SR)), sr=SR)
+    with pytest.raises(InputError, match="8000 or 16000"):
+        voice.silero_vad(np.zeros(SR), sr=22050)
+
+
+def test_syllable_nuclei_count_pulses():
+    # five 150 ms voiced "syllables" separated by 100 ms dips
+    y = np.zeros(2 * SR, dtype="float32")
+    for k in range(5):
+        a = int((0.2 + 0.25 * k) * SR)
+        y[a: a + int(0.15 * SR)] = _harmonic(120, 0.15) * np.hanning(int(0.15 * SR))
+    ft, f0 = voice.pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    nuclei = pace.syllable_nuclei(y, sr=SR, f0_t=ft, f0_hz=f0)
+    assert len(nuclei) == 5
+    assert np.allclose(np.diff(nuclei), 0.25, atol=0.02)
+    speech = [(0.2, 1.35)]
+    speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=1.0)
+    assert articulation == pytest.approx(5 / 1.15)
+
+
+@pytest.mark.skipif(not os.path.isdir(MEDIA), reason="../shared/media is absent")
+@pytest.mark.parametrize("name, truth", [("speech_jfk_inaugural.flac", 28),
+                                         ("speech_LJ001-0001.wav", 38)])
+def test_syllable_count_of_real_speech(name, truth):
+    from cuekit.media import load_audio
+
+    y = load_audio(os.path.join(MEDIA, name), sr=SR)
+    ft, f0 = voice.pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    n = len(pace.syllable_nuclei(y, sr=SR, f0_t=ft, f0_hz=f0))
+    assert abs(n - truth) <= 0.1 * truth

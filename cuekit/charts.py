@@ -1,0 +1,356 @@
+"""Figures and display tables built from a CueSet (pure: no I/O, no Streamlit).
+
+The dashboard and the standalone HTML report both draw from here. Long recordings are
+decimated before drawing: a continuous cue becomes at most ``max_points`` bin means, so an hour
+at 10 samples per second costs the browser no more than a minute does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+from .cues import CUES
+from .cueset import CueSet
+from .store import Note
+
+MAX_POINTS_PER_TRACE = 1500  # bin means per drawn series; ~2 per screen pixel column
+LONG_PAUSE_S = 2.0  # pauses and gaps at least this long are listed as events
+EVENT_KINDS = ("interruption", "backchannel", "pause", "gap", "tone_shift", "moment", "mirror",
+               "shake", "note")
+_PAUSE_KINDS = ("pause", "gap")
+_PALETTE = qualitative.D3
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One row of the timeline: line cues (first one present is drawn) or segment bars."""
+
+    title: str
+    cues: tuple[str, ...] = ()  # alternatives in order of preference, e.g. pitch in st or Hz
+    kinds: tuple[str, ...] = ()
+
+
+LANES = (
+    Lane("Speaking", kinds=("speech",)),
+    Lane("Eye contact", cues=("gaze.on_screen",)),
+    Lane("Smile", cues=("expr.smile",)),
+    Lane("Nods", kinds=("nod", "shake")),
+    Lane("Posture (lean)", cues=("body.lean",)),
+    Lane("Pitch", cues=("voice.pitch_st", "voice.pitch_hz")),
+    Lane("Loudness", cues=("voice.loudness_db",)),
+    Lane("Pace", cues=("voice.syllable_rate",)),
+    Lane("Synchrony", cues=("sync.motion",)),
+    Lane("Transcript", kinds=("transcript",)),
+)
+
+
+def bin_means(t: np.ndarray, value: np.ndarray, *, end_s: float, max_points: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Decimate a series to at most ``max_points`` bins over ``[0, end_s]``.
+
+    Returns (bin centre s, mean of the finite values in the bin); bins with none are NaN, so
+    gaps stay gaps. A series already short enough is returned unchanged.
+    """
+    if len(t) <= max_points or end_s <= 0:
+        return t, value
+    width_s = end_s / max_points
+    idx = np.clip((t / width_s).astype(int), 0, max_points - 1)
+    finite = np.isfinite(value)
+    sums = np.bincount(idx[finite], weights=value[finite], minlength=max_points)
+    counts = np.bincount(idx[finite], minlength=max_points)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return (np.arange(max_points) + 0.5) * width_s, means
+
+
+def participant_colors(names: Sequence[str]) -> dict[str, str]:
+    return {n: _PALETTE[i % len(_PALETTE)] for i, n in enumerate(names)}
+
+
+def _duration_s(cs: CueSet) -> float:
+    media_s = cs.session.get("media", {}).get("duration_s") or 0.0
+    ends = [media_s]
+    if len(cs.samples):
+        ends.append(float(cs.samples["t"].max()))
+    if len(cs.segments):
+        ends.append(float(cs.segments["end"].max()))
+    return max(ends)
+
+
+def _people(cs: CueSet) -> list[str]:
+    """Participants in layout order, then any other single names found in the tables."""
+    names = list(cs.participants)
+    for p in list(cs.samples["participant"].unique()) + list(cs.segments["participant"].unique()):
+        if "|" not in p and p not in names:
+            names.append(p)
+    return names
+
+
+def _bars(segs: pd.DataFrame) -> tuple[list, list]:
+    """x and hover text for horizontal bars drawn as one line trace with gaps (fast to draw)."""
+    x: list = []
+    text: list = []
+    for start, end, label in zip(segs["start"], segs["end"], segs["label"], strict=True):
+        x += [start, end, None]
+        text += [label, label, None]
+    return x, text
+
+
+def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *, cursor_s: float | None = None,
+                    max_points: int = MAX_POINTS_PER_TRACE) -> go.Figure:
+    """Lanes on one time axis (s): speaking, gaze, expression, nods, posture, voice, pace,
+    synchrony, transcript, then events and coach notes. Lanes without data are left out.
+
+    ``cursor_s`` draws the current play position. Each point's ``customdata`` is its time in
+    seconds, so a click can seek the video there.
+    """
+    notes = list(notes)
+    duration_s = _duration_s(cs)
+    people = _people(cs)
+    colors = participant_colors(people)
+    groups = {k: g for k, g in cs.samples.groupby(["participant", "cue"], sort=False)}
+    lanes = [(lane, _lane_cue(lane, groups)) for lane in LANES]
+    lanes = [(lane, cue) for lane, cue in lanes
+             if cue is not None or cs.segments["kind"].isin(lane.kinds).any()]
+    events = events_table(cs, notes)
+    n_rows = len(lanes) + 1
+    heights = [0.6 if lane.kinds else 1.0 for lane, _ in lanes] + [1.2]
+    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.012,
+                        row_heights=heights,
+                        subplot_titles=[_lane_title(lane, cue) for lane, cue in lanes] + ["Events"])
+    shown_in_legend: set[str] = set()
+    for row, (lane, cue) in enumerate(lanes, start=1):
+        if cue is not None:
+            _add_lines(fig, row, cue, groups, colors, duration_s, max_points, shown_in_legend)
+        else:
+            _add_bars(fig, row, cs.segments[cs.segments["kind"].isin(lane.kinds)], colors,
+                      shown_in_legend)
+    _add_events(fig, n_rows, events)
+    for note in notes:
+        fig.add_shape(type="line", x0=note.t_s, x1=note.t_s, yref="paper", y0=0, y1=1,
+                      line={"color": "#9467bd", "width": 1, "dash": "dot"})
+    if cursor_s is not None:
+        fig.add_shape(type="line", x0=cursor_s, x1=cursor_s, yref="paper", y0=0, y1=1,
+                      line={"color": "#d62728", "width": 2})
+    fig.update_xaxes(range=[0, duration_s], showspikes=True, spikemode="across", spikesnap="cursor")
+    fig.update_xaxes(title_text="time (s)", row=n_rows, col=1)
+    fig.update_annotations(font_size=12, x=0, xanchor="left")
+    fig.update_layout(height=90 + 85 * len(lanes) + 40 * max(3, events["kind"].nunique()),
+                      margin={"l": 10, "r": 10, "t": 30, "b": 40}, hovermode="closest",
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
+                              "xanchor": "right"},
+                      clickmode="event+select")
+    return fig
+
+
+def _lane_cue(lane: Lane, groups: dict) -> str | None:
+    present = {cue for _, cue in groups}
+    return next((c for c in lane.cues if c in present), None)
+
+
+def _lane_title(lane: Lane, cue: str | None) -> str:
+    if cue is None:
+        return lane.title
+    c = CUES.get(cue)
+    return f"{lane.title} — {c.meaning} ({c.unit})" if c else lane.title
+
+
+def _add_lines(fig: go.Figure, row: int, cue: str, groups: dict, colors: dict[str, str],
+               duration_s: float, max_points: int, shown: set[str]) -> None:
+    unit = CUES[cue].unit if cue in CUES else ""
+    for (participant, name), g in groups.items():
+        if name != cue:
+            continue
+        t, v = bin_means(g["t"].to_numpy(), g["value"].to_numpy(), end_s=duration_s,
+                         max_points=max_points)
+        color = colors.get(participant, "#7f7f7f")
+        fig.add_trace(go.Scatter(
+            x=t, y=v, customdata=t, mode="lines", name=participant, legendgroup=participant,
+            showlegend=participant not in shown, line={"color": color, "width": 1.5},
+            hovertemplate=f"{participant} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
+            connectgaps=False), row=row, col=1)
+        shown.add(participant)
+
+
+def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, str],
+              shown: set[str]) -> None:
+    for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
+        x, text = _bars(g)
+        color = colors.get(participant, "#7f7f7f")
+        fig.add_trace(go.Scatter(
+            x=x, y=[participant if v is not None else None for v in x], customdata=x,
+            text=text, mode="lines+markers", name=participant, legendgroup=participant,
+            showlegend=participant not in shown, line={"color": color, "width": 9},
+            marker={"size": 4, "color": color}, connectgaps=False,
+            hovertemplate=f"{participant} {kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"),
+            row=row, col=1)
+        shown.add(participant)
+
+
+def _add_events(fig: go.Figure, row: int, events: pd.DataFrame) -> None:
+    for kind, g in events.groupby("kind", sort=False):
+        fig.add_trace(go.Scatter(
+            x=g["start_s"], y=[kind] * len(g), customdata=g["start_s"], mode="markers",
+            name=kind, showlegend=False, text=g["participant"] + " " + g["label"],
+            marker={"size": 9, "symbol": "diamond" if kind == "note" else "circle",
+                    "color": "#9467bd" if kind == "note" else "#444"},
+            hovertemplate=f"{kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"), row=row, col=1)
+
+
+def events_table(cs: CueSet, notes: Iterable[Note] = ()) -> pd.DataFrame:
+    """Moments worth a look, by time: interruptions, long pauses and gaps (≥ LONG_PAUSE_S),
+    tone shifts, coaching moments, mirroring, head shakes and coach notes.
+
+    Columns ``start_s``, ``end_s``, ``kind``, ``participant``, ``label``.
+    """
+    segs = cs.segments[cs.segments["kind"].isin(EVENT_KINDS)]
+    long_enough = ~segs["kind"].isin(_PAUSE_KINDS) | (segs["end"] - segs["start"] >= LONG_PAUSE_S)
+    segs = segs[long_enough]
+    rows = pd.DataFrame({"start_s": segs["start"], "end_s": segs["end"], "kind": segs["kind"],
+                         "participant": segs["participant"], "label": segs["label"]})
+    note_rows = pd.DataFrame([{"start_s": n.t_s, "end_s": n.t_s, "kind": "note",
+                               "participant": n.participant, "label": n.text} for n in notes],
+                             columns=rows.columns)
+    out = pd.concat([rows, note_rows], ignore_index=True) if len(note_rows) else rows
+    return out.sort_values("start_s", kind="stable").reset_index(drop=True)
+
+
+# -- scorecard ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str  # summary metric name
+    title: str
+    definition: str
+    explanation: str  # why it matters for active listening
+
+
+_DEFAULT_INDICATORS = (
+    Indicator("talk_share", "Talk share", "share of all speech time that is this person's",
+              "A listener who speaks well under half the time leaves room for the other."),
+    Indicator("eye_contact_listening", "Eye contact while listening",
+              "share of the other's speech time spent looking at the screen or camera",
+              "Looking at the speaker signals attention; long looks away read as distraction."),
+    Indicator("nods_per_min_listening", "Nods while listening",
+              "head nods per minute of the other's speech",
+              "Nods are the visible 'go on': a few per minute show the message lands."),
+    Indicator("interruptions_made", "Interruptions made",
+              "overlaps after which this person kept the floor",
+              "Taking the floor mid-sentence tells the other their point matters less."),
+    Indicator("response_latency_s", "Response latency",
+              "median silence before this person speaks after the other stops (s)",
+              "A short pause before answering shows the answer follows what was said."),
+    Indicator("longest_monologue_s", "Longest monologue",
+              "longest stretch of speech without the other taking the floor (s)",
+              "Long monologues turn a conversation into a presentation."),
+    Indicator("smiles_per_min", "Smiles", "smiles per minute",
+              "Warmth invites the other to keep talking."),
+    Indicator("pitch_range_st", "Pitch range", "spread of the voice's pitch (semitones)",
+              "A narrow range sounds monotone and disengaged."),
+    Indicator("syllable_rate", "Speech rate", "syllables per second of speech",
+              "A calm pace is easier to follow; rushing can sound impatient."),
+    Indicator("interruptions_suffered", "Interrupted by the other",
+              "overlaps after which the other kept the floor", "Context for interruptions made."),
+    Indicator("turns", "Turns", "times this person took the floor",
+              "Many short turns mean a lively exchange; few long ones, a monologue."),
+)
+
+
+def indicators() -> list[Indicator]:
+    """The listening-profile indicators of ``cuekit.dynamics.profile.INDICATORS`` (when that
+    module is there), then the built-in conversation metrics it does not already cover."""
+    try:
+        from .dynamics.profile import INDICATORS
+    except ImportError:
+        INDICATORS = []
+    profile = [_as_indicator(i) for i in INDICATORS]
+    covered = {i.key for i in profile}
+    return profile + [i for i in _DEFAULT_INDICATORS if i.key not in covered]
+
+
+def _as_indicator(item) -> Indicator:
+    """An indicator from a (key, title, definition, explanation) tuple or an object/dict."""
+    if isinstance(item, (tuple, list)):
+        return Indicator(*(list(item) + ["", "", ""])[:4])
+    get = item.get if isinstance(item, dict) else lambda k, d="": getattr(item, k, d)
+    key = get("key", "")
+    return Indicator(key=key, title=get("title", "") or key, definition=get("definition", ""),
+                     explanation=get("explanation", ""))
+
+
+def format_metric(key: str, value: float | None) -> str:
+    """A metric value for people: shares as %, seconds with 's', counts as integers."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if key.endswith("_share") or key.startswith("eye_contact"):
+        return f"{value:.0%}"
+    if key.endswith("_s"):
+        return f"{value:.1f} s"
+    if key in ("turns", "syllables") or key.startswith("interruptions"):
+        return f"{value:.0f}"
+    if key.endswith("_per_min") or key.endswith("_per_min_listening"):
+        return f"{value:.1f}/min"
+    return f"{value:.3g}"
+
+
+def scorecard(cs: CueSet) -> pd.DataFrame:
+    """The listening profile: one row per (participant, indicator) with a value.
+
+    Columns ``participant``, ``indicator``, ``value`` (formatted), ``definition``, ``why``.
+    """
+    rows = []
+    people = cs.summary.get("participants", {})
+    for participant in _people(cs):
+        metrics = people.get(participant, {})
+        for ind in indicators():
+            if ind.key in metrics and metrics[ind.key] is not None:
+                rows.append({"participant": participant, "indicator": ind.title,
+                             "value": format_metric(ind.key, metrics[ind.key]),
+                             "definition": ind.definition, "why": ind.explanation})
+    return pd.DataFrame(rows, columns=["participant", "indicator", "value", "definition", "why"])
+
+
+def coaching_moments(cs: CueSet) -> pd.DataFrame:
+    """Segments of kind ``moment``: columns ``start_s``, ``end_s``, ``participant``, ``label``."""
+    m = cs.segments[cs.segments["kind"] == "moment"]
+    return pd.DataFrame({"start_s": m["start"], "end_s": m["end"],
+                         "participant": m["participant"], "label": m["label"]}
+                        ).reset_index(drop=True)
+
+
+def pair_table(cs: CueSet) -> pd.DataFrame:
+    """Per-pair metrics (synchrony and its surrogate baseline, leader, lag) as a table."""
+    pairs = cs.summary.get("pairs", {})
+    return pd.DataFrame([{"pair": p, **m} for p, m in pairs.items()])
+
+
+# -- compare ----------------------------------------------------------------------------------
+
+def history_figure(history: pd.DataFrame, metrics: Sequence[str], participant: str) -> go.Figure:
+    """Small multiples of one participant's metrics across sessions (x = recording date).
+
+    ``history`` is ``Library.history(participant)``.
+    """
+    titles = {i.key: i.title for i in indicators()}
+    metrics = [m for m in metrics if (history["metric"] == m).any()]
+    fig = make_subplots(rows=max(1, len(metrics)), cols=1, shared_xaxes=True,
+                        vertical_spacing=0.08,
+                        subplot_titles=[titles.get(m, m) for m in metrics] or [participant])
+    for row, metric in enumerate(metrics, start=1):
+        h = history[history["metric"] == metric]
+        fig.add_trace(go.Scatter(x=h["recorded_on"], y=h["value"], mode="lines+markers",
+                                 name=titles.get(metric, metric), text=h["title"],
+                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:.3g}<extra></extra>"),
+                      row=row, col=1)
+    fig.update_layout(height=160 * max(1, len(metrics)) + 60, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 30},
+                      title_text=f"{participant} across sessions")
+    return fig

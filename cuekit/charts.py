@@ -22,6 +22,7 @@ from .cueset import CueSet
 from .store import Note
 
 MAX_POINTS_PER_TRACE = 1500  # bin means per drawn series; ~2 per screen pixel column
+LANE_GAP_PX = 28  # room for each lane's title
 LONG_PAUSE_S = 2.0  # pauses and gaps at least this long are listed as events
 EVENT_KINDS = ("interruption", "backchannel", "pause", "gap", "tone_shift", "moment", "mirror",
                "shake", "note")
@@ -123,7 +124,9 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *, cursor_s: float |
     events = events_table(cs, notes)
     n_rows = len(lanes) + 1
     heights = [0.6 if lane.kinds else 1.0 for lane, _ in lanes] + [1.2]
-    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.012,
+    height_px = 80 + 95 * len(lanes) + 30 * max(3, events["kind"].nunique())
+    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True,
+                        vertical_spacing=LANE_GAP_PX / height_px,
                         row_heights=heights,
                         subplot_titles=[_lane_title(lane, cue) for lane, cue in lanes] + ["Events"])
     shown_in_legend: set[str] = set()
@@ -143,7 +146,7 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *, cursor_s: float |
     fig.update_xaxes(range=[0, duration_s], showspikes=True, spikemode="across", spikesnap="cursor")
     fig.update_xaxes(title_text="time (s)", row=n_rows, col=1)
     fig.update_annotations(font_size=12, x=0, xanchor="left")
-    fig.update_layout(height=90 + 85 * len(lanes) + 40 * max(3, events["kind"].nunique()),
+    fig.update_layout(height=height_px,
                       margin={"l": 10, "r": 10, "t": 30, "b": 40}, hovermode="closest",
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
                               "xanchor": "right"},

@@ -1,0 +1,157 @@
+"""End to end in headless Chromium (Playwright): the real app, server and browser.
+
+Screenshots go to ``test-artifacts/``. Skipped when Debian's chromium or playwright is absent.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLE_CALL
+from test_store import fake_analyze, make_cueset
+
+from cuekit import charts, jobs, store
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(ROOT) / "test-artifacts"
+SERVER_START_S = 60
+ROW_PX = 35  # Streamlit's data grid: header and rows
+ANALYSIS_TIMEOUT_S = 300  # the 60 s sample call on 2 cores takes a few minutes
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """The dashboard on a free port, its library in a fresh CUEKIT_HOME. Yields (url, home)."""
+    home = tmp_path / "home"
+    port = _free_port()
+    log = open(tmp_path / "streamlit.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"),
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**os.environ, store.HOME_ENV: str(home)}, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()}")
+            time.sleep(0.5)
+    yield url, home
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+    if jobs.worker_alive(store.Library(home)):
+        pytest.fail("an analysis worker is still running after the test")
+
+
+@pytest.fixture
+def page():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield pg
+        browser.close()
+
+
+def video_time_s(page) -> float:
+    return page.evaluate("() => document.querySelector('video').currentTime")
+
+
+def click_event(page, row: int) -> None:
+    """Tick a row of the events table (a canvas grid: click its row-marker column)."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + ROW_PX * (row + 1.5))  # after the header row
+
+
+def test_event_click_seeks_the_video(app_server, page, tmp_path):
+    """A hand-made analysis of a real (synthetic) mp4: open it, click an event, click the chart."""
+    from mediagen import write_media
+
+    url, home = app_server
+    media = write_media(str(tmp_path / "call.mp4"), seconds=60, fps=10, size=(320, 240))
+    lib = store.Library(home)
+    sid = lib.add_session(media, title="Hand-made call", media_name="call.mp4",
+                          recorded_on=date(2026, 1, 5))
+    jobs.run_queue(lib, fake_analyze(make_cueset(60)))
+
+    page.goto(f"{url}/?session={sid}")
+    page.wait_for_selector("video", timeout=30_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1",
+                           timeout=30_000)
+    assert video_time_s(page) == pytest.approx(0.0, abs=0.5)
+    page.screenshot(path=ARTIFACTS / "e2e_session_view.png", full_page=True)
+
+    click_event(page, 0)  # the interruption at 0:12
+    page.wait_for_function("() => document.querySelector('video').currentTime >= 11.5",
+                           timeout=30_000)
+    assert page.get_by_text("Position 0:12").is_visible()
+    page.screenshot(path=ARTIFACTS / "e2e_after_event_click.png", full_page=True)
+
+    chart = page.locator(".js-plotly-plot").first
+    chart.scroll_into_view_if_needed()
+    chart.screenshot(path=ARTIFACTS / "e2e_timeline.png")
+    note_marker = chart.locator(".scatterlayer .trace .points path").last  # the pause at 0:40
+    note_marker.click(force=True)
+    page.wait_for_function("() => document.querySelector('video').currentTime >= 39.5",
+                           timeout=30_000)
+
+
+def test_upload_the_sample_call_and_review_it(app_server, page):
+    if not SAMPLE_CALL or not os.path.isfile(SAMPLE_CALL):
+        pytest.skip(f"{SAMPLE_CALL} not built yet")
+    url, home = app_server
+    page.goto(url)
+    page.wait_for_selector("text=No sessions yet", timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "e2e_welcome.png", full_page=True)
+
+    page.locator("input[type='file']").set_input_files(SAMPLE_CALL)
+    page.get_by_label("Title").fill("Sample call (e2e)")
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "e2e_analysing.png", full_page=True)
+
+    page.wait_for_selector("video", timeout=ANALYSIS_TIMEOUT_S * 1000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('video').readyState >= 1",
+                           timeout=30_000)
+    assert page.get_by_role("heading", name="Sample call (e2e)").is_visible()
+    [info] = store.Library(home).sessions()
+    assert info.status == "done" and info.participants
+    page.screenshot(path=ARTIFACTS / "e2e_sample_session.png", full_page=True)
+
+    events = charts.events_table(store.Library(home).load_cueset(info.id))
+    later = events.index[events["start_s"] > 2.0]
+    assert len(later), "the sample call has no event after 0:02"
+    row, target_s = int(later[0]), float(events.loc[later[0], "start_s"])
+    click_event(page, row)
+    page.wait_for_function(
+        f"() => Math.abs(document.querySelector('video').currentTime - {target_s}) < 1.0",
+        timeout=30_000)
+    page.screenshot(path=ARTIFACTS / "e2e_sample_after_event_click.png", full_page=True)

@@ -8,8 +8,8 @@ from cuekit.errors import InputError
 
 STEP_S = 0.1
 TIMING = dict(step_s=STEP_S, window_s=10.0, lag_max_s=3.0)
-PAIR = dict(TIMING, win_step_s=1.0, n_surrogates=200, quantile=0.99, n_null_pairs=1000,
-            min_stretch_s=3.0)
+PAIR = dict(TIMING, win_step_s=1.0, n_surrogates=200, quantile=0.99, quantile_extend=0.95, n_null_pairs=1000,
+            min_stretch_s=10.0)
 
 
 def smooth_noise(rng, n: int, half_width: int = 8) -> np.ndarray:

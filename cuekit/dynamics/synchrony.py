@@ -224,32 +224,29 @@ def surrogate_test(pair_peaks: list[np.ndarray], *, n_surrogates: int, seed: int
     return SurrogateTest(float(real), surr, float(p))
 
 
-def null_peak_threshold(a: np.ndarray, b: np.ndarray, *, step_s: float, window_s: float,
-                        lag_max_s: float, quantile: float, n_pairs: int, seed: int) -> float:
-    """The ``quantile`` of peak Fisher z between windows of ``a`` and ``b`` far apart in time.
+def null_peaks(a: np.ndarray, b: np.ndarray, *, step_s: float, window_s: float,
+               lag_max_s: float, n_pairs: int, seed: int) -> np.ndarray:
+    """Peak Fisher z between windows of ``a`` and ``b`` far apart in time: the chance level.
 
     Windows are paired at random (``seed``) among those more than ``window_s + lag_max_s``
-    apart, so no real coupling enters; a real window above this value is more synchronous than
-    chance would make it in that share of cases. NaN when no such pair is usable.
+    apart, so no real coupling enters. Returns the usable pairs' peaks (possibly empty).
     """
     width, lag_n = _check(step_s, window_s, lag_max_s)
     a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
     starts = np.arange(0, len(a) - width + 1)
     if len(starts) < 2:
-        return np.nan
+        return np.empty(0)
     rng = np.random.default_rng(seed)
     i, j = rng.choice(starts, n_pairs), rng.choice(starts, n_pairs)
     far = np.abs(i - j) > width + lag_n
-    if not far.any():
-        return np.nan
     idx = np.arange(width)
-    za, seen_a, ok_a = _standardize(a[i[far, None] + idx])
-    zb, seen_b, ok_b = _standardize(b[j[far, None] + idx])
+    za, seen_a, ok_a = _standardize(a[i[far, None] + idx].reshape(-1, width))
+    zb, seen_b, ok_b = _standardize(b[j[far, None] + idx].reshape(-1, width))
     nfft = _nfft(width, lag_n)
     prod = np.conj(np.fft.rfft(za, nfft)) * np.fft.rfft(zb, nfft)
     r = _lags(prod, nfft, lag_n) / np.maximum((seen_a & seen_b).sum(axis=1), 1)[:, None]
-    peaks = fisher_z(r[ok_a & ok_b]).max(axis=1) if (ok_a & ok_b).any() else np.empty(0)
-    return float(np.quantile(peaks, quantile)) if len(peaks) else np.nan
+    ok = ok_a & ok_b
+    return fisher_z(r[ok]).max(axis=1) if ok.any() else np.empty(0)
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -266,22 +263,23 @@ def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class ModalitySync:
-    """One modality of a pair: per-window peak z and lag, the chance level and the test.
+    """One modality of a pair: per-window peak z and lag, the chance levels and the test.
 
-    ``z_peak``, ``lag_s`` (n_windows,) as from :func:`peak_sync`; ``threshold_z``: the
-    ``quantile`` of peak z between far-apart windows (NaN if not estimable).
+    ``z_peak``, ``lag_s`` (n_windows,) as from :func:`peak_sync`; ``threshold_z`` and
+    ``extend_z``: the ``quantile`` and ``quantile_extend`` of :func:`null_peaks` (NaN if not
+    estimable).
     """
 
     z_peak: np.ndarray
     lag_s: np.ndarray
     threshold_z: float
+    extend_z: float
     test: SurrogateTest
 
-    @property
-    def above_chance(self) -> np.ndarray:
-        """Windows more synchronous than the chance level (False where unknown)."""
+    def above(self, level_z: float) -> np.ndarray:
+        """Windows more synchronous than ``level_z`` (False where unknown)."""
         with np.errstate(invalid="ignore"):
-            return self.z_peak > self.threshold_z
+            return self.z_peak > level_z
 
 
 @dataclass(frozen=True)
@@ -290,11 +288,12 @@ class PairSync:
 
     ``t_s`` (n_windows,) window centres in s; ``modalities`` name -> :class:`ModalitySync`;
     ``test`` pooled over modalities; ``stretches`` list of ``(first, last + 1)`` window indices
-    of runs of windows in which some modality is above chance, spanning at least
-    ``min_stretch_s`` between first and last centre; ``window_lag_s`` and ``window_z``
-    (n_windows,) the lag and peak z of the modality furthest above chance in each window of a
-    stretch (NaN outside stretches); ``lag_s`` the median of those lags weighted by how far
-    above chance they are (``+`` = ``b`` trails ``a``; NaN without a stretch).
+    of runs of windows in which some modality is above its ``extend_z`` level, with at least one
+    window above its ``threshold_z`` (hysteresis, so one dip does not split a stretch), spanning
+    at least ``min_stretch_s`` between first and last centre; ``window_lag_s`` and ``window_z``
+    (n_windows,) the lag and peak z of the modality furthest above ``extend_z`` in each window
+    of a stretch (NaN outside stretches); ``lag_s`` the median of those lags weighted by how far
+    above that level they are (``+`` = ``b`` trails ``a``; NaN without a stretch).
     """
 
     t_s: np.ndarray
@@ -308,12 +307,13 @@ class PairSync:
 
 def pair_synchrony(a: dict[str, np.ndarray], b: dict[str, np.ndarray], *, step_s: float,
                    window_s: float, lag_max_s: float, win_step_s: float, n_surrogates: int,
-                   quantile: float, n_null_pairs: int, min_stretch_s: float, seed: int) -> PairSync:
+                   quantile: float, quantile_extend: float, n_null_pairs: int,
+                   min_stretch_s: float, seed: int) -> PairSync:
     """Synchrony of ``a`` and ``b``, each a dict modality -> series on one ``step_s`` grid.
 
     Modalities missing on either side, or never observed, are left out. Window timing,
-    surrogates and chance level are as in :func:`windowed_lagged_xcorr`,
-    :func:`surrogate_test` and :func:`null_peak_threshold` (``seed`` makes them repeatable).
+    surrogates and chance levels are as in :func:`windowed_lagged_xcorr`,
+    :func:`surrogate_test` and :func:`null_peaks` (``seed`` makes them repeatable).
     A lead or lag is only claimed inside stretches (see :class:`PairSync`), because single
     windows above a chance level are, by construction, sometimes chance.
     """
@@ -326,15 +326,18 @@ def pair_synchrony(a: dict[str, np.ndarray], b: dict[str, np.ndarray], *, step_s
         xc = windowed_lagged_xcorr(a[m], b[m], win_step_s=win_step_s, **timing)
         z_peak, lag = peak_sync(xc)
         pairs = segment_pair_peaks(a[m], b[m], **timing)
-        thr = null_peak_threshold(a[m], b[m], quantile=quantile, n_pairs=n_null_pairs,
-                                  seed=seed + k, **timing)
-        mods[m] = ModalitySync(z_peak, lag, thr, surrogate_test([pairs], n_surrogates=n_surrogates,
-                                                                 seed=seed))
+        null = null_peaks(a[m], b[m], n_pairs=n_null_pairs, seed=seed + k, **timing)
+        thr, ext = np.quantile(null, [quantile, quantile_extend]) if len(null) else (np.nan,) * 2
+        mods[m] = ModalitySync(z_peak, lag, float(thr), float(ext),
+                               surrogate_test([pairs], n_surrogates=n_surrogates, seed=seed))
         peaks.append(pairs)
         t_s = xc.t_s
     pooled = surrogate_test(peaks, n_surrogates=n_surrogates, seed=seed)
     excess, lag, z = _above_chance(list(mods.values()), len(t_s))
-    stretches = _stretches(t_s, excess > 0, min_stretch_s)
+    strong = np.zeros(len(t_s), dtype=bool)
+    for m in mods.values():
+        strong |= m.above(m.threshold_z)
+    stretches = _stretches(t_s, excess > 0, strong, min_stretch_s)
     keep = np.zeros(len(t_s), dtype=bool)
     for i0, i1 in stretches:
         keep[i0:i1] = True
@@ -345,18 +348,20 @@ def pair_synchrony(a: dict[str, np.ndarray], b: dict[str, np.ndarray], *, step_s
 
 def _above_chance(mods: list[ModalitySync], n_windows: int
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per window: how far the best modality is above chance (0 if none), its lag and its z."""
+    """Per window: how far the best modality is above its ``extend_z`` (0 if none), its lag
+    and its z."""
     if not mods or not n_windows:
         return np.zeros(n_windows), np.full(n_windows, np.nan), np.full(n_windows, np.nan)
-    excess = np.stack([np.where(m.above_chance, m.z_peak - m.threshold_z, 0.0) for m in mods])
+    excess = np.stack([np.where(m.above(m.extend_z), m.z_peak - m.extend_z, 0.0) for m in mods])
     best = np.argmax(excess, axis=0)
     cols = np.arange(n_windows)
     return (excess[best, cols], np.stack([m.lag_s for m in mods])[best, cols],
             np.stack([m.z_peak for m in mods])[best, cols])
 
 
-def _stretches(t_s: np.ndarray, on: np.ndarray, min_span_s: float) -> list[tuple[int, int]]:
+def _stretches(t_s: np.ndarray, on: np.ndarray, strong: np.ndarray, min_span_s: float
+               ) -> list[tuple[int, int]]:
     edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     return [(int(i0), int(i1)) for i0, i1 in zip(np.flatnonzero(edges == 1),
                                                  np.flatnonzero(edges == -1), strict=True)
-            if t_s[i1 - 1] - t_s[i0] >= min_span_s]
+            if t_s[i1 - 1] - t_s[i0] >= min_span_s and strong[i0:i1].any()]

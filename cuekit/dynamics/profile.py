@@ -1,0 +1,323 @@
+"""The active-listening profile: measured indicators per participant, each with its definition.
+
+:data:`INDICATORS` is the one source the dashboard and the docs read: (metric key, title,
+definition, one-line plain explanation). There is no single overall score: each indicator stands
+on its own. Every indicator is NaN when what it needs was not measured (no video for nods, no
+voice for listening time, nobody else in the call …); 0 always means "measured, none".
+
+The timelines under them: *speech* is a participant's ``speech`` segments; a participant
+*listens* while someone else speaks and they do not; the *floor* is their speech with pauses up
+to ``FLOOR_BRIDGE_S`` bridged; a *raised tone* is a stretch of at least ``RAISED_MIN_S`` of
+speech whose pitch (1 s mean) is ``RAISED_PITCH_ST`` above the speaker's own median or whose
+loudness is ``RAISED_LOUDNESS_DB`` above it. Intervals are ``(n, 2)`` float arrays of
+``[start, end)`` seconds, sorted and disjoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FLOOR_BRIDGE_S = 1.5
+MIN_LISTENING_S = 5.0  # rates per minute of listening need at least this much listening
+RAISED_PITCH_ST = 3.0
+RAISED_LOUDNESS_DB = 6.0
+RAISED_MIN_S = 1.0
+TONE_RESPONSE_S = 3.0  # a tone shift this soon after the other's raised tone still counts
+SMILE_ON = 0.5  # expr.smile at or above this is a smile when no smile segments are given
+MIN_SMILE_S = 0.3
+MIN_LOOK_AWAY_S = 1.0  # gaze off screen this long is looking away when no segments are given
+_NONE = np.empty((0, 2))
+
+INDICATORS: list[tuple[str, str, str, str]] = [
+    ("listening_s", "Time listening",
+     "Seconds during which someone else speaks and this participant does not (speech segments).",
+     "How long you were in the listener's seat."),
+    ("eye_contact_listening", "Eye contact while listening",
+     "Share (0..1) of the observed gaze.on_screen samples inside listening time that are 1.",
+     "How much you looked at the screen while the other was talking."),
+    ("nods_per_min_listening", "Nods while listening",
+     "Nod segments starting inside listening time, per minute of listening.",
+     "How often you nodded while the other talked."),
+    ("smiles_per_min_listening", "Smiles while listening",
+     "Smile segments (or expr.smile >= 0.5 for 0.3 s) starting inside listening time, per "
+     "minute of listening.",
+     "How often you smiled while the other talked."),
+    ("backchannels_per_min_listening", "Backchannels while listening",
+     "Backchannel segments (short overlaps that do not take the floor) per minute of listening.",
+     "How often you said 'mm-hm', 'yes' and the like without taking over."),
+    ("interruptions_made", "Interruptions made",
+     "Overlaps this participant started after which they kept the floor (turn-taking stage).",
+     "How often you cut in and took over."),
+    ("interruptions_suffered", "Interruptions suffered",
+     "Overlaps someone else started while this participant held the floor, after which the "
+     "other kept it (turn-taking stage).",
+     "How often you were cut off."),
+    ("response_latency_s", "Response latency",
+     "Median silent gap before this participant takes the floor after someone else stops "
+     "(turn-taking stage), s.",
+     "How long you usually let a silence last before answering."),
+    ("pause_median_s", "Pauses within own turns",
+     "Median length of the silences inside this participant's own turns (pause segments), s.",
+     "How long you pause while you have the floor."),
+    ("synchrony_with_others", "Movement synchrony",
+     "Mean over this participant's pairs of the pair synchrony (Fisher z of peak |r|, windowed "
+     "lagged cross-correlation of motion, head movement and smile).",
+     "How much your movements went together with the other's."),
+    ("follows_by_s", "Leading or following",
+     "Mean over pairs of the lag of above-chance synchrony from this participant's side, s: "
+     "+ = they trail the other (follow), - = the other trails them (lead).",
+     "Whether you tended to mirror the other (+) or they mirrored you (-)."),
+    ("mirror_answers", "Mirroring answers",
+     "Mirror segments in which this participant is the one who answered (followed a movement, "
+     "posture or smile, or nodded along).",
+     "How often you echoed the other's posture, smile or movement."),
+    ("other_raised_tone_episodes", "Others' raised tone",
+     "Raised-tone stretches of the others' speech (pitch +3 st or loudness +6 dB over their "
+     "median for 1 s or more).",
+     "How often the other's voice rose."),
+    ("tone_shifts_under_pressure", "Tone under pressure",
+     "This participant's tone_shift segments starting during, or within 3 s after, another's "
+     "raised-tone stretch.",
+     "How often your own tone changed while the other's was rising."),
+    ("pace_difference_syl_s", "Pace difference",
+     "This participant's mean voice.syllable_rate over their speech minus the mean of the "
+     "others' (syllables/s); + = faster.",
+     "How much faster (+) or slower (-) you spoke than the other."),
+]
+
+
+# ------------------------------------------------------------------------- intervals
+
+
+def merge(iv: np.ndarray, *, bridge_s: float) -> np.ndarray:
+    """Sort intervals and join those separated by at most ``bridge_s`` seconds."""
+    if not len(iv):
+        return _NONE
+    iv = iv[np.argsort(iv[:, 0])]
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a - out[-1][1] <= bridge_s:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return np.array(out, dtype="float64")
+
+
+def subtract(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The parts of intervals ``a`` not covered by intervals ``b``."""
+    out = []
+    for s, e in a:
+        cur = s
+        for bs, be in b[(b[:, 1] > s) & (b[:, 0] < e)] if len(b) else []:
+            if bs > cur:
+                out.append((cur, bs))
+            cur = max(cur, be)
+        if cur < e:
+            out.append((cur, e))
+    return np.array(out, dtype="float64").reshape(-1, 2)
+
+
+def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The parts of intervals ``a`` covered by intervals ``b``."""
+    return subtract(a, subtract(a, b))
+
+
+def total_s(iv: np.ndarray) -> float:
+    return float((iv[:, 1] - iv[:, 0]).sum()) if len(iv) else 0.0
+
+
+def inside(t: np.ndarray, iv: np.ndarray) -> np.ndarray:
+    """Whether each time lies in one of the sorted, disjoint intervals ``iv``."""
+    if not len(iv):
+        return np.zeros(len(t), dtype=bool)
+    k = np.searchsorted(iv[:, 0], t, side="right") - 1
+    return (k >= 0) & (t < iv[np.maximum(k, 0), 1])
+
+
+def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float) -> np.ndarray:
+    """Intervals where ``mask`` holds on the sample times ``t`` (each sample covers one median
+    step), at least ``min_s`` long."""
+    if len(t) < 2:
+        return _NONE
+    step = float(np.median(np.diff(t)))
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    iv = np.array([(t[a], t[b - 1] + step) for a, b in
+                   zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)])
+    iv = iv.reshape(-1, 2)
+    return iv[iv[:, 1] - iv[:, 0] >= min_s]
+
+
+# ------------------------------------------------------------------------- observations
+
+
+def _by_start(iv: np.ndarray) -> np.ndarray:
+    return iv[np.argsort(iv[:, 0], kind="stable")]
+
+
+@dataclass
+class Observed:
+    """What the profile and the coaching moments read, per participant.
+
+    ``cues`` (participant, cue) -> (t, value) with NaN rows dropped (absent = never observed);
+    ``events`` (participant, kind) -> intervals; ``speech`` participant -> speech intervals
+    (present only for participants with ``voice.active``).
+    """
+
+    participants: list[str]
+    cues: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+    events: dict[tuple[str, str], np.ndarray]
+    speech: dict[str, np.ndarray]
+
+    def cue(self, p: str, cue: str) -> tuple[np.ndarray, np.ndarray] | None:
+        return self.cues.get((p, cue))
+
+    def event(self, p: str, kind: str) -> np.ndarray:
+        return self.events.get((p, kind), _NONE)
+
+    def others(self, p: str) -> list[str]:
+        return [q for q in self.participants if q != p]
+
+    def floor(self, p: str) -> np.ndarray:
+        return merge(self.speech.get(p, _NONE), bridge_s=FLOOR_BRIDGE_S)
+
+    def listening(self, p: str) -> np.ndarray | None:
+        """When the others speak and ``p`` does not; None when voices were not measured."""
+        if p not in self.speech or not any(q in self.speech for q in self.others(p)):
+            return None
+        heard = np.concatenate([self.speech[q] for q in self.others(p) if q in self.speech])
+        return subtract(merge(heard, bridge_s=0.0), self.speech[p])
+
+    def raised_tone(self, p: str) -> np.ndarray | None:
+        """``p``'s raised-tone stretches; None when neither pitch nor loudness was measured."""
+        found, any_cue = [], False
+        for cue, rise in (("voice.pitch_st", RAISED_PITCH_ST), ("voice.loudness_db",
+                                                                 RAISED_LOUDNESS_DB)):
+            tv = self.cue(p, cue)
+            if tv is None:
+                continue
+            any_cue = True
+            t, v = tv
+            talking = inside(t, self.speech.get(p, _NONE))
+            if talking.sum() < 2:
+                continue
+            smooth = pd.Series(np.where(talking, v, np.nan)).rolling(
+                max(1, int(round(1.0 / np.median(np.diff(t))))), min_periods=1, center=True
+            ).mean().to_numpy()
+            found.append(runs(t, talking & (smooth - np.median(v[talking]) >= rise),
+                              min_s=RAISED_MIN_S))
+        if not any_cue:
+            return None
+        return merge(np.concatenate(found), bridge_s=0.0) if found else _NONE
+
+
+def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[str]) -> Observed:
+    """Read the stage tables into :class:`Observed` (smile and look-away episodes fall back to
+    the ``expr.smile`` / ``gaze.on_screen`` cues when no such segments were given)."""
+    cues = {}
+    for (p, c), g in samples[samples["participant"].isin(participants)].groupby(
+            ["participant", "cue"], sort=False):
+        g = g[np.isfinite(g["value"].to_numpy(dtype="float64"))].sort_values("t")
+        if len(g):
+            cues[(p, c)] = (g["t"].to_numpy("float64"), g["value"].to_numpy("float64"))
+    events = {(p, k): _by_start(g[["start", "end"]].to_numpy("float64"))
+              for (p, k), g in segments.groupby(["participant", "kind"], sort=False)}
+    for p in participants:
+        for kind, cue, on, min_s in (("smile", "expr.smile", lambda v: v >= SMILE_ON, MIN_SMILE_S),
+                                     ("gaze_away", "gaze.on_screen", lambda v: v < 0.5,
+                                      MIN_LOOK_AWAY_S)):
+            if (p, kind) not in events and (p, cue) in cues:
+                t, v = cues[(p, cue)]
+                events[(p, kind)] = runs(t, on(v), min_s=min_s)
+    speech = {p: events.get((p, "speech"), _NONE) for p in participants
+              if (p, "voice.active") in cues or (p, "speech") in events}
+    return Observed(list(participants), cues, events, speech)
+
+
+# ------------------------------------------------------------------------- indicators
+
+
+def _per_min(events: np.ndarray, within: np.ndarray | None, measured: bool) -> float:
+    if within is None or not measured or total_s(within) < MIN_LISTENING_S:
+        return np.nan
+    return float(inside(events[:, 0], within).sum() / (total_s(within) / 60.0))
+
+
+def _mean_inside(tv: tuple[np.ndarray, np.ndarray] | None, within: np.ndarray | None) -> float:
+    if tv is None or within is None:
+        return np.nan
+    sel = inside(tv[0], within)
+    return float(tv[1][sel].mean()) if sel.any() else np.nan
+
+
+def participant_profile(obs: Observed, p: str, *, pairs: dict[str, dict],
+                        mirror_rows: list[dict]) -> dict[str, float]:
+    """The indicators of :data:`INDICATORS` that this stage measures, for participant ``p``.
+
+    ``pairs``: pair key -> pair summary (``synchrony``, ``leader``, ``lag_s``);
+    ``mirror_rows``: mirror rows with a ``follower`` key.
+    Turn-taking indicators (interruptions, response latency) come from that stage.
+    """
+    listen = obs.listening(p)
+    has = lambda cue: obs.cue(p, cue) is not None
+    out = dict(
+        listening_s=total_s(listen) if listen is not None else np.nan,
+        eye_contact_listening=_mean_inside(obs.cue(p, "gaze.on_screen"), listen),
+        nods_per_min_listening=_per_min(obs.event(p, "nod"), listen, has("head.pitch_deg")),
+        smiles_per_min_listening=_per_min(obs.event(p, "smile"), listen,
+                                          has("expr.smile") or (p, "smile") in obs.events),
+        backchannels_per_min_listening=_per_min(obs.event(p, "backchannel"), listen, True),
+        pause_median_s=_median_length(obs.event(p, "pause")),
+    )
+    out.update(_mirroring(p, pairs, mirror_rows))
+    out.update(_tone_under_pressure(obs, p))
+    out["pace_difference_syl_s"] = _pace_difference(obs, p)
+    return out
+
+
+def _median_length(iv: np.ndarray) -> float:
+    return float(np.median(iv[:, 1] - iv[:, 0])) if len(iv) else np.nan
+
+
+def _mirroring(p: str, pairs: dict[str, dict], mirror_rows: list[dict]) -> dict[str, float]:
+    sync, follows = [], []
+    for key, s in pairs.items():
+        if p not in key.split("|"):
+            continue
+        sync.append(s["synchrony"])
+        lag, leader = s["lag_s"], s["leader"]
+        follows.append(-lag if leader == p else lag)
+    sync, follows = [x for x in sync if np.isfinite(x)], [x for x in follows if np.isfinite(x)]
+    return dict(
+        synchrony_with_others=float(np.mean(sync)) if sync else np.nan,
+        follows_by_s=float(np.mean(follows)) if follows else np.nan,
+        mirror_answers=float(sum(r.get("follower") == p for r in mirror_rows)) if pairs else np.nan,
+    )
+
+
+def _tone_under_pressure(obs: Observed, p: str) -> dict[str, float]:
+    raised = [r for q in obs.others(p) if (r := obs.raised_tone(q)) is not None]
+    if not raised:
+        return dict(other_raised_tone_episodes=np.nan, tone_shifts_under_pressure=np.nan)
+    raised_iv = merge(np.concatenate(raised), bridge_s=0.0)
+    if not _has_pitch(obs, p):
+        shifts = np.nan
+    else:
+        window = raised_iv + np.array([0.0, TONE_RESPONSE_S])
+        shifts = float(inside(obs.event(p, "tone_shift")[:, 0], merge(window, bridge_s=0.0)).sum())
+    return dict(other_raised_tone_episodes=float(len(raised_iv)), tone_shifts_under_pressure=shifts)
+
+
+def _has_pitch(obs: Observed, p: str) -> bool:
+    return obs.cue(p, "voice.pitch_st") is not None or obs.cue(p, "voice.pitch_hz") is not None
+
+
+def _pace_difference(obs: Observed, p: str) -> float:
+    def rate(q: str) -> float:
+        return _mean_inside(obs.cue(q, "voice.syllable_rate"), obs.speech.get(q))
+
+    others = [r for q in obs.others(p) if np.isfinite(r := rate(q))]
+    own = rate(p)
+    return float(own - np.mean(others)) if others and np.isfinite(own) else np.nan

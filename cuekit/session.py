@@ -53,6 +53,11 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     results = [r for r in (video, audio) if r is not None]
     if audio is not None:
         results.append(_run_conversation(audio, participants, info.duration_s, seconds))
+    if config.transcript:
+        results.append(_run_transcript(config.transcript, participants, results))
+    hook("listening", 0, 1)
+    results.append(_run_listening(results, participants, info.duration_s, seconds))
+    hook("listening", 1, 1)
 
     samples = concat_samples([r.samples for r in results])
     segments = concat_segments([r.segments for r in results])
@@ -190,4 +195,30 @@ def _run_conversation(audio: StreamResult, participants, duration_s, seconds) ->
                   duration_s=float(duration_s))
 
 
-__all__ = ["analyze", "Hook"]
+def _run_transcript(path: str, participants: list[Participant],
+                    results: list[StreamResult]) -> StreamResult:
+    from .transcript import map_speakers, read_transcript, transcript_segments, words_per_minute
+
+    cues = read_transcript(path)
+    names = [p.name for p in participants]
+    segments = concat_segments([r.segments for r in results])
+    mapping = map_speakers(cues, names, segments[segments["kind"] == "speech"])
+    speech_s = {n: float(sum(r.summary.get(n, {}).get("speech_s", 0.0) for r in results))
+                for n in names}
+    wpm = words_per_minute(cues, mapping, speech_s)
+    return StreamResult(samples=concat_samples([]), segments=transcript_segments(cues, mapping),
+                        provenance={"transcript": {"cues": len(cues), "speakers": mapping}},
+                        summary={n: {"words_per_min": wpm.get(n)} for n in names})
+
+
+def _run_listening(results: list[StreamResult], participants: list[Participant],
+                   duration_s: float, seconds: dict) -> StreamResult:
+    from .dynamics.listening import listening
+
+    samples = concat_samples([r.samples for r in results])
+    segments = concat_segments([r.segments for r in results])
+    return _timed("listening", seconds, listening, samples, segments,
+                  [p.name for p in participants], duration_s=float(duration_s))
+
+
+__all__ = ["Hook", "analyze"]

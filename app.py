@@ -6,11 +6,13 @@ Run with ``cuekit serve`` or ``streamlit run app.py``; the library lives in ``$C
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from functools import partial
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from cuekit import charts, export, jobs, store
 from cuekit.cli import SAMPLE_CALL
@@ -27,7 +29,10 @@ LIST_METRICS = (("talk_share", "talk"), ("interruptions_made", "interrupts"),
                 ("eye_contact_listening", "eye contact"))
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
+QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
+                 "response_latency_s")
 POLL_INTERVAL_S = 1.0
+WHOLE_CALL = "(whole call)"
 
 
 @st.cache_resource
@@ -194,6 +199,8 @@ def _seek_s(session_id: str) -> float:
 
 def _seek_to(session_id: str, t_s: float) -> None:
     st.session_state.seek = (session_id, max(0.0, float(t_s)))
+    st.session_state.seek_pending = True
+    st.session_state.note_t_s = round(float(t_s), 1)  # a new note goes where the call plays
 
 
 def _on_chart_click(session_id: str) -> None:
@@ -223,33 +230,58 @@ def session_page(lib: store.Library) -> None:
         st.info(f"This session is {info.status}. {info.error}")
         return
     cs = load_cueset(str(lib.home), session_id)
-    notes = lib.notes(session_id)
-    seek_s = _seek_s(session_id)
     st.caption(f"{info.recorded_on} · {', '.join(info.participants)} · "
                f"{export.clock(info.duration_s or 0)} · {info.media_name}")
-    player_col, events_col = st.columns([3, 2])
+    player_col, summary_col = st.columns(2)
     with player_col:
+        # Drawn once per full run and never re-positioned from Python: st.video reads the whole
+        # file on every call, so clicks seek it in the browser instead (see _seek_in_browser).
         play = st.audio if info.media_path.suffix in AUDIO_EXTENSIONS else st.video
-        play(str(info.media_path), start_time=seek_s, autoplay=seek_s > 0,
-             format=export.MIME_TYPES.get(info.media_path.suffix, "video/mp4"))
-        st.caption(f"Position {export.clock(seek_s)} — click an event or a point of the "
-                   "timeline to play from there.")
+        play(str(info.media_path), format=export.MIME_TYPES.get(info.media_path.suffix,
+                                                                 "video/mp4"))
+    with summary_col:
+        quick_scorecard(cs)
+    st.fragment(review)(lib, session_id, cs)
+    score_tab, export_tab = st.tabs(["Listening profile", "Exports"])
+    with score_tab:
+        scorecard_section(cs)
+    with export_tab:
+        export_section(lib, cs, info)
+
+
+def review(lib: store.Library, session_id: str, cs: CueSet) -> None:
+    """Events, coach notes and the timeline; a click here reruns only this part."""
+    notes = lib.notes(session_id)
+    seek_s = _seek_s(session_id)
+    if st.session_state.pop("seek_pending", False):
+        _seek_in_browser(seek_s)
+    st.caption(f"Position {export.clock(seek_s)} — click an event or a point of the timeline "
+               "to play the call from there.")
+    events_col, notes_col = st.columns([3, 2])
     with events_col:
         events = charts.events_table(cs, notes)
         st.session_state.event_times_s = events["start_s"].tolist()
-        st.dataframe(_clock_columns(events), hide_index=True, height=340, key="events",
+        st.dataframe(_clock_columns(events), hide_index=True, height=320, key="events",
                      on_select=partial(_on_event_click, session_id), selection_mode="single-row",
                      column_config={"label": st.column_config.TextColumn(width="large")})
-    st.plotly_chart(charts.timeline_figure(cs, notes, cursor_s=seek_s), key="timeline",
+    with notes_col:
+        notes_section(lib, session_id, notes, cs.participants)
+    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes)), key="timeline",
                     on_select=partial(_on_chart_click, session_id), selection_mode="points",
                     config={"displaylogo": False})
-    score_tab, notes_tab, export_tab = st.tabs(["Scorecard", "Coach notes", "Exports"])
-    with score_tab:
-        scorecard_section(cs)
-    with notes_tab:
-        notes_section(lib, session_id, notes, cs.participants, seek_s)
-    with export_tab:
-        export_section(cs, notes, info)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def timeline(home: str, session_id: str, notes: tuple[store.Note, ...]):
+    return charts.timeline_figure(load_cueset(home, session_id), notes)
+
+
+def _seek_in_browser(t_s: float) -> None:
+    """Move the page's player to ``t_s`` and play (a zero-height component with a script)."""
+    components.html(
+        f"<script>/* {time.time_ns()} */ const m = window.parent.document.querySelector("
+        f"'video, audio'); if (m) {{ m.currentTime = {t_s:.3f}; m.play().catch(() => {{}}); }}"
+        "</script>", height=0)
 
 
 def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
@@ -257,6 +289,22 @@ def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
                          "s": (events["end_s"] - events["start_s"]).round(1),
                          "kind": events["kind"], "who": events["participant"],
                          "label": events["label"]})
+
+
+def quick_scorecard(cs: CueSet) -> None:
+    """A few headline indicators per participant beside the video."""
+    people = cs.summary.get("participants", {})
+    titles = {i.key: i.title for i in charts.indicators()}
+    for col, (person, metrics) in zip(st.columns(max(1, len(people))), people.items(),
+                                      strict=False):
+        with col:
+            st.markdown(f"**{person}**")
+            for key in QUICK_METRICS:
+                if metrics.get(key) is not None:
+                    st.metric(titles.get(key, key), charts.format_metric(key, metrics[key]))
+    moments = charts.coaching_moments(cs)
+    st.caption(f"{len(moments)} coaching moment(s) — see the events list and the listening "
+               "profile below.")
 
 
 def scorecard_section(cs: CueSet) -> None:
@@ -284,45 +332,52 @@ def scorecard_section(cs: CueSet) -> None:
 
 
 def notes_section(lib: store.Library, session_id: str, notes: list[store.Note],
-                  participants: list[str], seek_s: float) -> None:
-    with st.form("add_note", clear_on_submit=True):
+                  participants: list[str]) -> None:
+    with st.form("add_note"):
         t_col, who_col = st.columns(2)
-        t_s = t_col.number_input("At (s)", min_value=0.0, value=float(seek_s), step=1.0)
-        who = who_col.selectbox("About", ["(whole call)", *participants], key="note_about")
-        text = st.text_area("Note", placeholder="e.g. good open question here", key="note_text")
-        if st.form_submit_button("Add note"):
-            try:
-                lib.add_note(session_id, t_s, text, "" if who == "(whole call)" else who)
-            except CuekitError as e:
-                st.error(str(e))
-            else:
-                st.rerun()
+        t_col.number_input("At (s)", min_value=0.0, step=1.0, key="note_t_s")
+        who_col.selectbox("About", [WHOLE_CALL, *participants], key="note_about")
+        st.text_area("Note", placeholder="e.g. good open question here", key="note_text")
+        st.form_submit_button("Add note", on_click=partial(_add_note, lib, session_id))
+    if error := st.session_state.pop("note_error", None):
+        st.error(error)
     for note in notes:
-        text_col, delete_col = st.columns([6, 1])
+        text_col, delete_col = st.columns([5, 2])
         text_col.markdown(f"**{export.clock(note.t_s)}** {note.participant} — {note.text}")
-        if delete_col.button("Delete", key=f"note_{note.id}"):
-            lib.delete_note(note.id)
-            st.rerun()
+        delete_col.button("Delete", key=f"note_{note.id}",
+                          on_click=partial(lib.delete_note, note.id))
 
 
-def export_section(cs: CueSet, notes: list[store.Note], info: store.SessionInfo) -> None:
+def _add_note(lib: store.Library, session_id: str) -> None:
+    who = st.session_state.note_about
+    try:
+        lib.add_note(session_id, st.session_state.note_t_s, st.session_state.note_text,
+                     "" if who == WHOLE_CALL else who)
+    except CuekitError as e:
+        st.session_state.note_error = str(e)
+    else:
+        st.session_state.note_text = ""
+
+
+def export_section(lib: store.Library, cs: CueSet, info: store.SessionInfo) -> None:
     stem = "".join(c if c.isalnum() else "_" for c in info.title).strip("_") or info.id
-    noted = export.with_notes(cs, notes)
+    notes = partial(lib.notes, info.id)  # read when a file is built: notes change meanwhile
     # Each file is built only when its button is clicked (callables run on a side thread).
     files = [
         ("Cues (CSV)", f"{stem}_samples.csv", "text/csv", lambda: export.samples_csv_bytes(cs)),
         ("Events and segments (CSV)", f"{stem}_segments.csv", "text/csv",
-         lambda: export.segments_csv_bytes(noted)),
+         lambda: export.segments_csv_bytes(export.with_notes(cs, notes()))),
         ("Cues (Parquet)", f"{stem}_samples.parquet", "application/octet-stream",
          lambda: export.samples_parquet_bytes(cs)),
         ("Events and segments (Parquet)", f"{stem}_segments.parquet",
-         "application/octet-stream", lambda: export.segments_parquet_bytes(noted)),
+         "application/octet-stream",
+         lambda: export.segments_parquet_bytes(export.with_notes(cs, notes()))),
         ("Summary (JSON)", f"{stem}_summary.json", "application/json",
-         lambda: export.summary_json_bytes(cs, notes, title=info.title)),
+         lambda: export.summary_json_bytes(cs, notes(), title=info.title)),
         ("ELAN (.eaf)", f"{stem}.eaf", "application/xml",
-         lambda: export.eaf_bytes(cs, notes, media_path=str(info.media_path))),
+         lambda: export.eaf_bytes(cs, notes(), media_path=str(info.media_path))),
         ("Report (HTML)", f"{stem}_report.html", "text/html",
-         lambda: export.html_report_bytes(cs, notes, title=info.title)),
+         lambda: export.html_report_bytes(cs, notes(), title=info.title)),
     ]
     for col, (label, name, mime, build) in zip(st.columns(4) * 2, files, strict=False):
         col.download_button(label, data=build, file_name=name, mime=mime, on_click="ignore")

@@ -105,13 +105,12 @@ def _bars(segs: pd.DataFrame) -> tuple[list, list]:
     return x, text
 
 
-def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *, cursor_s: float | None = None,
+def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
                     max_points: int = MAX_POINTS_PER_TRACE) -> go.Figure:
     """Lanes on one time axis (s): speaking, gaze, expression, nods, posture, voice, pace,
     synchrony, transcript, then events and coach notes. Lanes without data are left out.
 
-    ``cursor_s`` draws the current play position. Each point's ``customdata`` is its time in
-    seconds, so a click can seek the video there.
+    Each point's ``customdata`` is its time in seconds, so a click can seek the video there.
     """
     notes = list(notes)
     duration_s = _duration_s(cs)
@@ -140,9 +139,6 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *, cursor_s: float |
     for note in notes:
         fig.add_shape(type="line", x0=note.t_s, x1=note.t_s, yref="paper", y0=0, y1=1,
                       line={"color": "#9467bd", "width": 1, "dash": "dot"})
-    if cursor_s is not None:
-        fig.add_shape(type="line", x0=cursor_s, x1=cursor_s, yref="paper", y0=0, y1=1,
-                      line={"color": "#d62728", "width": 2})
     fig.update_xaxes(range=[0, duration_s], showspikes=True, spikemode="across", spikesnap="cursor")
     fig.update_xaxes(title_text="time (s)", row=n_rows, col=1)
     fig.update_annotations(font_size=12, x=0, xanchor="left")

@@ -88,7 +88,7 @@ def test_session_view_shows_video_timeline_events_and_scorecard(home):
     assert at.get("plotly_chart")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Talk share"] in ("55%", "45%")
-    assert [t.label for t in at.tabs] == ["Scorecard", "Coach notes", "Exports"]
+    assert [t.label for t in at.tabs] == ["Listening profile", "Exports"]
     assert len(at.get("download_button")) == 7
 
 

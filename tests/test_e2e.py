@@ -145,6 +145,7 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
     [info] = store.Library(home).sessions()
     assert info.status == "done" and info.participants
     page.screenshot(path=ARTIFACTS / "e2e_sample_session.png", full_page=True)
+    page.locator(".js-plotly-plot").first.screenshot(path=ARTIFACTS / "e2e_sample_timeline.png")
 
     events = charts.events_table(store.Library(home).load_cueset(info.id))
     later = events.index[events["start_s"] > 2.0]

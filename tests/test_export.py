@@ -105,7 +105,7 @@ def test_events_list_keeps_long_pauses_and_adds_notes():
 
 def test_timeline_is_decimated_for_long_sessions():
     cs = make_cueset(3600, face_hz=10, voice_hz=20)
-    fig = charts.timeline_figure(cs, NOTES, cursor_s=100.0, max_points=500)
+    fig = charts.timeline_figure(cs, NOTES, max_points=500)
     assert max(len(tr.x) for tr in fig.data if tr.mode == "lines") <= 500
     titles = [a.text for a in fig.layout.annotations]
     assert titles[0] == "Speaking" and titles[-1] == "Events"

@@ -69,7 +69,7 @@ def gallery(tmp_path_factory):
     synth.write_av(path, _gallery_frames(), FPS, np.zeros(int(DURATION_S * 16000), np.float32), 16000,
                    crf=20)
     calls = []
-    res = analyze_video(path, [Participant(n, b) for n, b in TILES.items()], face_fps=FPS, pose_fps=2,
+    res = analyze_video(path, [Participant(n, b) for n, b in TILES.items()], face_fps=FPS, pose_fps=1,
                         face_backend="facemesh", hook=lambda *a: calls.append(a))
     return res, calls
 
@@ -117,7 +117,6 @@ def test_no_face_is_nan_and_identity_is_stable(gallery):
     _, present4 = series(res.samples, "P4", "face.present")
     assert present4.max() == 0
     s4 = res.samples[(res.samples["participant"] == "P4") & (res.samples["cue"] != "face.present")]
-    assert s4["value"].isna().all() or s4["cue"].eq("body.motion_energy").any()
     assert s4.loc[s4["cue"].str.startswith(("head.", "gaze.", "expr.", "eye.")), "value"].isna().all()
     assert np.isnan(res.summary["P4"]["blinks_per_min"])
     # no swaps: only P1's roll sweeps, only P2's pitch nods
@@ -132,7 +131,7 @@ def sample_call():
         pytest.skip("sample_media/sample_call.mp4 not built (python sample_media/make_sample_call.py)")
     truth = json.load(open(SAMPLE_TRUTH))
     parts = [Participant(n, tuple(p["box"])) for n, p in truth["participants"].items()]
-    return analyze_video(SAMPLE_CALL, parts, face_fps=10, pose_fps=1, face_backend="facemesh"), truth
+    return analyze_video(SAMPLE_CALL, parts, face_fps=10, pose_fps=0.5, face_backend="facemesh"), truth
 
 
 def _overlaps(segs, participant, start, end):

@@ -415,6 +415,20 @@ def build_truth(tracks, utts, duration, events, still, sway):
     }
 
 
+def write_vtt(truth: dict, path: str) -> None:
+    """A Zoom-style WebVTT transcript ("Name: text") of the truth's utterances."""
+    def stamp(t: float) -> str:
+        return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}:{t % 60:06.3f}"
+
+    names = {p: info["name"] for p, info in truth["participants"].items()}
+    lines = ["WEBVTT", ""]
+    for i, u in enumerate(sorted(truth["speech"], key=lambda u: u["start"]), start=1):
+        lines += [str(i), f"{stamp(u['start'])} --> {stamp(u['end'])}",
+                  f"{names[u['participant']]}: {u['text']}", ""]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+
+
 def main(out_dir: str = HERE) -> None:
     t_start = time.time()
     tracks, utts, duration, _ = build_audio()
@@ -433,6 +447,7 @@ def main(out_dir: str = HERE) -> None:
     with open(os.path.join(out_dir, "sample_call.truth.json"), "w") as f:
         json.dump(truth, f, indent=1)
         f.write("\n")
+    write_vtt(truth, os.path.join(out_dir, "sample_call.vtt"))
     print(f"wrote {mp4} ({os.path.getsize(mp4) / 1e6:.2f} MB, {duration:.2f} s, {codec}) "
           f"in {time.time() - t_start:.0f} s")
 

@@ -18,3 +18,23 @@ def shared_path(*parts: str) -> str:
     if not os.path.exists(path):
         pytest.skip(f"{path} not present (../shared is only beside the project's own checkout)")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_result():
+    """The sample call analysed once per test run (about half a minute), with its transcript and
+    names, shared by every test that checks the whole path."""
+    from cuekit import session
+    from cuekit.config import AnalysisConfig
+
+    config = AnalysisConfig(names=["Agent", "Customer"],
+                            transcript=os.path.join(ROOT, "sample_media", "sample_call.vtt"))
+    return session.analyze(SAMPLE_CALL, config)
+
+
+@pytest.fixture(scope="session")
+def sample_truth():
+    import json
+
+    with open(SAMPLE_TRUTH, encoding="utf-8") as f:
+        return json.load(f)

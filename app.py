@@ -45,9 +45,10 @@ def library() -> store.Library:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the analysis…")
-def load_cueset(home: str, session_id: str) -> CueSet:
-    """Shared, read-only: a finished session's result never changes (notes live elsewhere)."""
-    return _library(home).load_cueset(session_id)
+def load_view(home: str, session_id: str) -> CueSet:
+    """The cues the session view draws (shared, read-only: a finished result never changes;
+    notes live elsewhere). Exports read the full result when asked."""
+    return _library(home).load_cueset(session_id, cues=charts.LANE_CUES)
 
 
 def open_session(session_id: str) -> None:
@@ -229,7 +230,7 @@ def session_page(lib: store.Library) -> None:
     if info.status != "done":
         st.info(f"This session is {info.status}. {info.error}")
         return
-    cs = load_cueset(str(lib.home), session_id)
+    cs = load_view(str(lib.home), session_id)
     st.caption(f"{info.recorded_on} · {', '.join(info.participants)} · "
                f"{export.clock(info.duration_s or 0)} · {info.media_name}")
     player_col, summary_col = st.columns(2)
@@ -273,7 +274,7 @@ def review(lib: store.Library, session_id: str, cs: CueSet) -> None:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def timeline(home: str, session_id: str, notes: tuple[store.Note, ...]):
-    return charts.timeline_figure(load_cueset(home, session_id), notes)
+    return charts.timeline_figure(load_view(home, session_id), notes)
 
 
 def _seek_in_browser(t_s: float) -> None:
@@ -362,13 +363,15 @@ def _add_note(lib: store.Library, session_id: str) -> None:
 def export_section(lib: store.Library, cs: CueSet, info: store.SessionInfo) -> None:
     stem = "".join(c if c.isalnum() else "_" for c in info.title).strip("_") or info.id
     notes = partial(lib.notes, info.id)  # read when a file is built: notes change meanwhile
+    full = partial(lib.load_cueset, info.id)  # the view holds only the cues it draws
     # Each file is built only when its button is clicked (callables run on a side thread).
     files = [
-        ("Cues (CSV)", f"{stem}_samples.csv", "text/csv", lambda: export.samples_csv_bytes(cs)),
+        ("Cues (CSV)", f"{stem}_samples.csv", "text/csv",
+         lambda: export.samples_csv_bytes(full())),
         ("Events and segments (CSV)", f"{stem}_segments.csv", "text/csv",
          lambda: export.segments_csv_bytes(export.with_notes(cs, notes()))),
         ("Cues (Parquet)", f"{stem}_samples.parquet", "application/octet-stream",
-         lambda: export.samples_parquet_bytes(cs)),
+         lambda: export.samples_parquet_bytes(full())),
         ("Events and segments (Parquet)", f"{stem}_segments.parquet",
          "application/octet-stream",
          lambda: export.segments_parquet_bytes(export.with_notes(cs, notes()))),

@@ -52,6 +52,8 @@ LANES = (
     Lane("Transcript", kinds=("transcript",)),
 )
 
+LANE_CUES = tuple(c for lane in LANES for c in lane.cues)  # the sample cues the timeline draws
+
 
 def bin_means(t: np.ndarray, value: np.ndarray, *, end_s: float, max_points: int
               ) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, UTC
@@ -253,12 +253,18 @@ class Library:
     def cues_dir(self, session_id: str) -> Path:
         return self.sessions_dir / session_id / "cues"
 
-    def load_cueset(self, session_id: str) -> cueset.CueSet:
-        """The analysis result of a finished session."""
+    def load_cueset(self, session_id: str, *, cues: Collection[str] | None = None
+                    ) -> cueset.CueSet:
+        """The analysis result of a finished session.
+
+        ``cues`` keeps only those sample cues, filtered while reading the Parquet file: a view
+        that draws 8 of 25 cues of an hour-long call reads a third of 1.8 M rows.
+        """
         info = self.session(session_id)
         if info.status != "done":
             raise InputError(f"session {session_id!r} is {info.status}, not analysed yet")
-        return cueset.read(self.cues_dir(session_id))
+        folder = self.cues_dir(session_id)
+        return cueset.read(folder) if cues is None else _read_some_cues(folder, cues)
 
     def rename(self, session_id: str, title: str) -> None:
         title = title.strip()
@@ -371,6 +377,15 @@ class Library:
                           columns=["session_id", "title", "recorded_on", "metric", "value"])
         df["recorded_on"] = pd.to_datetime(df["recorded_on"])
         return df
+
+
+def _read_some_cues(folder: Path, cues: Collection[str]) -> cueset.CueSet:
+    """``cueset.read`` with only some sample cues (pyarrow skips the other rows while reading)."""
+    samples = pd.read_parquet(folder / "samples.parquet", filters=[("cue", "in", sorted(cues))])
+    segments = pd.read_parquet(folder / "segments.parquet")
+    summary, session = (json.loads((folder / name).read_text(encoding="utf-8"))
+                        for name in ("summary.json", "session.json"))
+    return cueset.CueSet(samples, segments, summary, session)
 
 
 @contextmanager

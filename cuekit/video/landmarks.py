@@ -185,7 +185,11 @@ def model_dirs(models_dir: str | None = None) -> list[Path]:
         dirs.append(Path(os.environ["CUEKIT_MODELS"]))
     dirs.append(Path.cwd() / "models")
     dirs.append(Path(__file__).resolve().parents[2] / "models")
-    return dirs
+    unique: list[Path] = []
+    for d in dirs:
+        if d.resolve() not in [u.resolve() for u in unique]:
+            unique.append(d)
+    return unique
 
 
 def find_model(models_dir: str | None = None, filename: str = TASK_FILE) -> Path | None:

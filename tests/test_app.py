@@ -133,3 +133,18 @@ def test_compare_shows_a_participant_over_time(home):
     assert at.get("plotly_chart")
     wide = at.dataframe[0].value
     assert list(wide["Talk share"]) == [0.7, 0.5]
+
+
+def test_running_analysis_shows_its_progress_after_a_reload(home, monkeypatch):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda lib: False)  # no real worker here
+    lib = store.Library(home)
+    media = home.parent / "x.mp4"
+    media.write_bytes(MP4_HEAD)
+    sid = lib.add_session(media, title="Long call", media_name="x.mp4")
+    lib.claim_next()
+    lib.set_progress(sid, "video", 0.4)
+    at = run()  # a fresh browser session: nothing in session_state, all from the library
+    assert not at.exception
+    [bar] = at.sidebar.get("progress")
+    assert bar.proto.text == "Long call — video 40%"
+    assert at.dataframe[0].value.iloc[0]["status"] == "running"

@@ -266,3 +266,12 @@ def test_history_follows_a_participant_across_sessions(library, recording):
     talk = h[h["metric"] == "talk_share"]
     assert list(talk["value"]) == [0.7, 0.5]
     assert list(talk["recorded_on"].dt.month) == [1, 2]
+
+
+def test_a_view_reads_only_the_cues_it_draws(library, recording):
+    sid = library.add_session(recording, title="x", media_name="a.mp4")
+    jobs.run_queue(library, fake_analyze(make_cueset(20)))
+    view = library.load_cueset(sid, cues=["gaze.on_screen", "voice.pitch_st"])
+    assert set(view.samples["cue"]) == {"gaze.on_screen", "voice.pitch_st"}
+    full = library.load_cueset(sid)
+    assert len(view.segments) == len(full.segments) and view.summary == full.summary

@@ -13,13 +13,14 @@ import numpy as np
 
 from . import __version__, layout, media
 from .config import AnalysisConfig
-from .cues import StreamResult, concat_samples, concat_segments
+from .cues import StreamResult, concat_samples, concat_segments, series_to_samples
 from .cueset import CueSet
 from .errors import InputError, MediaError
 from .layout import Participant
 
 Hook = Callable[[str, int, int], None]
 _LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
+_LAYOUT_PROBE_WIDTH = 640  # px: tiles and faces are large enough to see at this width
 _SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
 
 
@@ -49,20 +50,23 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     audio = _run_audio(path, participants, config, hook, seconds) if has_audio else None
 
     if audio is not None and audio.provenance.get("mixed"):
-        participants, audio = _attribute(audio, video, participants, config)
-    results = [r for r in (video, audio) if r is not None]
+        participants, audio = _attribute(audio, video, participants, config, info.duration_s)
+    results = {name: r for name, r in (("video", video), ("audio", audio)) if r is not None}
     if audio is not None:
-        results.append(_run_conversation(audio, participants, info.duration_s, seconds))
+        results["conversation"] = _run_conversation(audio, participants, info.duration_s,
+                                                    seconds)
     if config.transcript:
-        results.append(_run_transcript(config.transcript, participants, results))
+        results["transcript"] = _run_transcript(config.transcript, participants,
+                                                list(results.values()))
     hook("listening", 0, 1)
-    results.append(_run_listening(results, participants, info.duration_s, seconds))
+    results["listening"] = _run_listening(list(results.values()), participants,
+                                          info.duration_s, seconds)
     hook("listening", 1, 1)
 
-    samples = concat_samples([r.samples for r in results])
-    segments = concat_segments([r.segments for r in results])
+    samples = concat_samples([r.samples for r in results.values()])
+    segments = concat_segments([r.segments for r in results.values()])
     summary = {"participants": {p.name: {} for p in participants}, "pairs": {}}
-    for r in results:
+    for r in results.values():
         for name, metrics in r.summary.items():
             if "|" in name:
                 summary["pairs"].setdefault(name, {}).update(metrics)
@@ -77,10 +81,10 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
         "notes": notes,
         "provenance": {
             "cuekit_version": __version__,
-            "backends": {k: v for r in results for k, v in r.provenance.items()
+            "backends": {k: v for r in results.values() for k, v in r.provenance.items()
                          if k.endswith("backend")},
-            "stages": {k: v for r in results for k, v in r.provenance.items()
-                       if not k.endswith("backend")},
+            "stages": {name: {k: v for k, v in r.provenance.items() if not k.endswith("backend")}
+                       for name, r in results.items()},
             "seconds": {k: round(v, 3) for k, v in seconds.items()},
             "seconds_total": round(time.perf_counter() - clock, 3),
         },
@@ -114,19 +118,28 @@ def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_
 
 
 def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig) -> list:
-    frames = [f for _, f in media.iter_frames(path, step_s=4.0, end_s=_LAYOUT_PROBE_S)]
+    width = min(info.width, _LAYOUT_PROBE_WIDTH) if info.width else None
+    frames = [f for _, f in media.iter_frames(path, step_s=4.0, end_s=_LAYOUT_PROBE_S,
+                                              width=width)]
     if not frames:
         raise MediaError(f"no decodable video frame in {path}")
-    h, w = frames[0].shape[:2]
+    h, w = _upright_size(info)
     if "," in config.layout:
         return layout.reading_order(layout.parse_boxes(config.layout, w, h))
     name = config.layout
     if name == "auto":
-        name = layout.guess_layout(frames)
+        name = layout.guess_layout(frames)  # works on the small frames: only proportions count
         wanted = len(config.names) if config.names else None
         if wanted is not None and wanted != _count(name):
             name = {1: "1", 2: "2x1", 4: "2x2"}.get(wanted, name)
     return layout.grid_boxes(name, w, h)
+
+
+def _upright_size(info: media.MediaInfo) -> tuple[int, int]:
+    """(height, width) of frames as shown: phone videos rotated by 90° swap the two."""
+    if info.rotation_deg in (90, 270):
+        return info.width, info.height
+    return info.height, info.width
 
 
 def _count(grid: str) -> int:
@@ -168,22 +181,36 @@ def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
                   sr=config.audio_sr, speakers=speakers, hook=hook)
 
 
+def _silent(samples, participants, audio: StreamResult, duration_s: float) -> list:
+    """``voice.active = 0`` series for participants the audio never heard (0 = listened and
+    heard nothing, which is a measurement, unlike NaN)."""
+    heard = set(samples.loc[samples["cue"] == "voice.active", "participant"])
+    grid = np.arange(0.0, max(duration_s, 0.0), float(audio.provenance.get("grid_s", 0.05)))
+    return [series_to_samples(grid, p.name, "voice.active", np.zeros(len(grid)))
+            for p in participants if p.name not in heard]
+
+
 def _attribute(audio: StreamResult, video: StreamResult | None, participants: list[Participant],
-               config: AnalysisConfig) -> tuple[list[Participant], StreamResult]:
-    """Rename the mixed track's voices (V1, V2 …) to participants."""
-    from .dynamics.attribution import attribute_voices
+               config: AnalysisConfig, duration_s: float) -> tuple[list[Participant], StreamResult]:
+    """Rename the mixed track's voices (V1, V2 …) to participants; with video, also mark
+    overlaps seen on the faces (the track gives each moment to one voice)."""
+    from .dynamics.attribution import add_visual_overlaps, attribute_voices
 
     voices = list(audio.provenance.get("voices", []))
-    if not participants:  # audio only, count estimated from the voices
-        participants = layout.voice_participants(len(voices), config.names)
+    if not participants:  # audio only, count estimated from the voices (one when none speaks)
+        participants = layout.voice_participants(max(1, len(voices)), config.names)
     mapping = attribute_voices(audio.samples, voices,
                                video.samples if video is not None else None, participants)
     rename = lambda s: s.map(lambda v: mapping.get(v, v))
     samples = audio.samples.assign(participant=rename(audio.samples["participant"]))
+    samples = concat_samples([samples, *_silent(samples, participants, audio, duration_s)])
     segments = audio.segments.assign(participant=rename(audio.segments["participant"]))
     summary = {mapping.get(k, k): v for k, v in audio.summary.items()}
     provenance = dict(audio.provenance, voice_map=mapping)
-    return participants, StreamResult(samples, segments, provenance, summary)
+    renamed = StreamResult(samples, segments, provenance, summary)
+    if video is None:
+        return participants, renamed
+    return participants, add_visual_overlaps(renamed, video.samples, [p.name for p in participants])
 
 
 def _run_conversation(audio: StreamResult, participants, duration_s, seconds) -> StreamResult:

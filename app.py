@@ -143,7 +143,7 @@ def library_page(lib: store.Library) -> None:
     sessions = lib.sessions()
     if not sessions:
         st.info("No sessions yet. Upload a recording in the sidebar, or start with the sample "
-                "call: a full analysis in about two minutes.")
+                "call: a full analysis in about a minute.")
         sample_button(lib, key="sample_welcome", primary=True)
         return
     table = pd.DataFrame([{

@@ -145,7 +145,7 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
     fig.update_xaxes(title_text="time (s)", row=n_rows, col=1)
     fig.update_annotations(font_size=12, x=0, xanchor="left")
     fig.update_layout(height=height_px,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 40}, hovermode="closest",
+                      margin={"l": 10, "r": 10, "t": 60, "b": 40}, hovermode="closest",
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
                               "xanchor": "right"},
                       clickmode="event+select")

@@ -77,6 +77,11 @@ def page():
         browser.close()
 
 
+def hide_streamlit_header(page) -> None:
+    """The sticky app header would cover the top of element screenshots."""
+    page.add_style_tag(content="header[data-testid='stHeader'] {display: none}")
+
+
 def video_time_s(page) -> float:
     return page.evaluate("() => document.querySelector('video').currentTime")
 
@@ -115,7 +120,7 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
     page.screenshot(path=ARTIFACTS / "e2e_after_event_click.png", full_page=True)
 
     chart = page.locator(".js-plotly-plot").first
-    chart.scroll_into_view_if_needed()
+    hide_streamlit_header(page)
     chart.screenshot(path=ARTIFACTS / "e2e_timeline.png")
     note_marker = chart.locator(".scatterlayer .trace .points path").last  # the pause at 0:40
     note_marker.click(force=True)
@@ -145,6 +150,7 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
     [info] = store.Library(home).sessions()
     assert info.status == "done" and info.participants
     page.screenshot(path=ARTIFACTS / "e2e_sample_session.png", full_page=True)
+    hide_streamlit_header(page)
     page.locator(".js-plotly-plot").first.screenshot(path=ARTIFACTS / "e2e_sample_timeline.png")
 
     events = charts.events_table(store.Library(home).load_cueset(info.id))

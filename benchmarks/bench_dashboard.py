@@ -60,6 +60,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--media-mb", type=int, default=300,
                     help="size of the stand-in media file (st.video reads it whole)")
+    ap.add_argument("--repeat", type=int, default=5, help="cold and warm opens to time")
     args = ap.parse_args()
 
     from streamlit.testing.v1 import AppTest
@@ -89,21 +90,29 @@ def main() -> int:
               f"{len(fig_json) / 1e6:.1f} MB JSON)")
         print(f"  figure to JSON   {json_s:6.2f} s")
 
+        import streamlit as st
+
         app = str(ROOT / "app.py")
-        times = []
-        for label in ("cold (first open)", "warm (cached cues)"):
-            at = AppTest.from_file(app, default_timeout=120)
-            at.query_params["session"] = sid
-            _, page_s = _timed(at.run)
-            if at.exception:
-                print(at.exception[0].message)
-                return 1
-            times.append(page_s)
-            print(f"  session page, {label:19s} {page_s:6.2f} s")
-        verdict = "within" if times[0] <= BUDGET_S else "OVER"
-        print(f"open time {times[0]:.2f} s cold, {times[1]:.2f} s warm: {verdict} the "
-              f"{BUDGET_S:.0f} s budget")
-    return 0 if times[0] <= BUDGET_S else 1
+        cold, warm = [], []
+        for _ in range(args.repeat):
+            st.cache_resource.clear()
+            for times in (cold, warm):
+                at = AppTest.from_file(app, default_timeout=120)
+                at.query_params["session"] = sid
+                _, page_s = _timed(at.run)
+                if at.exception:
+                    print(at.exception[0].message)
+                    return 1
+                times.append(page_s)
+        cold_s, warm_s = float(np.median(cold)), float(np.median(warm))
+        print(f"  session page, first open  median {cold_s:.2f} s  (min {min(cold):.2f}, "
+              f"max {max(cold):.2f}, {args.repeat} runs)")
+        print(f"  session page, reopen      median {warm_s:.2f} s  (min {min(warm):.2f})")
+        verdict = "within" if cold_s <= BUDGET_S else "OVER"
+        print(f"open time {cold_s:.2f} s first, {warm_s:.2f} s again: {verdict} the "
+              f"{BUDGET_S:.0f} s budget (load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} cores)")
+    return 0 if cold_s <= BUDGET_S else 1
 
 
 if __name__ == "__main__":

@@ -5,16 +5,23 @@ absolute frame-to-frame change of ``expr.mouth_open``, smoothed over ``SMOOTH_S`
 of ``STEP_S`` seconds; the voice → participant assignment maximising the total correlation is
 solved with the Hungarian method. Without video (or with no usable mouth data) voices map to
 participants in order of first speech.
+
+A mixed track gives each moment to one voice, so overlaps never show in it;
+:func:`visual_overlaps` finds them on the faces instead (a participant's mouth moving like
+speech while someone else's voice is heard) and :func:`add_visual_overlaps` marks them in
+``voice.active`` so that turn-taking sees both speakers.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.ndimage import uniform_filter1d
 from scipy.optimize import linear_sum_assignment
 
-from ..cues import align
+from ..cues import StreamResult, align, concat_segments, make_segments, series
 from ..layout import Participant
 
 STEP_S = 0.1     # the video pipeline samples faces at ~10 fps
@@ -93,3 +100,275 @@ def _first_speech_order(voice_samples: pd.DataFrame, voices: list[str]) -> list[
                             & (voice_samples["value"] >= 0.5)]
         first[v] = float(sel["t"].min()) if len(sel) else np.inf
     return sorted(voices, key=lambda v: (first[v], voices.index(v)))
+
+
+# ------------------------------------------------------------------ overlaps seen on the face
+#
+# A mixed track gives each moment to one voice, so two people speaking at once show up as one
+# voice only. Where video is available, the other participant's mouth tells: if it moves like
+# speech (well above that person's own listening baseline) while the track's voice is given to
+# someone else, that participant is speaking too.
+
+MOUTH_WINDOW_S = 0.3       # mouth movement is averaged over this window (about one syllable)
+MOUTH_MAX_DT_S = 0.25      # frames further apart than this are not differenced (dropped faces)
+MOVING_FRACTION = 0.35     # speaking-like movement: this far from listening to speaking median
+MOVING_MIN_SIGMAS = 8.0    # … and at least this many robust SDs above the listening median
+OPEN_FRACTION = 0.3        # speaking-like opening: this far from listening to speaking median
+OPEN_MIN_SIGMAS = 3.0      # a person's opening must tell speaking apart by this many SDs
+HOLDER_FRACTION = 0.2      # the voice's owner must move at least this speaking-like …
+HOLDER_MIN_SHARE = 0.5     # … over at least this share of the stretch, when their face is seen
+GAP_CLOSE_S = 0.3          # bridges dips between syllables in the speaking-like mask
+MIN_MOVING_SHARE = 0.5     # share of a stretch's frame pairs above the movement floor (not a
+                           # single open-and-close, as a brief smile)
+MIN_BASELINE_S = 2.0       # seconds of own listening and own speech needed to calibrate a person
+
+
+@dataclass(frozen=True)
+class SeenSpeech:
+    """A stretch where ``participant``'s mouth moves like speech while the mixed track's voice is
+    attributed to someone else: an overlap that the audio alone cannot see."""
+
+    participant: str
+    start_s: float
+    end_s: float
+    score: float  # median mouth movement there, 0 = own listening median, 1 = own speaking median
+
+
+def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | None,
+                    names: list[str], *, min_duration_s: float = 0.25) -> list[SeenSpeech]:
+    """Stretches of at least ``min_duration_s`` where a participant's mouth moves like speech
+    while ``voice.active`` (already named after participants) has someone else speaking and
+    not them.
+
+    Two mouth measures, each averaged over ``MOUTH_WINDOW_S``: *movement*
+    ``|Δ expr.mouth_open| / Δt`` between consecutive face frames (per s) and *opening*
+    ``expr.mouth_open``. Each person is calibrated against themselves: *listening* is when
+    someone else's voice is active and theirs is not, *speaking* when theirs is. A moment is
+    speaking-like when movement is ``MOVING_FRACTION`` of the way from their listening median to
+    their speaking median and ``MOVING_MIN_SIGMAS`` robust SDs above the listening median, and
+    the mouth is ``OPEN_FRACTION`` of the way open: a nod with closed lips (small movement, no
+    opening) or a held smile (open, no movement) is not speech. Dips up to ``GAP_CLOSE_S`` are
+    bridged; edges made by the mouth are then placed at the first and last frame pair moving
+    clearly more than when listening, undoing the window's spread. A stretch is kept only if
+    the voice's owner moves their mouth there too (when their face is seen): that rejects a
+    voice boundary the audio placed late at a turn change. People without ``MIN_BASELINE_S`` of
+    both states, or whose mouth does not tell speaking from listening, are skipped.
+    """
+    if video_samples is None or not len(video_samples) or len(names) < 2:
+        return []
+    grid_t, step_s, active = _active_grid(active_samples, names)
+    if not len(grid_t):
+        return []
+    mid_t = grid_t + step_s / 2
+    mouths = {n: _Mouth.fit(video_samples, n, mid_t, active, step_s) for n in names}
+    out: list[SeenSpeech] = []
+    for n, mouth in mouths.items():
+        if mouth is None:
+            continue
+        others_on = np.any([active[o] for o in names if o != n], axis=0)
+        like = _close_gaps(mouth.speaking_like(), int(round(GAP_CLOSE_S / step_s)))
+        allowed = others_on & ~active[n]
+        for i0, i1 in _runs(like & allowed):
+            i0, i1 = _place_edges(i0, i1, like, allowed, mid_t, mouth)
+            if i1 <= i0 or (i1 - i0) * step_s < min_duration_s - 1e-9:
+                continue
+            if mouth.moving_share(mid_t[i0] - step_s / 2, mid_t[i1 - 1] + step_s / 2) \
+                    < MIN_MOVING_SHARE:
+                continue
+            if not _holder_moves(active, mouths, n, i0, i1):
+                continue
+            score = float(np.nanmedian(mouth.moving_score()[i0:i1]))
+            out.append(SeenSpeech(n, round(float(grid_t[i0]), 3),
+                                  round(float(grid_t[i1 - 1] + step_s), 3), score))
+    return sorted(out, key=lambda s: (s.start_s, s.participant))
+
+
+def add_visual_overlaps(audio: StreamResult, video_samples: pd.DataFrame | None,
+                        names: list[str], *, min_duration_s: float = 0.25) -> StreamResult:
+    """``audio`` (a mixed track, voices already renamed to ``names``) with the
+    :func:`visual_overlaps` marked: ``voice.active`` = 1 there (confidence = the stretch's
+    score, at most 1) and a ``speech`` segment labelled ``seen``. Provenance gains
+    ``seen_speech`` (the stretches and the parameters); the summary is left as heard."""
+    seen = visual_overlaps(audio.samples, video_samples, names, min_duration_s=min_duration_s)
+    samples = audio.samples.copy()
+    is_active = samples["cue"] == "voice.active"
+    for s in seen:
+        at = (is_active & (samples["participant"] == s.participant)
+              & (samples["t"] >= s.start_s - 1e-9) & (samples["t"] < s.end_s - 1e-9))
+        samples.loc[at, "value"] = 1.0
+        samples.loc[at, "confidence"] = np.float32(min(1.0, s.score))
+    rows = [dict(start=s.start_s, end=s.end_s, participant=s.participant, kind="speech",
+                 label="seen", score=s.score) for s in seen]
+    segments = concat_segments([audio.segments, make_segments(rows)])
+    provenance = dict(audio.provenance, seen_speech=dict(
+        stretches=[dict(participant=s.participant, start_s=round(s.start_s, 3),
+                        end_s=round(s.end_s, 3), score=round(s.score, 3)) for s in seen],
+        min_duration_s=min_duration_s, mouth_window_s=MOUTH_WINDOW_S,
+        moving_fraction=MOVING_FRACTION, moving_min_sigmas=MOVING_MIN_SIGMAS,
+        open_fraction=OPEN_FRACTION))
+    return StreamResult(samples, segments, provenance, audio.summary)
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    """One person's measure when listening (median, robust SD) and when speaking (median)."""
+
+    listen_median: float
+    listen_sigma: float  # 1.4826 × median absolute deviation
+    speak_median: float
+
+    @classmethod
+    def fit(cls, values: np.ndarray, listening: np.ndarray, speaking: np.ndarray,
+            min_sigmas: float) -> _Calibration | None:
+        """None if speaking is not ``min_sigmas`` robust SDs above listening."""
+        heard, spoke = values[listening], values[speaking]
+        med = float(np.median(heard))
+        cal = cls(med, 1.4826 * float(np.median(np.abs(heard - med))), float(np.median(spoke)))
+        return cal if cal.speak_median > cal.floor(min_sigmas) else None
+
+    def floor(self, sigmas: float) -> float:
+        return self.listen_median + sigmas * self.listen_sigma
+
+    def score(self, values: np.ndarray) -> np.ndarray:
+        """0 at the listening median, 1 at the speaking median."""
+        return (values - self.listen_median) / (self.speak_median - self.listen_median)
+
+
+@dataclass(frozen=True)
+class _Mouth:
+    """One person's mouth on the voice grid, calibrated on their own listening and speaking."""
+
+    speed_t: np.ndarray  # midpoints of consecutive face frames
+    speed: np.ndarray    # |Δ mouth_open| / Δt there, per s
+    moving: np.ndarray   # speed averaged over MOUTH_WINDOW_S, on the grid
+    opening: np.ndarray  # mouth_open averaged over MOUTH_WINDOW_S, on the grid
+    moving_cal: _Calibration
+    opening_cal: _Calibration
+
+    @classmethod
+    def fit(cls, video_samples: pd.DataFrame, name: str, mid_t: np.ndarray,
+            active: dict[str, np.ndarray], step_s: float) -> _Mouth | None:
+        t, m = series(video_samples, name, "expr.mouth_open")
+        ok = np.isfinite(m)
+        t, m = t[ok], m[ok]
+        dt = np.diff(t)
+        keep = (dt > 0) & (dt <= MOUTH_MAX_DT_S)
+        speed_t = (t[:-1] + dt / 2)[keep]
+        speed = (np.abs(np.diff(m)) / np.where(dt > 0, dt, 1.0))[keep]
+        moving = _window_mean(speed_t, speed, mid_t, MOUTH_WINDOW_S)
+        opening = _window_mean(t, m, mid_t, MOUTH_WINDOW_S)
+        seen = np.isfinite(moving) & np.isfinite(opening)
+        others_on = np.any([v for o, v in active.items() if o != name], axis=0)
+        listening, speaking = seen & others_on & ~active[name], seen & active[name]
+        if min(listening.sum(), speaking.sum()) < MIN_BASELINE_S / step_s:
+            return None
+        moving_cal = _Calibration.fit(moving, listening, speaking, MOVING_MIN_SIGMAS)
+        opening_cal = _Calibration.fit(opening, listening, speaking, OPEN_MIN_SIGMAS)
+        if moving_cal is None or opening_cal is None:
+            return None
+        return cls(speed_t, speed, moving, opening, moving_cal, opening_cal)
+
+    def moving_share(self, start_s: float, end_s: float) -> float:
+        """Share of the frame pairs in ``[start_s, end_s)`` that move above the floor."""
+        inside = (self.speed_t >= start_s) & (self.speed_t < end_s)
+        strong = self.speed[inside] >= self.moving_cal.floor(MOVING_MIN_SIGMAS)
+        return float(strong.mean()) if len(strong) else 0.0
+
+    def moving_score(self) -> np.ndarray:
+        return self.moving_cal.score(self.moving)
+
+    def speaking_like(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return ((self.moving_score() >= MOVING_FRACTION)
+                    & (self.moving >= self.moving_cal.floor(MOVING_MIN_SIGMAS))
+                    & (self.opening_cal.score(self.opening) >= OPEN_FRACTION))
+
+
+def _active_grid(samples: pd.DataFrame, names: list[str]
+                 ) -> tuple[np.ndarray, float, dict[str, np.ndarray]]:
+    """The ``voice.active`` grid (start times), its step and each name's activity (bool)."""
+    sel = samples[(samples["cue"] == "voice.active") & samples["participant"].isin(names)]
+    t = np.unique(sel["t"].to_numpy(dtype="float64"))
+    if len(t) < 2:
+        return np.empty(0), 0.0, {}
+    step_s = float(np.median(np.diff(t)))
+    k0, k1 = int(round(t[0] / step_s)), int(round(t[-1] / step_s))
+    active = {}
+    for n in names:
+        tn, v = series(sel, n, "voice.active")
+        idx = np.round(tn / step_s).astype(int) - k0
+        on = np.zeros(k1 - k0 + 1, dtype=bool)
+        ok = (idx >= 0) & (idx < len(on))
+        on[idx[ok]] = v[ok] >= 0.5
+        active[n] = on
+    return np.arange(k0, k1 + 1) * step_s, step_s, active
+
+
+def _window_mean(t: np.ndarray, x: np.ndarray, at_t: np.ndarray, window_s: float) -> np.ndarray:
+    """Mean of the ``x`` whose ``t`` lie within ``window_s / 2`` of each of ``at_t`` (sorted
+    ``t``); NaN where none do."""
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    lo = np.searchsorted(t, at_t - window_s / 2, side="left")
+    hi = np.searchsorted(t, at_t + window_s / 2, side="right")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(hi > lo, (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1), np.nan)
+
+
+def _place_edges(i0: int, i1: int, like: np.ndarray, allowed: np.ndarray, mid_t: np.ndarray,
+                 mouth: _Mouth) -> tuple[int, int]:
+    """Move the edges of the grid run ``[i0, i1)`` that the mouth made (not the voice) to the
+    first / last frame pair moving above the floor within half a window of them (the window
+    spreads and the opening gate delays), staying where ``allowed``."""
+    step_s = float(mid_t[1] - mid_t[0])
+    half = int(round(MOUTH_WINDOW_S / 2 / step_s))
+    mouth_start = i0 == 0 or not like[i0 - 1]
+    mouth_end = i1 == len(like) or not like[i1]
+    lo, hi = i0, i1
+    while mouth_start and lo > max(0, i0 - half) and allowed[lo - 1]:
+        lo -= 1
+    while mouth_end and hi < min(len(like), i1 + half) and allowed[hi]:
+        hi += 1
+    t = mouth.speed_t
+    inside = (t >= mid_t[lo] - step_s / 2) & (t < mid_t[hi - 1] + step_s / 2)
+    hits = t[inside & (mouth.speed >= mouth.moving_cal.floor(MOVING_MIN_SIGMAS))]
+    if not len(hits):
+        return i0, i0
+    if mouth_start:
+        i0 = max(lo, int(np.searchsorted(mid_t + step_s / 2, hits[0], side="right")))
+    if mouth_end:
+        i1 = min(hi, int(np.searchsorted(mid_t - step_s / 2, hits[-1], side="right")))
+    return i0, i1
+
+
+def _holder_moves(active: dict[str, np.ndarray], mouths: dict[str, _Mouth | None], name: str,
+                  i0: int, i1: int) -> bool:
+    """Whether whoever holds the voice over ``[i0, i1)`` moves their mouth there too (true when
+    their face is not seen or cannot be calibrated: nothing speaks against them)."""
+    for other, on in active.items():
+        span = on[i0:i1]
+        if other == name or not span.any():
+            continue
+        mouth = mouths.get(other)
+        if mouth is None:
+            return True
+        score = mouth.moving_score()[i0:i1][span]
+        score = score[np.isfinite(score)]
+        if not len(score) or np.mean(score >= HOLDER_FRACTION) >= HOLDER_MIN_SHARE:
+            return True
+    return False
+
+
+def _close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
+    """``mask`` with runs of False of at most ``max_gap`` points between two True runs filled."""
+    out = mask.copy()
+    for i0, i1 in _runs(~mask):
+        if i0 > 0 and i1 < len(mask) and i1 - i0 <= max_gap:
+            out[i0:i1] = True
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` index pairs of the True runs of a boolean array."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True))

@@ -263,7 +263,9 @@ def _serve(args) -> int:
     if not app.is_file():
         raise InputError(f"the dashboard app.py is not here ({app}); run from a clone")
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
-                            "--server.port", str(args.port), "--server.headless", "true"])
+                            "--server.port", str(args.port), "--server.headless", "true",
+                            "--client.toolbarMode", "minimal",
+                            "--browser.gatherUsageStats", "false"])
 
 
 if __name__ == "__main__":

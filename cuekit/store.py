@@ -2,12 +2,18 @@
 
 Layout under the data folder (``$CUEKIT_HOME``, default ``~/.cuekit``)::
 
-    library.sqlite          sessions, their metrics and coach notes (WAL mode)
+    library.sqlite          sessions, their metrics, coach notes, accounts (WAL mode)
     sessions/<id>/media.mp4 the recording as uploaded (extension from its content)
     sessions/<id>/cues/     the exchange-format folder written by ``cueset.write`` (atomic)
 
 A session moves ``queued → running → done | failed``; the background worker (``cuekit.jobs``)
 writes its stage and progress here, so any page (or a reload) reads where an analysis stands.
+
+Team mode (docs/teams.md): once the first admin account exists, every method that reads or
+changes a session takes the acting ``user`` and refuses (:class:`~cuekit.auth.AccessDenied`)
+what that user may not see: an agent sees their own sessions, a coach also those of the agents
+assigned to them, an admin everything. ``user=None`` is refused in team mode (fail closed).
+Without team mode there are no accounts and ``user`` is ignored.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ import math
 import os
 import shutil
 import sqlite3
+import time
 import uuid
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, UTC
 from pathlib import Path
@@ -27,7 +34,8 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from . import cueset
+from . import auth, cueset
+from .auth import ADMIN, AGENT, COACH, AccessDenied, User
 from .errors import InputError
 
 HOME_ENV = "CUEKIT_HOME"
@@ -37,6 +45,8 @@ DB_NAME = "library.sqlite"
 STATUSES = ("queued", "running", "done", "failed")
 _SNIFF_BYTES = 64
 _COPY_CHUNK_BYTES = 8 << 20
+_INCOMING_PREFIX = ".incoming-"  # an upload being copied, renamed to its session id when whole
+ORPHAN_AGE_S = 3600  # folders without a session row older than this are crash leftovers
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -70,7 +80,28 @@ CREATE TABLE IF NOT EXISTS notes (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_by_session ON notes(session_id, t_s);
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+    locked_until_s REAL NOT NULL DEFAULT 0,  -- Unix time
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coaching (
+    coach_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    agent_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (coach_id, agent_id)
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Columns added after the first release: (table, column, declaration), added when missing.
+_NEW_COLUMNS = (
+    ("sessions", "owner_id", "INTEGER REFERENCES users(id)"),
+    ("notes", "author_id", "INTEGER REFERENCES users(id) ON DELETE SET NULL"),
+)
+_SELECT_SESSIONS = "SELECT s.*, u.name AS owner FROM sessions s LEFT JOIN users u ON u.id = s.owner_id"
 
 
 def default_home() -> Path:
@@ -131,6 +162,7 @@ class SessionInfo:
     participants: list[str]
     duration_s: float | None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # participant -> metric
+    owner: str = ""  # the account it belongs to in team mode ('' without)
 
 
 @dataclass(frozen=True)
@@ -143,6 +175,7 @@ class Note:
     participant: str  # '' when about the whole call
     text: str
     created_at: str
+    author_id: int | None = None  # the account that wrote it in team mode
 
 
 def _now() -> str:
@@ -157,6 +190,10 @@ class Library:
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA)
+            for table, column, declaration in _NEW_COLUMNS:
+                have = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     @property
     def sessions_dir(self) -> Path:
@@ -180,63 +217,114 @@ class Library:
         finally:
             db.close()
 
+    # -- who may see what ---------------------------------------------------------------------
+
+    @property
+    def team_mode(self) -> bool:
+        """Whether accounts are on (read each time: the CLI may turn it on while the app runs)."""
+        with self._db() as db:
+            return _team_mode(db)
+
+    def _visible(self, db: sqlite3.Connection, user: User | None) -> tuple[str, tuple]:
+        """A condition on ``sessions s`` selecting what ``user`` may see, with its parameters."""
+        if not _team_mode(db):
+            return "1", ()
+        role = _current_role(db, user)
+        if role == ADMIN:
+            return "1", ()
+        if role == COACH:
+            return ("(s.owner_id = ? OR s.owner_id IN "
+                    "(SELECT agent_id FROM coaching WHERE coach_id = ?))", (user.id, user.id))
+        return "s.owner_id = ?", (user.id,)
+
+    def _row(self, db: sqlite3.Connection, session_id: str, user: User | None) -> sqlite3.Row:
+        """The session's row when ``user`` may see it. In team mode a session that exists but is
+        not theirs gets the same answer as one that does not: ids cannot be probed."""
+        condition, params = self._visible(db, user)
+        row = db.execute(f"{_SELECT_SESSIONS} WHERE s.id = ? AND {condition}",
+                         (session_id, *params)).fetchone()
+        if row is not None:
+            return row
+        if _team_mode(db):
+            raise AccessDenied(f"session {session_id!r} is not in your library")
+        raise InputError(f"no session {session_id!r} in the library at {self.home}")
+
+    def _changeable(self, db: sqlite3.Connection, session_id: str, user: User | None
+                    ) -> sqlite3.Row:
+        """The row of a session ``user`` may rename, delete or retry: their own (or any, for an
+        admin). A coach reviews and annotates their agents' calls but does not remove them."""
+        row = self._row(db, session_id, user)
+        if _team_mode(db) and _current_role(db, user) != ADMIN and row["owner_id"] != user.id:
+            raise AccessDenied(f"only {row['owner'] or 'an admin'} or an admin may change "
+                               f"session {session_id!r}")
+        return row
+
     # -- sessions ---------------------------------------------------------------------------
 
     def add_session(self, media: str | os.PathLike | BinaryIO, *, title: str, media_name: str,
                     names: list[str] | None = None, layout: str = "auto",
-                    recorded_on: date | None = None) -> str:
+                    recorded_on: date | None = None, user: User | None = None) -> str:
         """Store a recording and queue its analysis; returns the new session id.
 
-        ``media`` is a path or a binary file object (an upload). Its type is checked by
-        content (:func:`sniff_media`) before anything is written.
+        ``media`` is a path or a binary file object (an upload); ``media_name`` is only shown,
+        the file is stored as ``sessions/<new id>/media<ext>``. Its type is checked by content
+        (:func:`sniff_media`) and its size against :func:`max_upload_mb` while copying; the
+        copy goes to a temporary folder, renamed into place when whole. The session belongs to
+        ``user`` in team mode.
         """
         from .config import AnalysisConfig
 
         AnalysisConfig(layout=layout, names=names)  # refuse bad settings before storing
+        with self._db() as db:
+            owner_id = _current_user_id(db, user)
+        limit_bytes = max_upload_mb() << 20
         session_id = uuid.uuid4().hex[:12]
-        folder = self.sessions_dir / session_id
+        incoming = self.sessions_dir / f"{_INCOMING_PREFIX}{session_id}"
         with _open_binary(media) as src:
             ext = sniff_media(src.read(_SNIFF_BYTES))
             src.seek(0)
-            folder.mkdir(parents=True)
+            incoming.mkdir(parents=True)
             try:
-                with open(folder / f"media{ext}", "wb") as dst:
-                    shutil.copyfileobj(src, dst, _COPY_CHUNK_BYTES)
+                _copy_at_most(src, incoming / f"media{ext}", limit_bytes)
+                config = {"layout": layout, "names": names or None}
+                with self._db() as db:
+                    db.execute(
+                        "INSERT INTO sessions (id, title, created_at, recorded_on, media_name, "
+                        "media_file, config, status, participants, owner_id) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (session_id, title.strip() or media_name, _now(),
+                         (recorded_on or date.today()).isoformat(), media_name, f"media{ext}",
+                         json.dumps(config), "queued", json.dumps(names or []), owner_id))
+                    os.replace(incoming, self.sessions_dir / session_id)  # before the commit
             except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(incoming, ignore_errors=True)
                 raise
-        config = {"layout": layout, "names": names or None}
-        with self._db() as db:
-            db.execute(
-                "INSERT INTO sessions (id, title, created_at, recorded_on, media_name, "
-                "media_file, config, status, participants) VALUES (?,?,?,?,?,?,?,?,?)",
-                (session_id, title.strip() or media_name, _now(),
-                 (recorded_on or date.today()).isoformat(), media_name, f"media{ext}",
-                 json.dumps(config), "queued", json.dumps(names or [])))
         return session_id
 
-    def sessions(self) -> list[SessionInfo]:
-        """Every session, newest recording first."""
+    def sessions(self, *, user: User | None = None) -> list[SessionInfo]:
+        """Every session ``user`` may see, newest recording first."""
         with self._db() as db:
-            rows = db.execute("SELECT * FROM sessions ORDER BY recorded_on DESC, created_at DESC"
-                              ).fetchall()
-            metrics = db.execute("SELECT * FROM metrics").fetchall()
+            condition, params = self._visible(db, user)
+            rows = db.execute(f"{_SELECT_SESSIONS} WHERE {condition} "
+                              "ORDER BY s.recorded_on DESC, s.created_at DESC", params).fetchall()
+            metrics = db.execute(f"SELECT m.* FROM metrics m JOIN sessions s "
+                                 f"ON s.id = m.session_id WHERE {condition}", params).fetchall()
         by_session: dict[str, dict[str, dict[str, float]]] = {}
         for m in metrics:
             by_session.setdefault(m["session_id"], {}).setdefault(m["participant"], {})[
                 m["metric"]] = m["value"]
         return [self._info(r, by_session.get(r["id"], {})) for r in rows]
 
-    def session(self, session_id: str) -> SessionInfo:
-        """One session; ``InputError`` when there is none with this id."""
+    def session(self, session_id: str, *, user: User | None = None) -> SessionInfo:
+        """One session; ``InputError`` when there is none with this id, ``AccessDenied`` in team
+        mode when ``user`` may not see it (or it does not exist)."""
         with self._db() as db:
-            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            metrics = db.execute("SELECT * FROM metrics WHERE session_id = ?",
-                                 (session_id,)).fetchall()
-        if row is None:
-            raise InputError(f"no session {session_id!r} in the library at {self.home}")
+            row = self._row(db, session_id, user)
+            return self._info_with_metrics(db, row)
+
+    def _info_with_metrics(self, db: sqlite3.Connection, row: sqlite3.Row) -> SessionInfo:
         by_participant: dict[str, dict[str, float]] = {}
-        for m in metrics:
+        for m in db.execute("SELECT * FROM metrics WHERE session_id = ?", (row["id"],)):
             by_participant.setdefault(m["participant"], {})[m["metric"]] = m["value"]
         return self._info(row, by_participant)
 
@@ -248,135 +336,365 @@ class Library:
             config=json.loads(row["config"]), status=row["status"], stage=row["stage"],
             progress=row["progress"], error=row["error"],
             participants=json.loads(row["participants"]), duration_s=row["duration_s"],
-            metrics=metrics)
+            metrics=metrics, owner=row["owner"] or "")
 
     def cues_dir(self, session_id: str) -> Path:
         return self.sessions_dir / session_id / "cues"
 
-    def load_cueset(self, session_id: str, *, cues: Collection[str] | None = None
-                    ) -> cueset.CueSet:
+    def load_cueset(self, session_id: str, *, cues: Collection[str] | None = None,
+                    user: User | None = None) -> cueset.CueSet:
         """The analysis result of a finished session.
 
         ``cues`` keeps only those sample cues, filtered while reading the Parquet file: a view
         that draws 8 of 25 cues of an hour-long call reads a third of 1.8 M rows.
         """
-        info = self.session(session_id)
+        info = self.session(session_id, user=user)
         if info.status != "done":
             raise InputError(f"session {session_id!r} is {info.status}, not analysed yet")
         folder = self.cues_dir(session_id)
         return cueset.read(folder) if cues is None else _read_some_cues(folder, cues)
 
-    def rename(self, session_id: str, title: str) -> None:
+    def rename(self, session_id: str, title: str, *, user: User | None = None) -> None:
         title = title.strip()
         if not title:
             raise InputError("a session title cannot be empty")
-        self.session(session_id)
         with self._db() as db:
+            self._changeable(db, session_id, user)
             db.execute("UPDATE sessions SET title = ? WHERE id = ?", (title, session_id))
 
-    def delete(self, session_id: str) -> None:
+    def delete(self, session_id: str, *, user: User | None = None) -> None:
         """Remove a session: its rows (metrics and notes too) and its whole folder."""
-        self.session(session_id)
         with self._db() as db:
+            self._changeable(db, session_id, user)
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         shutil.rmtree(self.sessions_dir / session_id, ignore_errors=True)
 
-    # -- the worker's side --------------------------------------------------------------------
+    def requeue(self, session_id: str, *, user: User | None = None) -> None:
+        """Queue a failed session again (after a crash, a time-out or a fix)."""
+        with self._db() as db:
+            self._changeable(db, session_id, user)
+            db.execute("UPDATE sessions SET status = 'queued', stage = '', progress = 0, "
+                       "error = '' WHERE id = ? AND status = 'failed'", (session_id,))
+
+    # -- the worker's side (no acting user: the worker serves every account) -----------------
 
     def claim_next(self) -> SessionInfo | None:
         """Mark the oldest queued session running and return it (None when the queue is empty)."""
         with self._db() as db:
-            row = db.execute(
+            claimed = db.execute(
                 "UPDATE sessions SET status = 'running', stage = 'starting', progress = 0 "
                 "WHERE id = (SELECT id FROM sessions WHERE status = 'queued' "
                 "ORDER BY created_at LIMIT 1) RETURNING id").fetchone()
-        return self.session(row["id"]) if row else None
+            if claimed is None:
+                return None
+            row = db.execute(f"{_SELECT_SESSIONS} WHERE s.id = ?", (claimed["id"],)).fetchone()
+            return self._info(row, {})
+
+    def statuses(self) -> set[str]:
+        """The statuses present in the library: is anything queued or running?"""
+        with self._db() as db:
+            return {r["status"] for r in db.execute("SELECT DISTINCT status FROM sessions")}
+
+    def fail_running(self, message: str) -> None:
+        """Fail every running session (their worker is known to be gone)."""
+        with self._db() as db:
+            ids = [r["id"] for r in db.execute("SELECT id FROM sessions WHERE status = 'running'")]
+        for session_id in ids:
+            self.fail(session_id, message)
+
+    def status(self, session_id: str) -> str | None:
+        """The session's status, None when it is gone."""
+        with self._db() as db:
+            row = db.execute("SELECT status FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return row["status"] if row else None
 
     def set_progress(self, session_id: str, stage: str, progress: float) -> None:
         with self._db() as db:
             db.execute("UPDATE sessions SET stage = ?, progress = ? WHERE id = ?",
                        (stage, min(max(float(progress), 0.0), 1.0), session_id))
 
+    def set_duration(self, session_id: str, duration_s: float) -> None:
+        """The recording's length, known once probed (the worker's time limit follows it)."""
+        with self._db() as db:
+            db.execute("UPDATE sessions SET duration_s = ? WHERE id = ?",
+                       (float(duration_s), session_id))
+
+    def duration_s(self, session_id: str) -> float | None:
+        with self._db() as db:
+            row = db.execute("SELECT duration_s FROM sessions WHERE id = ?",
+                             (session_id,)).fetchone()
+        return row["duration_s"] if row else None
+
     def finish(self, session_id: str, result: cueset.CueSet) -> None:
-        """Store an analysis result; a session deleted meanwhile is left deleted."""
-        if not self._exists(session_id):
-            return
+        """Store an analysis result. The cues folder is written atomically first, then the rows
+        in one transaction; a session deleted or failed meanwhile gets no result."""
         cueset.write(result, self.cues_dir(session_id))
         rows = [(session_id, p, k, float(v))
                 for p, metrics in result.summary.get("participants", {}).items()
                 for k, v in metrics.items()
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
         with self._db() as db:
-            db.execute("DELETE FROM metrics WHERE session_id = ?", (session_id,))
-            db.executemany("INSERT INTO metrics VALUES (?,?,?,?)", rows)
-            db.execute("UPDATE sessions SET status = 'done', stage = 'done', progress = 1, "
-                       "error = '', participants = ?, duration_s = ? WHERE id = ?",
-                       (json.dumps(result.participants),
-                        result.session.get("media", {}).get("duration_s"), session_id))
+            updated = db.execute(
+                "UPDATE sessions SET status = 'done', stage = 'done', progress = 1, error = '', "
+                "participants = ?, duration_s = ? WHERE id = ? AND status = 'running'",
+                (json.dumps(result.participants),
+                 result.session.get("media", {}).get("duration_s"), session_id)).rowcount
+            if updated:
+                db.execute("DELETE FROM metrics WHERE session_id = ?", (session_id,))
+                db.executemany("INSERT INTO metrics VALUES (?,?,?,?)", rows)
+        if not updated:
+            self._discard_partial(session_id)
 
     def fail(self, session_id: str, message: str) -> None:
+        """Mark a running session failed and remove whatever its analysis left half-written
+        (a session that finished meanwhile stays done)."""
         with self._db() as db:
-            db.execute("UPDATE sessions SET status = 'failed', error = ? WHERE id = ?",
-                       (message, session_id))
+            db.execute("UPDATE sessions SET status = 'failed', error = ? "
+                       "WHERE id = ? AND status = 'running'", (message, session_id))
+        self._discard_partial(session_id)
 
-    def requeue(self, session_id: str) -> None:
-        """Queue a failed session again (after a crash or a fix)."""
-        with self._db() as db:
-            db.execute("UPDATE sessions SET status = 'queued', stage = '', progress = 0, "
-                       "error = '' WHERE id = ?", (session_id,))
+    def _discard_partial(self, session_id: str) -> None:
+        """Remove an unfinished session's cues (or the whole folder when its row is gone)."""
+        folder = self.sessions_dir / session_id
+        status = self.status(session_id)
+        if status is None:
+            shutil.rmtree(folder, ignore_errors=True)
+        elif status != "done":
+            for path in [*folder.glob(".cuekit-*"), self.cues_dir(session_id)]:
+                shutil.rmtree(path, ignore_errors=True)  # .cuekit-*: cueset.write's temporaries
 
-    def _exists(self, session_id: str) -> bool:
+    def sweep(self, min_age_s: float = ORPHAN_AGE_S) -> list[str]:
+        """Remove folders a crash left behind: uploads never registered and session folders
+        without a row, older than ``min_age_s`` (younger ones may be in the making).
+        Returns the names removed."""
         with self._db() as db:
-            return db.execute("SELECT 1 FROM sessions WHERE id = ?",
-                              (session_id,)).fetchone() is not None
+            known = {r["id"] for r in db.execute("SELECT id FROM sessions")}
+        removed = []
+        for path in self.sessions_dir.iterdir():
+            with suppress(FileNotFoundError):  # deleted meanwhile
+                if path.name not in known and time.time() - path.stat().st_mtime >= min_age_s:
+                    shutil.rmtree(path)
+                    removed.append(path.name)
+        return removed
 
     # -- coach notes --------------------------------------------------------------------------
 
-    def add_note(self, session_id: str, t_s: float, text: str, participant: str = "") -> int:
+    def add_note(self, session_id: str, t_s: float, text: str, participant: str = "", *,
+                 user: User | None = None) -> int:
         text = text.strip()
         if not text:
             raise InputError("a note needs some text")
         if not (math.isfinite(t_s) and t_s >= 0):
             raise InputError(f"a note's time must be >= 0 s, got {t_s!r}")
-        self.session(session_id)
         with self._db() as db:
-            cur = db.execute("INSERT INTO notes (session_id, t_s, participant, text, created_at) "
-                             "VALUES (?,?,?,?,?)", (session_id, float(t_s), participant, text,
-                                                    _now()))
+            self._row(db, session_id, user)
+            cur = db.execute("INSERT INTO notes (session_id, t_s, participant, text, created_at, "
+                             "author_id) VALUES (?,?,?,?,?,?)",
+                             (session_id, float(t_s), participant, text, _now(),
+                              _current_user_id(db, user)))
             return int(cur.lastrowid)
 
-    def notes(self, session_id: str) -> list[Note]:
+    def notes(self, session_id: str, *, user: User | None = None) -> list[Note]:
         with self._db() as db:
-            rows = db.execute("SELECT * FROM notes WHERE session_id = ? ORDER BY t_s, id",
+            self._row(db, session_id, user)
+            rows = db.execute("SELECT id, session_id, t_s, participant, text, created_at, "
+                              "author_id FROM notes WHERE session_id = ? ORDER BY t_s, id",
                               (session_id,)).fetchall()
         return [Note(**dict(r)) for r in rows]
 
-    def delete_note(self, note_id: int) -> None:
+    def delete_note(self, note_id: int, *, user: User | None = None) -> None:
+        """Delete a note: in team mode only its author or an admin may."""
         with self._db() as db:
+            note = db.execute("SELECT session_id, author_id FROM notes WHERE id = ?",
+                              (note_id,)).fetchone()
+            if note is None:
+                return
+            self._row(db, note["session_id"], user)
+            if (_team_mode(db) and _current_role(db, user) != ADMIN
+                    and note["author_id"] != user.id):
+                raise AccessDenied("only the note's author or an admin may delete it")
             db.execute("DELETE FROM notes WHERE id = ?", (note_id,))
 
     # -- across sessions ----------------------------------------------------------------------
 
-    def participant_names(self) -> list[str]:
-        """Everyone with metrics in at least one finished session, alphabetically."""
+    def participant_names(self, *, user: User | None = None) -> list[str]:
+        """Everyone with metrics in at least one finished session ``user`` may see."""
         with self._db() as db:
-            rows = db.execute("SELECT DISTINCT participant FROM metrics ORDER BY participant"
-                              ).fetchall()
+            condition, params = self._visible(db, user)
+            rows = db.execute(f"SELECT DISTINCT m.participant FROM metrics m JOIN sessions s "
+                              f"ON s.id = m.session_id WHERE {condition} ORDER BY m.participant",
+                              params).fetchall()
         return [r["participant"] for r in rows]
 
-    def history(self, participant: str) -> pd.DataFrame:
-        """One participant's metrics over sessions: columns ``session_id``, ``title``,
-        ``recorded_on`` (datetime64), ``metric``, ``value``; ordered by date."""
+    def history(self, participant: str, *, user: User | None = None) -> pd.DataFrame:
+        """One participant's metrics over the sessions ``user`` may see: columns
+        ``session_id``, ``title``, ``recorded_on`` (datetime64), ``metric``, ``value``."""
         with self._db() as db:
+            condition, params = self._visible(db, user)
             rows = db.execute(
                 "SELECT s.id AS session_id, s.title, s.recorded_on, m.metric, m.value "
                 "FROM metrics m JOIN sessions s ON s.id = m.session_id "
-                "WHERE m.participant = ? ORDER BY s.recorded_on, s.created_at",
-                (participant,)).fetchall()
+                f"WHERE m.participant = ? AND {condition} ORDER BY s.recorded_on, s.created_at",
+                (participant, *params)).fetchall()
         df = pd.DataFrame([dict(r) for r in rows],
                           columns=["session_id", "title", "recorded_on", "metric", "value"])
         df["recorded_on"] = pd.to_datetime(df["recorded_on"])
         return df
+
+    # -- accounts (team mode) -----------------------------------------------------------------
+    # ``by`` is the acting account, which must be an admin; None is the local operator (the
+    # ``cuekit users`` command, run by whoever owns the library's files).
+
+    def add_user(self, name: str, role: str, password: str, *, by: User | None = None) -> User:
+        """Create an account. The first one must be an admin; creating it turns team mode on."""
+        name, role = auth.check_name(name), auth.check_role(role)
+        password_hash = auth.hash_password(password)
+        with self._db() as db:
+            _require_admin(db, by)
+            if not _team_mode(db) and role != ADMIN:
+                raise InputError("the first account must be an admin (it turns team mode on)")
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise InputError(f"there is already an account named {name!r}")
+            user_id = db.execute("INSERT INTO users (name, role, password_hash, created_at) "
+                                 "VALUES (?,?,?,?)", (name, role, password_hash, _now())).lastrowid
+            db.execute("INSERT OR REPLACE INTO settings VALUES ('team_mode', '1')")
+        return User(int(user_id), name, role)
+
+    def users(self, *, by: User | None = None) -> list[User]:
+        with self._db() as db:
+            _require_admin(db, by)
+            rows = db.execute("SELECT id, name, role FROM users ORDER BY name").fetchall()
+        return [User(r["id"], r["name"], r["role"]) for r in rows]
+
+    def user(self, user_id: int) -> User | None:
+        """The account as it is now (None when deleted): the app re-reads it on every run."""
+        with self._db() as db:
+            row = db.execute("SELECT id, name, role FROM users WHERE id = ?",
+                             (user_id,)).fetchone()
+        return User(row["id"], row["name"], row["role"]) if row else None
+
+    def set_password(self, name: str, password: str, *, by: User | None = None) -> None:
+        """A new password (and an end to any lockout); an admin's or the operator's task."""
+        password_hash = auth.hash_password(password)
+        with self._db() as db:
+            _require_admin(db, by)
+            target = _user_row(db, name)
+            db.execute("UPDATE users SET password_hash = ?, failed_sign_ins = 0, "
+                       "locked_until_s = 0 WHERE id = ?", (password_hash, target["id"]))
+
+    def delete_user(self, name: str, *, by: User | None = None) -> None:
+        """Delete an account. Refused while it owns sessions (nothing is lost by accident), for
+        the last admin, and for the admin doing it."""
+        with self._db() as db:
+            _require_admin(db, by)
+            target = _user_row(db, name)
+            owned = db.execute("SELECT COUNT(*) FROM sessions WHERE owner_id = ?",
+                               (target["id"],)).fetchone()[0]
+            if owned:
+                raise InputError(f"{target['name']} owns {owned} session(s): delete them first")
+            if by is not None and target["id"] == by.id:
+                raise InputError("you cannot delete your own account")
+            if target["role"] == ADMIN and db.execute(
+                    "SELECT COUNT(*) FROM users WHERE role = ?", (ADMIN,)).fetchone()[0] == 1:
+                raise InputError("the last admin cannot be deleted")
+            db.execute("DELETE FROM users WHERE id = ?", (target["id"],))
+
+    def agents_of(self, coach: str) -> list[str]:
+        """The agents assigned to a coach, by name."""
+        with self._db() as db:
+            rows = db.execute("SELECT a.name FROM coaching c JOIN users a ON a.id = c.agent_id "
+                              "JOIN users k ON k.id = c.coach_id WHERE k.name = ? ORDER BY a.name",
+                              (coach,)).fetchall()
+        return [r["name"] for r in rows]
+
+    def set_agents(self, coach: str, agents: Collection[str], *, by: User | None = None) -> None:
+        """Assign exactly these agents to a coach (an agent may have several coaches)."""
+        with self._db() as db:
+            _require_admin(db, by)
+            coach_row = _user_row(db, coach)
+            if coach_row["role"] != COACH:
+                raise InputError(f"{coach} is not a coach")
+            agent_rows = [_user_row(db, a) for a in agents]
+            not_agents = [a["name"] for a in agent_rows if a["role"] != AGENT]
+            if not_agents:
+                raise InputError(f"not agents: {', '.join(not_agents)}")
+            db.execute("DELETE FROM coaching WHERE coach_id = ?", (coach_row["id"],))
+            db.executemany("INSERT INTO coaching VALUES (?, ?)",
+                           [(coach_row["id"], a["id"]) for a in agent_rows])
+
+    def sign_in(self, name: str, password: str) -> User:
+        """The account for these credentials, or ``AccessDenied``. After
+        ``auth.MAX_FAILED_SIGN_INS`` wrong passwords in a row the account refuses every try
+        (even a right one) for ``auth.LOCKOUT_S``."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM users WHERE name = ?", (name.strip(),)).fetchone()
+            now_s = time.time()
+            if row is not None and row["locked_until_s"] > now_s:
+                wait_s = math.ceil(row["locked_until_s"] - now_s)
+                raise AccessDenied(f"too many failed sign-ins: try again in {wait_s} s")
+            if not auth.verify_password(row["password_hash"] if row else None, password):
+                if row is not None:
+                    failed = row["failed_sign_ins"] + 1
+                    locked = failed >= auth.MAX_FAILED_SIGN_INS
+                    db.execute("UPDATE users SET failed_sign_ins = ?, locked_until_s = ? "
+                               "WHERE id = ?", (0 if locked else failed,
+                                                now_s + auth.LOCKOUT_S if locked else 0,
+                                                row["id"]))
+                raise AccessDenied("wrong name or password")
+            new_hash = (auth.hash_password(password) if auth.needs_rehash(row["password_hash"])
+                        else row["password_hash"])
+            db.execute("UPDATE users SET failed_sign_ins = 0, password_hash = ? WHERE id = ?",
+                       (new_hash, row["id"]))
+        return User(row["id"], row["name"], row["role"])
+
+
+def _team_mode(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM settings WHERE key = 'team_mode' AND value = '1'"
+                      ).fetchone() is not None
+
+
+def _current_role(db: sqlite3.Connection, user: User | None) -> str:
+    """The acting account's role as stored now (a deleted or demoted account loses its rights
+    at once); ``AccessDenied`` without one."""
+    row = None if user is None else db.execute("SELECT role FROM users WHERE id = ?",
+                                               (user.id,)).fetchone()
+    if row is None:
+        raise AccessDenied("sign in first")
+    return row["role"]
+
+
+def _current_user_id(db: sqlite3.Connection, user: User | None) -> int | None:
+    """The acting account's id in team mode (checked), None without team mode."""
+    if not _team_mode(db):
+        return None
+    _current_role(db, user)
+    return user.id
+
+
+def _require_admin(db: sqlite3.Connection, by: User | None) -> None:
+    if by is not None and _current_role(db, by) != ADMIN:
+        raise AccessDenied("only an admin manages accounts")
+
+
+def _user_row(db: sqlite3.Connection, name: str) -> sqlite3.Row:
+    row = db.execute("SELECT * FROM users WHERE name = ?", (name.strip(),)).fetchone()
+    if row is None:
+        raise InputError(f"no account named {name!r}")
+    return row
+
+
+def _copy_at_most(src: BinaryIO, dst_path: Path, limit_bytes: int) -> None:
+    """Copy ``src`` to a new file, refusing (``InputError``) past ``limit_bytes``."""
+    copied_bytes = 0
+    with open(dst_path, "wb") as dst:
+        while chunk := src.read(_COPY_CHUNK_BYTES):
+            copied_bytes += len(chunk)
+            if copied_bytes > limit_bytes:
+                raise InputError(f"the recording is larger than the upload limit of "
+                                 f"{limit_bytes >> 20} MB ({MAX_UPLOAD_ENV})")
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
 
 
 def _read_some_cues(folder: Path, cues: Collection[str]) -> cueset.CueSet:

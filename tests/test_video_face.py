@@ -61,8 +61,8 @@ def test_eye_openness_and_iris_offset():
 def test_expression_geometry_moves_the_right_way():
     pts = _face_points(2)
     pts[1, face.LIP_LOW, 1] += 20                      # jaw drops
-    pts[1, face.MOUTH_R] += (-6, -5, 0)               # corners out and up
-    pts[1, face.MOUTH_L] += (6, -5, 0)
+    pts[1, face.MOUTH_R] += (-6, 0, 5)                # corners out and back (AU12)
+    pts[1, face.MOUTH_L] += (6, 0, 5)
     pts[1, face.R_BROW_MID, 1] -= 6                    # brows up
     pts[1, face.L_BROW_MID, 1] -= 6
     pts[1, face.R_BROW_IN, 0] += 4                     # inner brows together
@@ -72,7 +72,33 @@ def test_expression_geometry_moves_the_right_way():
     assert e["mouth_open"][1] - e["mouth_open"][0] == pytest.approx(20 / iod)
     assert e["brow_raise"][1] - e["brow_raise"][0] == pytest.approx(6 / iod)
     assert e["brow_furrow"][1] - e["brow_furrow"][0] == pytest.approx(8 / iod)
-    assert e["smile"][1] > e["smile"][0] + 0.3
+    # width +12 px, retraction +5 px weighted 2
+    assert e["smile"][1] - e["smile"][0] == pytest.approx((12 + 2 * 5) / iod)
+
+
+@pytest.mark.parametrize("corner_drop_px", [0, 3, 8])
+def test_jaw_drop_alone_is_not_a_smile(corner_drop_px):
+    """Talking: the lower lip and the corners go down, the lip midpoint moves a lot. The old
+    measure (corner lift over the lip midpoint) read that as a smile; the new one must not."""
+    pts = _face_points(2)
+    pts[1, face.LIP_LOW, 1] += 24
+    pts[1, face.MOUTH_R, 1] += corner_drop_px
+    pts[1, face.MOUTH_L, 1] += corner_drop_px
+    e = face.expression_geometry(pts)
+    assert e["mouth_open"][1] > e["mouth_open"][0] + 0.3
+    assert e["smile"][1] == pytest.approx(e["smile"][0], abs=1e-9)
+
+
+def test_corner_retraction_and_smile_ignore_head_rotation():
+    pts = _face_points(2)
+    pts[1, face.MOUTH_R] += (-5, -3, 6)
+    pts[1, face.MOUTH_L] += (5, -3, 6)
+    front = face.expression_geometry(pts)["smile"]
+    assert face.mouth_corner_retraction(pts)[1] - face.mouth_corner_retraction(pts)[0] \
+        == pytest.approx(6.0)
+    for yaw, pitch, roll in ((30, 0, 0), (0, -20, 10), (-25, 15, -8)):
+        turned = pts @ synth.rotation_matrix(yaw, pitch, roll).T
+        assert face.expression_geometry(turned)["smile"] == pytest.approx(front)
 
 
 def test_over_baseline_and_blendshapes():

@@ -108,11 +108,30 @@ def eye_angle_deg(offset: np.ndarray) -> np.ndarray:
     return np.degrees(np.arcsin(np.clip(_EYE_BALL_GAIN * np.asarray(offset, dtype="float64"), -1, 1)))
 
 
+def mouth_corner_retraction(points: np.ndarray) -> np.ndarray:
+    """How far the mouth corners sit *behind* the eye centres along the face's out axis, pixels,
+    (n,). Smiling pulls the corners back and up toward the cheekbones (zygomaticus, AU12);
+    opening the jaw or shaping vowels barely moves them in depth. Larger = more retracted."""
+    p = np.asarray(points, dtype="float64")
+    _, _, ez = face_axes(p)
+    eyes = 0.25 * (p[:, R_EYE_OUT] + p[:, R_EYE_IN] + p[:, L_EYE_IN] + p[:, L_EYE_OUT])
+    corners = 0.5 * (p[:, MOUTH_R] + p[:, MOUTH_L])
+    return -np.sum((corners - eyes) * ez, axis=-1)
+
+
+# Weight of corner retraction against mouth width in the geometry smile. A big grin adds ~0.4
+# inter-ocular distances of width and ~0.15 of retraction; 2 makes the two comparable and ranks
+# the shared photos like the blendshapes do (neutral < slight smiles < grin).
+SMILE_RETRACTION_WEIGHT = 2.0
+
+
 def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     """Raw expression measures from landmark geometry, each (n,), in inter-ocular distances
     (3-D, so head rotation changes them little). Larger = more of the expression:
 
-    - ``smile``: mouth width plus mouth-corner lift above the lip centre (AU12; AU6 shows as lift)
+    - ``smile``: mouth width plus 2 x mouth-corner retraction (AU12 pulls the corners out and
+      back). Deliberately no term from the lip midpoint or the lip gap: jaw drop while talking
+      moves those, and used to read as smiling. Lip spreading on "ee" still adds a little.
     - ``brow_raise``: brow-to-eye distance along the face's up axis (AU1+2)
     - ``brow_furrow``: minus the distance between the inner brow ends (AU4)
     - ``mouth_open``: inner-lip gap (AU25/26)
@@ -120,16 +139,14 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     p = np.asarray(points, dtype="float64")
     iod = interocular_px(p)
     _, ey, _ = face_axes(p)
-    lip_mid = 0.5 * (p[:, LIP_UP] + p[:, LIP_LOW])
-    corners = 0.5 * (p[:, MOUTH_R] + p[:, MOUTH_L])
     width = np.linalg.norm(p[:, MOUTH_L] - p[:, MOUTH_R], axis=-1)
-    lift = np.sum((corners - lip_mid) * ey, axis=-1)
+    smile = width + SMILE_RETRACTION_WEIGHT * mouth_corner_retraction(p)
     brow = np.mean([np.sum((p[:, b] - p[:, e]) * ey, axis=-1)
                     for b, e in ((R_BROW_MID, 159), (L_BROW_MID, 386))], axis=0)
     inner = np.linalg.norm(p[:, L_BROW_IN] - p[:, R_BROW_IN], axis=-1)
     gap = np.linalg.norm(p[:, LIP_LOW] - p[:, LIP_UP], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {"smile": (width + 2.0 * lift) / iod, "brow_raise": brow / iod,
+        return {"smile": smile / iod, "brow_raise": brow / iod,
                 "brow_furrow": -inner / iod, "mouth_open": gap / iod}
 
 
@@ -142,7 +159,7 @@ BLENDSHAPES = {
 }
 
 # Geometry: how far above the person's neutral (in inter-ocular distances) counts as 1.0.
-GEOMETRY_SPAN = {"smile": 0.25, "brow_raise": 0.12, "brow_furrow": 0.12, "mouth_open": 0.5}
+GEOMETRY_SPAN = {"smile": 0.4, "brow_raise": 0.12, "brow_furrow": 0.12, "mouth_open": 0.5}
 
 
 def expression_blendshapes(shapes: list[dict[str, float] | None]) -> dict[str, np.ndarray]:

@@ -1,0 +1,156 @@
+"""Known answers for the geometry smile (Face Mesh backend) on real faces, with the blendshape
+backend (Face Landmarker task) as the reference.
+
+- Talking is not smiling: the ten GRID speakers read sentences without smiling, and the sample
+  call's faces only drop their jaw while talking; the geometry smile used to rise with mouth
+  opening and gave ~14 false smile events per minute on both.
+- Real smiles still score: a big grin far above a neutral face, slight smiles in between, and
+  the geometry follows the blendshape smile on a clip cutting between the shared photos.
+
+Media and the task file come from ../shared (skipped, with a reason, when absent); frames go
+straight to the landmark adapters, so the whole file takes ~20 s.
+"""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import SAMPLE_CALL, SAMPLE_TRUTH, shared_path
+
+from cuekit import media
+from cuekit.video import events, face, landmarks
+from cuekit.video.assemble import expressions
+
+GRID = ("media", "grid_10speakers_30s.mp4")
+PHOTOS = {"grace_hopper.jpg": "neutral", "luciano_cc0.png": "neutral",
+          "chris_pratt_ccby2.jpeg": "slight", "paul_rudd_turned_ccbysa2.jpeg": "slight",
+          "paul_rudd_smile_ccbysa2.jpeg": "grin"}
+MAX_FALSE_SMILES_PER_MIN = 1.0
+
+
+def _track(frames: list[np.ndarray], backend: str) -> tuple[np.ndarray, list]:
+    """(points (n, 478, 3) with NaN rows, blendshape dicts or None) for BGR frames, one tracker."""
+    model_dir = shared_path("models") if backend == landmarks.TASK else None
+    lm = landmarks.make_face_landmarker(backend, model_dir)
+    points = np.full((len(frames), 478, 3), np.nan)
+    shapes = []
+    try:
+        for i, frame in enumerate(frames):
+            found = lm.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), i * 100)
+            if found is not None:
+                points[i] = found.points
+            shapes.append(None if found is None else found.blendshapes)
+    finally:
+        lm.close()
+    return points, shapes
+
+
+def _smile_events_per_min(t: np.ndarray, points: np.ndarray, shapes: list, backend: str) -> float:
+    smile = expressions(points, shapes, backend)["expr.smile"]
+    minutes = np.isfinite(smile).sum() * (t[-1] - t[0]) / (len(t) - 1) / 60.0
+    return len(events.smiles(t, smile)) / minutes
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+@pytest.fixture(scope="module")
+def grid():
+    """GRID at the pipeline's 10 frames per second: t, then (points, shapes) per backend."""
+    decoded = list(media.iter_frames(shared_path(*GRID), step_s=0.1))
+    shared_path("models", landmarks.TASK_FILE)
+    t = np.array([t for t, _ in decoded])
+    frames = [f for _, f in decoded]
+    return t, {b: _track(frames, b) for b in (landmarks.FACEMESH, landmarks.TASK)}
+
+
+def test_talking_without_smiling_gives_no_smiles_on_grid(grid):
+    t, tracked = grid
+    for backend, (points, shapes) in tracked.items():
+        assert np.isfinite(points[:, 0, 0]).mean() > 0.95
+        assert _smile_events_per_min(t, points, shapes, backend) <= MAX_FALSE_SMILES_PER_MIN, backend
+    # the geometry smile stays under the event threshold (0.5) while people talk
+    smile = expressions(*tracked[landmarks.FACEMESH], landmarks.FACEMESH)["expr.smile"]
+    assert np.percentile(smile, 90) < 0.5
+
+
+def test_mouth_open_agrees_between_backends_on_grid(grid):
+    _, tracked = grid
+    geo = face.expression_geometry(tracked[landmarks.FACEMESH][0])["mouth_open"]
+    blend = face.expression_blendshapes(tracked[landmarks.TASK][1])["mouth_open"]
+    assert _corr(geo, blend) >= 0.7
+
+
+def test_jaw_only_talking_gives_no_smiles_on_sample_call():
+    """The sample call's faces smile throughout and open only the jaw while talking (first 30 s,
+    5 frames per second, each participant's tile from the truth file)."""
+    with open(SAMPLE_TRUTH, encoding="utf-8") as f:
+        boxes = [p["box"] for p in json.load(f)["participants"].values()]
+    decoded = list(media.iter_frames(SAMPLE_CALL, step_s=0.2, end_s=30.0))
+    t = np.array([t for t, _ in decoded])
+    for x, y, w, h in boxes:
+        points, shapes = _track([f[y:y + h, x:x + w] for _, f in decoded], landmarks.FACEMESH)
+        mouth = face.expression_geometry(points)["mouth_open"]
+        assert np.nanpercentile(mouth, 90) - np.nanpercentile(mouth, 10) > 0.1  # it does talk
+        assert _smile_events_per_min(t, points, shapes, landmarks.FACEMESH) <= MAX_FALSE_SMILES_PER_MIN
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """Raw geometry smile (inter-ocular distances) and blendshape smile of each shared photo."""
+    out = {}
+    for name in PHOTOS:
+        img = cv2.imread(shared_path("images", name))
+        points, _ = _track([img], landmarks.FACEMESH)
+        out[name] = float(face.expression_geometry(points)["smile"][0])
+    return out
+
+
+def test_photo_smiles_rank_neutral_slight_grin(photos):
+    span = face.GEOMETRY_SPAN["smile"]
+    by_kind = {k: [photos[n] for n, kind in PHOTOS.items() if kind == k]
+               for k in ("neutral", "slight", "grin")}
+    neutral = max(by_kind["neutral"])
+    assert max(by_kind["neutral"]) - min(by_kind["neutral"]) < 0.15 * span
+    assert min(by_kind["slight"]) > neutral + 0.15 * span      # slight smiles show
+    assert max(by_kind["slight"]) < neutral + 0.8 * span       # ...but are not grins
+    assert by_kind["grin"][0] > max(by_kind["slight"]) + 0.5 * span
+    assert by_kind["grin"][0] > neutral + 1.0 * span           # a grin reads 1.0 over a neutral
+
+
+def _cut_between_photos(seconds_each: float = 1.2, fps: float = 10.0) -> list[np.ndarray]:
+    """Frames cutting between the shared photos (the grin every other shot), each shot with a
+    slow zoom and a little drift and tilt, like a person moving in front of a webcam."""
+    size = 360
+    imgs = []
+    for name in PHOTOS:
+        img = cv2.imread(shared_path("images", name))
+        s = size / img.shape[0]
+        img = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+        x = max(0, (img.shape[1] - size) // 2)
+        imgs.append(cv2.copyMakeBorder(img[:, x:x + size], 0, 0, 0, max(0, size - img.shape[1]),
+                                       cv2.BORDER_REPLICATE))
+    order = [0, 4, 2, 4, 1, 4, 3, 0, 4, 2, 1, 4]
+    n = int(seconds_each * fps)
+    frames = []
+    for k, i in enumerate(order):
+        for j in range(n):
+            m = cv2.getRotationMatrix2D((size / 2, size / 2), 3.0 * np.sin(k + j / n), 1 + 0.05 * j / n)
+            m[:, 2] += (4 * np.sin(k), 2 * np.cos(j / 3))
+            frames.append(cv2.warpAffine(imgs[i], m, (size, size), borderMode=cv2.BORDER_REFLECT))
+    return frames
+
+
+def test_geometry_smile_follows_blendshapes_on_real_smiles():
+    shared_path("models", landmarks.TASK_FILE)
+    frames = _cut_between_photos()
+    geo_points, _ = _track(frames, landmarks.FACEMESH)
+    _, task_shapes = _track(frames, landmarks.TASK)
+    geo = expressions(geo_points, [None] * len(frames), landmarks.FACEMESH)["expr.smile"]
+    blend = expressions(np.full_like(geo_points, np.nan), task_shapes, landmarks.TASK)["expr.smile"]
+    assert _corr(geo, blend) >= 0.7
+    t = np.arange(len(frames)) / 10.0
+    assert len(events.smiles(t, geo)) >= 4  # five grin shots, one smile each (cuts may merge two)

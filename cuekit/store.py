@@ -632,19 +632,20 @@ class Library:
             if row is not None and row["locked_until_s"] > now_s:
                 wait_s = math.ceil(row["locked_until_s"] - now_s)
                 raise AccessDenied(f"too many failed sign-ins: try again in {wait_s} s")
-            if not auth.verify_password(row["password_hash"] if row else None, password):
-                if row is not None:
-                    failed = row["failed_sign_ins"] + 1
-                    locked = failed >= auth.MAX_FAILED_SIGN_INS
-                    db.execute("UPDATE users SET failed_sign_ins = ?, locked_until_s = ? "
-                               "WHERE id = ?", (0 if locked else failed,
-                                                now_s + auth.LOCKOUT_S if locked else 0,
-                                                row["id"]))
-                raise AccessDenied("wrong name or password")
-            new_hash = (auth.hash_password(password) if auth.needs_rehash(row["password_hash"])
-                        else row["password_hash"])
-            db.execute("UPDATE users SET failed_sign_ins = 0, password_hash = ? WHERE id = ?",
-                       (new_hash, row["id"]))
+            accepted = auth.verify_password(row["password_hash"] if row else None, password)
+            if row is not None and not accepted:  # counted here, refused after the commit
+                failed = row["failed_sign_ins"] + 1
+                locked = failed >= auth.MAX_FAILED_SIGN_INS
+                db.execute("UPDATE users SET failed_sign_ins = ?, locked_until_s = ? "
+                           "WHERE id = ?", (0 if locked else failed,
+                                            now_s + auth.LOCKOUT_S if locked else 0, row["id"]))
+            elif accepted:
+                new_hash = (auth.hash_password(password)
+                            if auth.needs_rehash(row["password_hash"]) else row["password_hash"])
+                db.execute("UPDATE users SET failed_sign_ins = 0, password_hash = ? WHERE id = ?",
+                           (new_hash, row["id"]))
+        if not accepted:
+            raise AccessDenied("wrong name or password")
         return User(row["id"], row["name"], row["role"])
 
 

@@ -113,3 +113,17 @@ def test_smiles_and_gaze_aways():
     on[60:65] = 0                                      # 0.5 s: a glance, not an aversion
     on[80:95] = np.nan                                 # no face: unknown, not away
     assert _rounded(events.gaze_aways(t, on)) == [(2.95, 4.45)]
+
+
+def test_rates_are_per_minute_of_face_time_whatever_the_frame_pattern():
+    from cuekit.video.assemble import summarize
+
+    # 10 samples a second taken from a 25 fps source: steps alternate 0.08 s and 0.12 s
+    t = np.round(np.cumsum(np.r_[0.0, np.tile([0.08, 0.12], 300)])[:600], 3)  # 60 s
+    present = np.where(t < 30.0, 1.0, 0.0)  # face seen for the first half minute only
+    cues = {"face.present": present, "gaze.on_screen": present,
+            "expr.smile": np.zeros_like(t), "body.motion_energy": np.zeros_like(t)}
+    ev = {"nod": [(1.0, 2.0, 1.0)] * 3, "blink": [], "smile": [], "shake": [], "gaze_away": []}
+    out = summarize(t, cues, ev)
+    assert out["nods_per_min"] == pytest.approx(6.0, rel=0.01)  # 3 nods in 0.5 min of face
+    assert out["face_present_share"] == pytest.approx(0.5, abs=0.01)

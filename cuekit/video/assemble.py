@@ -109,8 +109,11 @@ def summarize(t: np.ndarray, cues: dict[str, np.ndarray],
     """Per-participant metrics. Rates are per minute of time with the face visible (NaN when the
     face was never seen); shares are over frames with a face."""
     present = cues["face.present"] > 0
-    step = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
-    minutes = present.sum() * step / 60.0
+    # each sample stands for the time until the next one (sampled frames of a 25 fps source at
+    # 10 fps alternate 0.08 / 0.12 s steps, so no single step is right)
+    last_s = float(np.mean(np.diff(t))) if len(t) > 1 else 0.0
+    covered_s = np.diff(t, append=t[-1] + last_s) if len(t) else np.zeros(0)
+    minutes = float(covered_s[present].sum()) / 60.0
     per_min = (lambda k: len(ev[k]) / minutes) if minutes > 0 else (lambda k: float("nan"))
 
     def mean(cue: str) -> float:

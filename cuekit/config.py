@@ -9,7 +9,7 @@ from .errors import InputError
 from .layout import GRIDS, parse_names
 
 DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
-DEFAULT_POSE_FPS = 2.0    # posture changes slowly; Pose costs ~20 ms a frame
+DEFAULT_POSE_FPS = 1.0    # posture changes slowly; Pose costs ~25 ms of CPU per tile-frame
 DEFAULT_AUDIO_SR = 16000  # enough for pitch and VAD; the Silero VAD model wants 16 kHz
 FACE_BACKENDS = ("auto", "facemesh", "landmarker")
 

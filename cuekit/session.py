@@ -1,13 +1,14 @@
 """Analyse one recording end to end and assemble its :class:`~cuekit.cueset.CueSet`.
 
-The order is fixed and one-way: probe → layout → video pipeline → audio pipeline → who speaks
-when (attribution) → conversation timing → synchrony and listening profile → CueSet.
+The order is fixed and one-way: probe → layout → video and audio pipelines (concurrently) → who
+speaks when (attribution) → conversation timing → synchrony and listening profile → CueSet.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -46,8 +47,7 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     participants = _participants(path, info, config, use_video, notes)
     seconds["probe_layout"] = time.perf_counter() - clock
 
-    video = _run_video(path, participants, config, hook, seconds) if use_video else None
-    audio = _run_audio(path, participants, config, hook, seconds) if has_audio else None
+    video, audio = _run_streams(path, participants, config, hook, seconds, use_video, has_audio)
 
     if audio is not None and audio.provenance.get("mixed"):
         participants, audio = _attribute(audio, video, participants, config, info.duration_s)
@@ -162,6 +162,26 @@ def _timed(stage: str, seconds: dict, fn, *args, **kwargs):
     out = fn(*args, **kwargs)
     seconds[stage] = time.perf_counter() - t0
     return out
+
+
+def _run_streams(path, participants, config, hook, seconds, use_video: bool, has_audio: bool
+                 ) -> tuple[StreamResult | None, StreamResult | None]:
+    """The video and audio pipelines, at once when there are both: audio on a second thread
+    (its decoding, VAD and numpy release the GIL) while video runs on this one. Only this thread
+    calls ``hook``: audio reports its progress when it is done."""
+    if not (use_video and has_audio):
+        return (_run_video(path, participants, config, hook, seconds) if use_video else None,
+                _run_audio(path, participants, config, hook, seconds) if has_audio else None)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        audio = pool.submit(_run_audio, path, participants, config, _quiet, seconds)
+        video = _run_video(path, participants, config, hook, seconds)
+        result = audio.result()
+    hook("audio", 1, 1)
+    return video, result
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """A progress hook that reports nothing."""
 
 
 def _run_video(path, participants, config, hook, seconds) -> StreamResult:

@@ -1,7 +1,15 @@
-"""The frame pipeline: decode once, follow each participant's face and body, emit cue tables."""
+"""The frame pipeline: decode once, follow each participant's face and body, emit cue tables.
+
+Decoding runs on the calling thread; the models run on worker threads (MediaPipe, OpenCV and
+FFmpeg release the GIL, so two cores work at once), each worker owning some participants and
+their models and seeing every sampled frame in order through a short queue (memory stays flat).
+"""
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -20,14 +28,31 @@ from .track import FaceTrack
 
 N_FACE_POINTS, N_POSE_POINTS = 478, 33
 POSE_MIN_PX = 256  # tiles smaller than this (height) are upscaled for the pose model
+QUEUE_FRAMES = 4   # sampled frames waiting per worker (a 720p BGR frame is 2.8 MB)
+
+
+class _Timer:
+    """Seconds spent per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
 class _Recorder:
-    """One participant's trackers and what they saw, frame by frame."""
+    """One participant's trackers and what they saw, frame by frame. Landmarks are kept as
+    float32 (sub-pixel to 1e-4 px) to halve the memory that grows with the call's length."""
 
     def __init__(self, p: Participant, backend: str, models_dir: str | None,
                  detector: FaceDetector, with_pose: bool) -> None:
-        self.box = p.box
+        self.name, self.box = p.name, p.box
         self.face = FaceTrack(make_face_landmarker(backend, models_dir), detector)
         self.pose = PoseLandmarker() if with_pose else None
         self.t: list[float] = []
@@ -45,10 +70,21 @@ class _Recorder:
         x, y, w, h = self.box
         return frame[y:y + h, x:x + w]
 
+    def step(self, frame: np.ndarray, t: float, with_pose: bool, timer: _Timer) -> None:
+        """Face, motion and (when ``with_pose``) pose of this participant's tile of ``frame``."""
+        tile = self.tile(frame)
+        with timer.stage("face"):
+            self.face_step(tile, t)
+        with timer.stage("motion"):
+            self.motion_step(tile)
+        if with_pose:
+            with timer.stage("pose"):
+                self.pose_step(tile, t)
+
     def face_step(self, tile: np.ndarray, t: float) -> None:
         found = self.face.step(tile, int(round(t * 1000)))
         self.t.append(t)
-        self.points.append(None if found is None else found.points)
+        self.points.append(None if found is None else found.points.astype("float32"))
         self.shapes.append(None if found is None else found.blendshapes)
 
     def motion_step(self, tile: np.ndarray) -> None:
@@ -68,7 +104,8 @@ class _Recorder:
         self.pose_vis.append(None if found is None else found.visibility)
 
     def series(self) -> tuple[FaceSeries, PoseSeries | None]:
-        fs = FaceSeries(np.asarray(self.t, dtype="float64"), _stack(self.points, (N_FACE_POINTS, 3)),
+        fs = FaceSeries(np.asarray(self.t, dtype="float64"),
+                        _stack(self.points, (N_FACE_POINTS, 3), "float32"),
                         self.shapes, np.asarray(self.motion, dtype="float64"))
         if self.pose is None:
             return fs, None
@@ -83,9 +120,39 @@ class _Recorder:
             self.pose.close()
 
 
-def _stack(items: list[np.ndarray | None], shape: tuple[int, ...]) -> np.ndarray:
+class _Worker(threading.Thread):
+    """Runs the models of some participants on every sampled frame, in order. Owns its face
+    detector (a MediaPipe graph serves one thread at a time) and its stage timer."""
+
+    def __init__(self, recs: list[_Recorder], detector: FaceDetector, pose_every: int) -> None:
+        super().__init__(daemon=True)
+        self.recs, self.detector, self.pose_every = recs, detector, pose_every
+        self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self.timer = _Timer()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while (item := self.frames.get()) is not None:
+                n, t, frame = item
+                with_pose = bool(self.pose_every) and n % self.pose_every == 0
+                for rec in self.recs:
+                    rec.step(frame, t, with_pose, self.timer)
+        except BaseException as e:  # handed to the decoding thread, which raises it
+            self.error = e
+            while self.frames.get() is not None:  # keep taking frames: the decoder never blocks
+                pass
+
+    def close(self) -> None:
+        for rec in self.recs:
+            rec.close()
+        self.detector.close()
+
+
+def _stack(items: list[np.ndarray | None], shape: tuple[int, ...], dtype: str = "float64",
+           ) -> np.ndarray:
     """(n, *shape) array with NaN where an item is None."""
-    out = np.full((len(items), *shape), np.nan)
+    out = np.full((len(items), *shape), np.nan, dtype=dtype)
     for i, v in enumerate(items):
         if v is not None:
             out[i] = v
@@ -104,74 +171,59 @@ def _check(participants: list[Participant], face_fps: float, pose_fps: float) ->
         raise InputError(f"participant names must be distinct, got {names}")
 
 
-class _Timer:
-    """Seconds spent per stage."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
-
-
 def analyze_video(path: str, participants: list[Participant], *, face_fps: float, pose_fps: float,
                   face_backend: str = "auto", models_dir: str | None = None,
-                  hook: Callable[[str, int, int], None] | None = None) -> StreamResult:
+                  hook: Callable[[str, int, int], None] | None = None,
+                  workers: int | None = None) -> StreamResult:
     """Visual cues of every participant of a recording.
 
     Decodes once at ``face_fps`` frames per second, crops each participant's tile (``box``; None =
     the whole frame), runs the face landmarker and motion energy on every sampled frame and pose
     on every k-th (k = round(face_fps / pose_fps); ``pose_fps=0`` = no pose).
     ``face_backend``: ``auto`` (the task file when found, else Face Mesh), ``facemesh`` or
-    ``landmarker``. ``hook("video", done, total)`` reports progress about every 1% of frames.
+    ``landmarker``. ``workers``: threads running the models, each owning whole participants
+    (default: one per participant, at most one per CPU core); results do not depend on it.
+    ``hook("video", done, total)`` reports progress about every 1% of frames, from the calling
+    thread.
 
     Returns samples (cue names of ``cuekit.cues.CUES``; NaN where there is no face or body),
     segments (nod, shake, blink, smile, gaze_away), a per-participant summary and provenance
-    (backends, rates, frames, seconds per stage).
+    (backends, rates, frames, workers, seconds per stage summed over the threads).
     """
     _check(participants, face_fps, pose_fps)
     backend = resolve_face_backend(face_backend, models_dir)
     total = max(1, int(media.probe(path).duration_s * face_fps))
     every = max(1, total // 100)
     pose_every = max(1, round(face_fps / pose_fps)) if pose_fps > 0 else 0
+    n_workers = max(1, min(len(participants), workers or os.cpu_count() or 1))
     timer = _Timer()
-    detector = FaceDetector()
-    recs = {p.name: _Recorder(p, backend, models_dir, detector, pose_every > 0) for p in participants}
-    n = 0
+    pool = []
     try:
-        frames = iter(media.iter_frames(path, step_s=1.0 / face_fps))
-        while True:
-            with timer.stage("decode"):
-                item = next(frames, None)
-            if item is None:
-                break
-            t, frame = item
-            for rec in recs.values():
-                tile = rec.tile(frame)
-                with timer.stage("face"):
-                    rec.face_step(tile, t)
-                with timer.stage("motion"):
-                    rec.motion_step(tile)
-                if pose_every and n % pose_every == 0:
-                    with timer.stage("pose"):
-                        rec.pose_step(tile, t)
-            n += 1
-            if hook is not None and n % every == 0:
-                hook("video", min(n, total), total)
+        for k in range(n_workers):
+            detector = FaceDetector()
+            recs = [_Recorder(p, backend, models_dir, detector, pose_every > 0)
+                    for p in participants[k::n_workers]]
+            pool.append(_Worker(recs, detector, pose_every))
+        for w in pool:
+            w.start()
+        n = _feed(path, face_fps, pool, timer, hook, total, every)
     finally:
-        for rec in recs.values():
-            rec.close()
-        detector.close()
+        for w in pool:
+            if w.is_alive():
+                w.frames.put(None)
+                w.join()
+            w.close()
+    for w in pool:
+        if w.error is not None:
+            raise w.error
+        for stage, sec in w.timer.seconds.items():
+            timer.seconds[stage] = timer.seconds.get(stage, 0.0) + sec
+    recs = {rec.name: rec for w in pool for rec in w.recs}
 
     with timer.stage("cues"):
         samples, rows, summary = [], [], {}
-        for name, rec in recs.items():
-            s, r, summary[name] = participant_tables(name, *rec.series(), backend)
+        for p in participants:
+            s, r, summary[p.name] = participant_tables(p.name, *recs[p.name].series(), backend)
             samples.append(s)
             rows += r
         samples = concat_samples(samples)
@@ -181,5 +233,26 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     provenance = {"face_backend": backend, "pose_backend": POSE if pose_every else None,
                   "face_fps": float(face_fps), "pose_fps": float(pose_fps), "frames": n,
                   "pose_frames": sum(len(r.pose_t) for r in recs.values()),
+                  "workers": n_workers,
                   "seconds": {k: round(v, 3) for k, v in timer.seconds.items()}}
     return StreamResult(samples=samples, segments=segments, provenance=provenance, summary=summary)
+
+
+def _feed(path: str, face_fps: float, pool: list[_Worker], timer: _Timer,
+          hook: Callable[[str, int, int], None] | None, total: int, every: int) -> int:
+    """Decode the sampled frames and hand each to every worker; stops early when a worker
+    failed. Returns the number of frames decoded."""
+    n = 0
+    frames = iter(media.iter_frames(path, step_s=1.0 / face_fps))
+    while not any(w.error for w in pool):
+        with timer.stage("decode"):
+            item = next(frames, None)
+        if item is None:
+            break
+        t, frame = item
+        for w in pool:
+            w.frames.put((n, t, frame))
+        n += 1
+        if hook is not None and n % every == 0:
+            hook("video", min(n, total), total)
+    return n

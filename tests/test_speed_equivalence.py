@@ -1,0 +1,137 @@
+"""The fast frame pipeline gives the same cues as the plain one.
+
+The plain path is written out here from the public building blocks: one thread, every sampled
+frame decoded to BGR, one face track per tile sharing one detector, landmarks kept as float64,
+motion from the colour tile shrunk before greying, pose on every k-th frame. The fast path is
+``analyze_video`` (models on worker threads fed by the decoding thread, float32 landmarks, motion
+greyed before shrinking). Both analyse the first 20 s of the sample call at the same rates.
+"""
+
+import json
+
+import av
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLE_CALL, SAMPLE_TRUTH
+
+from cuekit import media
+from cuekit.cues import concat_samples, make_segments
+from cuekit.layout import Participant
+from cuekit.video import body
+from cuekit.video.assemble import FaceSeries, PoseSeries, participant_tables
+from cuekit.video.landmarks import FACEMESH, FaceDetector, FaceMeshLandmarker, PoseLandmarker
+from cuekit.video.pipeline import analyze_video
+from cuekit.video.track import FaceTrack
+
+CLIP_S = 20.0
+FACE_FPS, POSE_FPS = 10.0, 1.0
+MOTION_TOL = 0.002   # share of pixels: greying before shrinking moves pixels by <= 1 grey level
+VALUE_TOL = 1e-3     # other cues: only float32 landmark storage differs (1e-4 px)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """The first 20 s of the sample call, packets copied (no re-encode)."""
+    path = str(tmp_path_factory.mktemp("speed") / "clip.mp4")
+    with av.open(SAMPLE_CALL) as src, av.open(path, "w", format="mp4") as out:
+        vs = src.streams.video[0]
+        ovs = out.add_stream_from_template(vs)
+        for pkt in src.demux(vs):
+            if pkt.dts is None or pkt.size == 0 or pkt.pts * vs.time_base >= CLIP_S:
+                continue
+            pkt.stream = ovs
+            out.mux(pkt)
+    return path
+
+
+@pytest.fixture(scope="module")
+def participants():
+    with open(SAMPLE_TRUTH, encoding="utf-8") as f:
+        truth = json.load(f)
+    return [Participant(n, tuple(p["box"])) for n, p in truth["participants"].items()]
+
+
+def _plain_motion_gray(region_bgr):
+    h, w = region_bgr.shape[:2]
+    size = (body.MOTION_WIDTH_PX, max(1, round(h * body.MOTION_WIDTH_PX / w)))
+    small = cv2.resize(region_bgr, size, interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+
+
+def _plain_path(path, participants):
+    detector = FaceDetector()
+    tracks = {p.name: FaceTrack(FaceMeshLandmarker(), detector) for p in participants}
+    poses = {p.name: PoseLandmarker() for p in participants}
+    seen = {p.name: {"t": [], "pts": [], "motion": [], "prev": None,
+                     "pose_t": [], "pose_pts": [], "pose_vis": []} for p in participants}
+    pose_every = round(FACE_FPS / POSE_FPS)
+    try:
+        for n, (t, frame) in enumerate(media.iter_frames(path, step_s=1 / FACE_FPS)):
+            for p in participants:
+                x, y, w, h = p.box
+                tile, s = frame[y:y + h, x:x + w], seen[p.name]
+                found = tracks[p.name].step(tile, int(round(t * 1000)))
+                s["t"].append(t)
+                s["pts"].append(np.full((478, 3), np.nan) if found is None else found.points)
+                gray = _plain_motion_gray(tile)
+                s["motion"].append(body.motion_energy(s["prev"], gray))
+                s["prev"] = gray
+                if n % pose_every == 0:
+                    pose = poses[p.name].detect(cv2.cvtColor(tile, cv2.COLOR_BGR2RGB),
+                                                int(round(t * 1000)))
+                    s["pose_t"].append(t)
+                    s["pose_pts"].append(np.full((33, 3), np.nan) if pose is None else pose.points)
+                    s["pose_vis"].append(np.full(33, np.nan) if pose is None else pose.visibility)
+    finally:
+        for closer in (*tracks.values(), *poses.values(), detector):
+            closer.close()
+    samples, rows = [], []
+    for name, s in seen.items():
+        fs = FaceSeries(np.array(s["t"]), np.array(s["pts"]), [None] * len(s["t"]),
+                        np.array(s["motion"]))
+        ps = PoseSeries(np.array(s["pose_t"]), np.array(s["pose_pts"]), np.array(s["pose_vis"]))
+        sm, r, _ = participant_tables(name, fs, ps, FACEMESH)
+        samples.append(sm)
+        rows += r
+    return concat_samples(samples), make_segments(rows)
+
+
+@pytest.fixture(scope="module")
+def both(clip, participants):
+    fast = analyze_video(clip, participants, face_fps=FACE_FPS, pose_fps=POSE_FPS,
+                         face_backend="facemesh", workers=2)
+    return _plain_path(clip, participants), fast
+
+
+def test_same_samples(both):
+    (plain, _), fast = both
+    keys = ["participant", "cue", "t"]
+    merged = pd.merge(plain, fast.samples, on=keys, how="outer", suffixes=("_plain", "_fast"),
+                      indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+    assert merged["cue"].nunique() >= 15 and len(merged) > 5000
+    a, b = merged["value_plain"].to_numpy(), merged["value_fast"].to_numpy()
+    assert (np.isnan(a) == np.isnan(b)).all(), "a cue is missing on one path only"
+    diff = pd.Series(np.abs(a - b)).fillna(0.0).groupby(merged["cue"]).max()
+    tol = np.where(diff.index == "body.motion_energy", MOTION_TOL, VALUE_TOL)
+    assert (diff <= tol).all(), diff[diff > tol]
+
+
+def test_same_events(both):
+    (_, plain), fast = both
+    cols = ["participant", "kind", "start", "end"]
+    a = plain[cols].sort_values(cols).reset_index(drop=True)
+    b = fast.segments[cols].sort_values(cols).reset_index(drop=True)
+    assert len(a) > 0
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-6)
+
+
+def test_worker_count_does_not_change_results(clip, participants, both):
+    _, fast = both
+    one = analyze_video(clip, participants, face_fps=FACE_FPS, pose_fps=0,
+                        face_backend="facemesh", workers=1)
+    assert one.provenance["workers"] == 1 and fast.provenance["workers"] == 2
+    face = fast.samples[fast.samples["cue"].isin(one.samples["cue"].unique())]
+    pd.testing.assert_frame_equal(face.reset_index(drop=True), one.samples.reset_index(drop=True))

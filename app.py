@@ -2,6 +2,8 @@
 
 A thin layer: widgets here, everything else in ``cuekit`` (store, jobs, charts, export).
 Run with ``cuekit serve`` or ``streamlit run app.py``; the library lives in ``$CUEKIT_HOME``.
+In team mode (docs/teams.md) a sign-in page comes first, and every library call carries the
+signed-in account: the library, not this page, decides what that account may see.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
-from cuekit import charts, export, jobs, store
+from cuekit import auth, charts, export, jobs, store
+from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
 from cuekit.cueset import CueSet
 from cuekit.errors import CuekitError
 from cuekit.layout import GRIDS
 
 PAGES = ("Library", "Session", "Compare")
+ADMIN_PAGES = (*PAGES, "Team")
 LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
            "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
 LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
@@ -45,10 +49,11 @@ def library() -> store.Library:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the analysis…")
-def load_view(home: str, session_id: str) -> CueSet:
+def load_view(home: str, session_id: str, user: User | None) -> CueSet:
     """The cues the session view draws (shared, read-only: a finished result never changes;
-    notes live elsewhere). Exports read the full result when asked."""
-    return _library(home).load_cueset(session_id, cues=charts.LANE_CUES)
+    notes live elsewhere). Exports read the full result when asked. Keyed on the account too,
+    so a cached view is only handed to someone the library let read it."""
+    return _library(home).load_cueset(session_id, cues=charts.LANE_CUES, user=user)
 
 
 def open_session(session_id: str) -> None:
@@ -59,9 +64,14 @@ def open_session(session_id: str) -> None:
 
 # -- sidebar: upload, sample call, running analyses ----------------------------------------------
 
-def sidebar(lib: store.Library) -> None:
+def sidebar(lib: store.Library, user: User | None) -> None:
     with st.sidebar:
-        st.radio("Page", PAGES, key="page", horizontal=True)
+        if user is not None:
+            name_col, out_col = st.columns([3, 2])
+            name_col.markdown(f"Signed in as **{user.name}** ({user.role})")
+            out_col.button("Sign out", on_click=sign_out)
+        st.radio("Page", ADMIN_PAGES if user is not None and user.is_admin else PAGES,
+                 key="page", horizontal=True)
         with st.form("upload", clear_on_submit=True):
             st.subheader("New analysis")
             upload = st.file_uploader("Recording (video or audio)",
@@ -77,18 +87,19 @@ def sidebar(lib: store.Library) -> None:
             if upload is None:
                 st.error("Choose a recording first.")
             else:
-                queue(lib, upload, title=title, media_name=upload.name, names=names,
+                queue(lib, user, upload, title=title, media_name=upload.name, names=names,
                       layout=layout, recorded_on=recorded_on)
-        sample_button(lib, key="sample_sidebar")
-        progress_panel(lib)
+        sample_button(lib, user, key="sample_sidebar")
+        progress_panel(lib, user)
 
 
-def queue(lib: store.Library, media, *, media_name: str, title: str = "", names: str = "",
-          layout: str = "auto", recorded_on: date | None = None) -> None:
+def queue(lib: store.Library, user: User | None, media, *, media_name: str, title: str = "",
+          names: str = "", layout: str = "auto", recorded_on: date | None = None) -> None:
     names_list = [n.strip() for n in names.split(",") if n.strip()] or None
     try:
         session_id = lib.add_session(media, title=title, media_name=media_name,
-                                     names=names_list, layout=layout, recorded_on=recorded_on)
+                                     names=names_list, layout=layout, recorded_on=recorded_on,
+                                     user=user)
     except CuekitError as e:
         st.error(str(e))
         return
@@ -96,23 +107,25 @@ def queue(lib: store.Library, media, *, media_name: str, title: str = "", names:
     st.session_state.watch = session_id
 
 
-def sample_button(lib: store.Library, *, key: str, primary: bool = False) -> None:
+def sample_button(lib: store.Library, user: User | None, *, key: str,
+                  primary: bool = False) -> None:
     if not SAMPLE_CALL.is_file():
         return
     if st.button("Analyse the sample call", key=key, type="primary" if primary else "secondary",
                  help="a 60-second two-person call that ships with cuekit"):
-        queue(lib, SAMPLE_CALL, title="Sample call", media_name=SAMPLE_CALL.name)
+        queue(lib, user, SAMPLE_CALL, title="Sample call", media_name=SAMPLE_CALL.name)
 
 
-def progress_panel(lib: store.Library) -> None:
-    """Analyses in progress, polled while any runs; opens the one started here when done."""
-    busy = any(s.status in ("queued", "running") for s in lib.sessions())
-    st.fragment(run_every=POLL_INTERVAL_S if busy else None)(_progress)(lib, busy)
+def progress_panel(lib: store.Library, user: User | None) -> None:
+    """The account's analyses in progress, polled while any runs; opens the one started here
+    when done."""
+    busy = any(s.status in ("queued", "running") for s in lib.sessions(user=user))
+    st.fragment(run_every=POLL_INTERVAL_S if busy else None)(_progress)(lib, user, busy)
 
 
-def _progress(lib: store.Library, was_busy: bool) -> None:
+def _progress(lib: store.Library, user: User | None, was_busy: bool) -> None:
     jobs.ensure_worker(lib)
-    sessions = lib.sessions()
+    sessions = lib.sessions(user=user)
     for s in sessions:
         if s.status in ("queued", "running"):
             stage = s.stage or "waiting in the queue"
@@ -139,33 +152,36 @@ def _key_metrics(info: store.SessionInfo) -> str:
     return " · ".join(parts)
 
 
-def library_page(lib: store.Library) -> None:
-    sessions = lib.sessions()
+def library_page(lib: store.Library, user: User | None) -> None:
+    sessions = lib.sessions(user=user)
     if not sessions:
         st.info("No sessions yet. Upload a recording in the sidebar, or start with the sample "
                 "call: a full analysis in about a minute.")
-        sample_button(lib, key="sample_welcome", primary=True)
+        sample_button(lib, user, key="sample_welcome", primary=True)
         return
     table = pd.DataFrame([{
         "date": s.recorded_on, "title": s.title, "participants": ", ".join(s.participants),
         "duration": export.clock(s.duration_s) if s.duration_s is not None else "",
         "status": s.status if s.status != "failed" else f"failed: {s.error}",
-        "key metrics": _key_metrics(s)} for s in sessions])
+        "key metrics": _key_metrics(s), "owner": s.owner} for s in sessions])
+    if user is None or user.role == auth.AGENT:
+        table = table.drop(columns="owner")  # all the agent's own (or no accounts at all)
     picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                           key="library_table")
     rows = picked.selection.rows
     if not rows:
         st.caption("Select a session to open, rename or delete it.")
         return
-    session_actions(lib, sessions[rows[0]])
+    session_actions(lib, user, sessions[rows[0]])
 
 
-def session_actions(lib: store.Library, info: store.SessionInfo) -> None:
+def session_actions(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
+    may_change = user is None or user.is_admin or info.owner == user.name
     open_col, rename_col, delete_col = st.columns([1, 2, 2])
     with open_col:
         if info.status == "failed":
-            if st.button("Retry", key=f"retry_{info.id}"):
-                lib.requeue(info.id)
+            if st.button("Retry", key=f"retry_{info.id}", disabled=not may_change):
+                lib.requeue(info.id, user=user)
                 jobs.ensure_worker(lib)
                 st.rerun()
         elif st.button("Open", type="primary", disabled=info.status != "done",
@@ -173,19 +189,20 @@ def session_actions(lib: store.Library, info: store.SessionInfo) -> None:
             open_session(info.id)
             st.rerun()
     with rename_col:
-        new_title = st.text_input("Title", value=info.title, key=f"title_{info.id}")
+        new_title = st.text_input("Title", value=info.title, key=f"title_{info.id}",
+                                  disabled=not may_change)
         if st.button("Rename", key=f"rename_{info.id}") and new_title != info.title:
             try:
-                lib.rename(info.id, new_title)
+                lib.rename(info.id, new_title, user=user)
             except CuekitError as e:
                 st.error(str(e))
             else:
                 st.rerun()
     with delete_col:
-        sure = st.checkbox("Delete the recording, its cues and notes",
-                           key=f"sure_{info.id}", disabled=info.status == "running")
+        sure = st.checkbox("Delete the recording, its cues and notes", key=f"sure_{info.id}",
+                           disabled=info.status == "running" or not may_change)
         if st.button("Delete", disabled=not sure, key=f"delete_{info.id}"):
-            lib.delete(info.id)
+            lib.delete(info.id, user=user)
             if st.query_params.get("session") == info.id:
                 del st.query_params["session"]
             st.rerun()
@@ -216,13 +233,13 @@ def _on_event_click(session_id: str) -> None:
         _seek_to(session_id, st.session_state.event_times_s[rows[0]])
 
 
-def session_page(lib: store.Library) -> None:
+def session_page(lib: store.Library, user: User | None) -> None:
     session_id = st.query_params.get("session")
     if not session_id:
         st.info("Open a session from the library.")
         return
     try:
-        info = lib.session(session_id)
+        info = lib.session(session_id, user=user)
     except CuekitError as e:
         st.error(str(e))
         return
@@ -230,7 +247,7 @@ def session_page(lib: store.Library) -> None:
     if info.status != "done":
         st.info(f"This session is {info.status}. {info.error}")
         return
-    cs = load_view(str(lib.home), session_id)
+    cs = load_view(str(lib.home), session_id, user)
     st.caption(f"{info.recorded_on} · {', '.join(info.participants)} · "
                f"{export.clock(info.duration_s or 0)} · {info.media_name}")
     player_col, summary_col = st.columns(2)
@@ -242,17 +259,17 @@ def session_page(lib: store.Library) -> None:
                                                                  "video/mp4"))
     with summary_col:
         quick_scorecard(cs)
-    st.fragment(review)(lib, session_id, cs)
+    st.fragment(review)(lib, user, session_id, cs)
     score_tab, export_tab = st.tabs(["Listening profile", "Exports"])
     with score_tab:
         scorecard_section(cs)
     with export_tab:
-        export_section(lib, cs, info)
+        export_section(lib, user, cs, info)
 
 
-def review(lib: store.Library, session_id: str, cs: CueSet) -> None:
+def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -> None:
     """Events, coach notes and the timeline; a click here reruns only this part."""
-    notes = lib.notes(session_id)
+    notes = lib.notes(session_id, user=user)
     seek_s = _seek_s(session_id)
     if st.session_state.pop("seek_pending", False):
         _seek_in_browser(seek_s)
@@ -266,15 +283,15 @@ def review(lib: store.Library, session_id: str, cs: CueSet) -> None:
                      on_select=partial(_on_event_click, session_id), selection_mode="single-row",
                      column_config={"label": st.column_config.TextColumn(width="large")})
     with notes_col:
-        notes_section(lib, session_id, notes, cs.participants)
-    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes)), key="timeline",
+        notes_section(lib, user, session_id, notes, cs.participants)
+    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes), user), key="timeline",
                     on_select=partial(_on_chart_click, session_id), selection_mode="points",
                     config={"displaylogo": False})
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def timeline(home: str, session_id: str, notes: tuple[store.Note, ...]):
-    return charts.timeline_figure(load_view(home, session_id), notes)
+def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: User | None):
+    return charts.timeline_figure(load_view(home, session_id, user), notes)
 
 
 def _seek_in_browser(t_s: float) -> None:
@@ -332,38 +349,41 @@ def scorecard_section(cs: CueSet) -> None:
         st.dataframe(pairs, hide_index=True)
 
 
-def notes_section(lib: store.Library, session_id: str, notes: list[store.Note],
-                  participants: list[str]) -> None:
+def notes_section(lib: store.Library, user: User | None, session_id: str,
+                  notes: list[store.Note], participants: list[str]) -> None:
     with st.form("add_note"):
         t_col, who_col = st.columns(2)
         t_col.number_input("At (s)", min_value=0.0, step=1.0, key="note_t_s")
         who_col.selectbox("About", [WHOLE_CALL, *participants], key="note_about")
         st.text_area("Note", placeholder="e.g. good open question here", key="note_text")
-        st.form_submit_button("Add note", on_click=partial(_add_note, lib, session_id))
+        st.form_submit_button("Add note", on_click=partial(_add_note, lib, user, session_id))
     if error := st.session_state.pop("note_error", None):
         st.error(error)
     for note in notes:
         text_col, delete_col = st.columns([5, 2])
         text_col.markdown(f"**{export.clock(note.t_s)}** {note.participant} — {note.text}")
-        delete_col.button("Delete", key=f"note_{note.id}",
-                          on_click=partial(lib.delete_note, note.id))
+        if user is None or user.is_admin or note.author_id == user.id:
+            delete_col.button("Delete", key=f"note_{note.id}",
+                              on_click=partial(lib.delete_note, note.id, user=user))
 
 
-def _add_note(lib: store.Library, session_id: str) -> None:
+def _add_note(lib: store.Library, user: User | None, session_id: str) -> None:
     who = st.session_state.note_about
     try:
         lib.add_note(session_id, st.session_state.note_t_s, st.session_state.note_text,
-                     "" if who == WHOLE_CALL else who)
+                     "" if who == WHOLE_CALL else who, user=user)
     except CuekitError as e:
         st.session_state.note_error = str(e)
     else:
         st.session_state.note_text = ""
 
 
-def export_section(lib: store.Library, cs: CueSet, info: store.SessionInfo) -> None:
+def export_section(lib: store.Library, user: User | None, cs: CueSet,
+                   info: store.SessionInfo) -> None:
     stem = "".join(c if c.isalnum() else "_" for c in info.title).strip("_") or info.id
-    notes = partial(lib.notes, info.id)  # read when a file is built: notes change meanwhile
-    full = partial(lib.load_cueset, info.id)  # the view holds only the cues it draws
+    # Read when a file is built (notes change meanwhile), with the same access check.
+    notes = partial(lib.notes, info.id, user=user)
+    full = partial(lib.load_cueset, info.id, user=user)  # the view holds only the drawn cues
     # Each file is built only when its button is clicked (callables run on a side thread).
     files = [
         ("Cues (CSV)", f"{stem}_samples.csv", "text/csv",
@@ -388,13 +408,13 @@ def export_section(lib: store.Library, cs: CueSet, info: store.SessionInfo) -> N
 
 # -- compare -----------------------------------------------------------------------------------------
 
-def compare_page(lib: store.Library) -> None:
-    names = lib.participant_names()
+def compare_page(lib: store.Library, user: User | None) -> None:
+    names = lib.participant_names(user=user)
     if not names:
         st.info("Compare needs at least one analysed session.")
         return
     person = st.selectbox("Participant", names)
-    history = lib.history(person)
+    history = lib.history(person, user=user)
     titles = {i.key: i.title for i in charts.indicators()}
     available = list(dict.fromkeys(history["metric"]))
     metrics = st.multiselect("Metrics", available, format_func=lambda k: titles.get(k, k),
@@ -405,20 +425,116 @@ def compare_page(lib: store.Library) -> None:
     st.dataframe(wide.rename(columns=titles))
 
 
+# -- accounts (team mode) ---------------------------------------------------------------------
+
+def signed_in_user(lib: store.Library) -> User | None:
+    """None without team mode. In team mode the signed-in account as stored now (a deleted
+    account is signed out), or the sign-in page and nothing else."""
+    if not lib.team_mode:
+        return None
+    user_id = st.session_state.get("user_id")
+    user = lib.user(user_id) if user_id is not None else None
+    if user is None:
+        sign_in_page(lib)
+        st.stop()
+    return user
+
+
+def sign_in_page(lib: store.Library) -> None:
+    _, middle, _ = st.columns([1, 1, 1])
+    with middle:
+        st.title("cuekit")
+        st.caption("Active listening review. Sign in to see your calls.")
+        with st.form("sign_in"):
+            name = st.text_input("Name", autocomplete="username")
+            password = st.text_input("Password", type="password",
+                                     autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted:
+            try:
+                st.session_state.user_id = lib.sign_in(name, password).id
+            except CuekitError as e:
+                st.error(str(e))
+            else:
+                st.rerun()
+        st.caption("No account yet? Ask your cuekit admin.")
+
+
+def sign_out() -> None:
+    """Forget everything of this browser session, the open session in the URL too."""
+    for key in list(st.session_state):
+        del st.session_state[key]
+    st.query_params.clear()
+
+
+def team_page(lib: store.Library, user: User) -> None:
+    """Accounts and coaching assignments (admins only; the library refuses anyone else)."""
+    if message := st.session_state.pop("team_message", None):
+        st.success(message)
+    users = lib.users(by=user)
+    agents = [u.name for u in users if u.role == auth.AGENT]
+    st.subheader("Accounts")
+    st.dataframe(pd.DataFrame([{"name": u.name, "role": u.role,
+                                "agents coached": ", ".join(lib.agents_of(u.name))
+                                if u.role == auth.COACH else ""} for u in users]),
+                 hide_index=True)
+    add_col, manage_col = st.columns(2)
+    with add_col, st.form("add_user", clear_on_submit=True):
+        st.markdown("**New account**")
+        name = st.text_input("Name", key="new_user_name")
+        role = st.selectbox("Role", auth.ROLES, index=auth.ROLES.index(auth.AGENT))
+        password = st.text_input(f"Password (at least {auth.MIN_PASSWORD_CHARS} characters)",
+                                 type="password", key="new_user_password")
+        if st.form_submit_button("Add account"):
+            _team_action(lambda: lib.add_user(name, role, password, by=user),
+                         f"Added {name.strip()} ({role}).")
+    with manage_col:
+        st.markdown("**Manage an account**")
+        name = st.selectbox("Account", [u.name for u in users], key="managed_user")
+        password = st.text_input("New password", type="password", key="reset_password")
+        if st.button("Set password", disabled=not password):
+            _team_action(lambda: lib.set_password(name, password, by=user),
+                         f"New password set for {name}.")
+        sure = st.checkbox(f"Delete the account {name}", key="sure_delete_user")
+        if st.button("Delete account", disabled=not sure):
+            _team_action(lambda: lib.delete_user(name, by=user), f"Deleted {name}.")
+    st.subheader("Coaching")
+    st.caption("A coach sees and annotates the sessions of the agents assigned here.")
+    for coach in (u.name for u in users if u.role == auth.COACH):
+        picked_col, save_col = st.columns([4, 1], vertical_alignment="bottom")
+        picked = picked_col.multiselect(f"Agents coached by {coach}", agents,
+                                        default=lib.agents_of(coach), key=f"agents_{coach}")
+        if save_col.button("Save", key=f"save_agents_{coach}"):
+            _team_action(lambda c=coach, a=picked: lib.set_agents(c, a, by=user),
+                         f"Saved the agents of {coach}.")
+
+
+def _team_action(action, done: str) -> None:
+    try:
+        action()
+    except CuekitError as e:
+        st.error(str(e))
+    else:
+        st.session_state.team_message = done
+        st.rerun()
+
+
 def main() -> None:
     st.set_page_config(page_title="cuekit — active listening review", page_icon="🎧",
                        layout="wide")
+    lib = library()
+    user = signed_in_user(lib)
+    pages = ADMIN_PAGES if user is not None and user.is_admin else PAGES
     if "goto_page" in st.session_state:
         st.session_state.page = st.session_state.pop("goto_page")
-    elif "page" not in st.session_state:  # a reload keeps the open session in the URL
+    elif st.session_state.get("page") not in pages:  # a reload keeps the session in the URL
         st.session_state.page = "Session" if st.query_params.get("session") else "Library"
-    lib = library()
-    sidebar(lib)
+    sidebar(lib, user)
     st.title("cuekit")
     st.caption("Non-verbal cues of recorded calls — gaze, nods, expression, tone, pauses, "
                "interruptions, mirroring — for reviewing active listening.")
-    {"Library": library_page, "Session": session_page, "Compare": compare_page}[
-        st.session_state.page](lib)
+    {"Library": library_page, "Session": session_page, "Compare": compare_page,
+     "Team": team_page}[st.session_state.page](lib, user)
 
 
 main()

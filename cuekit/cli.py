@@ -1,4 +1,4 @@
-"""Command line: ``cuekit analyze | batch | cues | models | sample | serve``.
+"""Command line: ``cuekit analyze | batch | cues | models | sample | serve | users``.
 
 Errors cuekit raises on purpose become one line on stderr and exit status 2.
 """
@@ -92,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("sample", help="print the path of the bundled sample call")
     s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
     s.add_argument("--port", type=int, default=8501)
+    u = sub.add_parser("users", help="accounts of the dashboard's team mode (docs/teams.md)",
+                       description="Manage the accounts of the library in $CUEKIT_HOME. The "
+                                   "first account must be an admin; creating it turns team "
+                                   "mode on (sign-in required). Passwords are asked for, or "
+                                   "read from one line of standard input when it is not a "
+                                   "terminal.")
+    u.add_argument("action", choices=("add", "passwd", "list"),
+                   help="add an account, set a new password (ends a lockout), list accounts")
+    u.add_argument("name", nargs="?", help="the account's name (add, passwd)")
+    u.add_argument("--role", choices=("admin", "coach", "agent"), default="agent",
+                   help="the new account's role (default agent)")
     return p
 
 
@@ -102,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return {"analyze": _analyze, "batch": _batch, "cues": _cues, "models": _models, "sample": _sample,
-                "serve": _serve}[args.command](args)
+                "serve": _serve, "users": _users}[args.command](args)
     except CuekitError as e:
         print(f"cuekit: error: {e}", file=sys.stderr)
         return 2
@@ -266,6 +277,33 @@ def _serve(args) -> int:
                             "--server.port", str(args.port), "--server.headless", "true",
                             "--client.toolbarMode", "minimal",
                             "--browser.gatherUsageStats", "false"])
+
+
+def _users(args) -> int:
+    from .store import Library
+
+    lib = Library()
+    if args.action == "list":
+        for user in lib.users():
+            print(f"{user.name}\t{user.role}")
+        return 0
+    if not args.name:
+        raise InputError(f"users {args.action} needs the account's name")
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise InputError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if args.action == "add":
+        user = lib.add_user(args.name, args.role, password)
+        print(f"added {user.name} ({user.role}) to {lib.home}; team mode is on")
+    else:
+        lib.set_password(args.name, password)
+        print(f"new password set for {args.name}")
+    return 0
 
 
 if __name__ == "__main__":

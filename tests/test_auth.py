@@ -3,6 +3,7 @@
 Every refusal is checked at the library layer, as a crafted URL or a direct call would reach it.
 """
 
+import io
 import sqlite3
 import time
 
@@ -223,3 +224,23 @@ def test_a_library_from_before_team_mode_is_upgraded(tmp_path):
     agent = lib.add_user("Ann", auth.AGENT, PASSWORD, by=admin)
     assert [s.title for s in lib.sessions(user=admin)] == ["Old call"]  # ownerless: admins only
     assert lib.sessions(user=agent) == []
+
+
+def test_the_cli_creates_the_first_admin_and_resets_passwords(tmp_path, monkeypatch, capsys):
+    from cuekit import cli
+
+    monkeypatch.setenv(store.HOME_ENV, str(tmp_path / "home"))
+
+    def users(*args: str, password: str = PASSWORD) -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))  # not a terminal
+        return cli.main(["users", *args])
+
+    assert users("add", "Ann") == 2  # an agent first: refused
+    assert "first account must be an admin" in capsys.readouterr().err
+    assert users("add", "Ada", "--role", "admin") == 0
+    lib = store.Library(tmp_path / "home")
+    assert lib.team_mode and lib.sign_in("Ada", PASSWORD).is_admin
+    assert users("passwd", "Ada", password="another long one") == 0
+    assert lib.sign_in("Ada", "another long one").name == "Ada"
+    capsys.readouterr()
+    assert users("list") == 0 and capsys.readouterr().out == "Ada\tadmin\n"

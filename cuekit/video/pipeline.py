@@ -2,7 +2,8 @@
 
 Decoding runs on the calling thread; the models run on worker threads (MediaPipe, OpenCV and
 FFmpeg release the GIL, so two cores work at once), each worker owning some participants and
-their models and seeing every sampled frame in order through a short queue (memory stays flat).
+their models and seeing every sampled frame in order through a short queue (so at most
+``QUEUE_FRAMES`` decoded frames per worker are held at once).
 """
 
 from __future__ import annotations

@@ -1,0 +1,173 @@
+"""End-to-end speed and memory of ``cuekit.session.analyze`` on long two-person 720p30 calls.
+
+    .venv/bin/python benchmarks/bench_speed.py [--minutes 1 10] [--long] [--cache DIR]
+
+For each length, builds (once, cached in ``--cache``) a two-person gallery call of 1280x720 at
+30 fps with AAC audio by re-timing the bundled 60 s sample call to 30 fps (one H.264 encode) and
+looping it (packets re-muxed, no re-encode), then, each in a fresh process, times a decode-only
+pass (every video frame decoded, nothing converted; the audio track decoded and resampled to
+16 kHz as the analysis does) and a full analysis at the default settings, and prints one table:
+wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
+resident memory, and seconds per stage. ``--long`` adds the 30-minute call (several minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "sample_media"))
+
+SAMPLE = os.path.join(ROOT, "sample_media", "sample_call.mp4")
+BASE_S = 60         # length of the re-timed sample call that is looped
+FPS = 30
+AUDIO_SR = 48000    # as a recorder writes it; the analysis resamples to 16 kHz
+CRF = 23            # libx264 constant quality: ~0.4 Mbit/s for this content
+
+
+def base_call(cache: str) -> str:
+    """The sample call re-timed to 30 fps (frame i shows the sample at i / 30 s), 60 s long."""
+    import numpy as np
+    import synth
+
+    from cuekit import media
+
+    path = os.path.join(cache, f"call_{BASE_S}s_{FPS}fps.mp4")
+    if os.path.exists(path):
+        return path
+    audio = media.load_audio(SAMPLE, sr=AUDIO_SR)
+    audio = np.pad(audio, (0, max(0, BASE_S * AUDIO_SR - len(audio))))[:BASE_S * AUDIO_SR]
+
+    def frames():
+        src = media.iter_frames(SAMPLE, step_s=0)
+        t_src, img = next(src)
+        nxt = next(src, None)
+        for i in range(BASE_S * FPS):
+            while nxt is not None and nxt[0] <= i / FPS + 1e-6:
+                t_src, img = nxt
+                nxt = next(src, None)
+            yield img
+
+    tmp = path + ".part"
+    synth.write_av(tmp, frames(), FPS, audio, AUDIO_SR, crf=CRF, audio_bitrate=96000)
+    os.replace(tmp, path)
+    return path
+
+
+def long_call(cache: str, minutes: int) -> str:
+    """``minutes`` of the base call looped end to end by re-muxing its packets."""
+    import av
+
+    base = base_call(cache)
+    if minutes * 60 == BASE_S:
+        return base
+    path = os.path.join(cache, f"call_{minutes}min_{FPS}fps.mp4")
+    if os.path.exists(path):
+        return path
+    tmp = path + ".part"
+    with av.open(base) as src, av.open(tmp, "w", format="mp4") as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in src.streams}
+        last_dts = {i: None for i in streams}
+        for loop in range(minutes * 60 // BASE_S):
+            src.seek(0)
+            for pkt in src.demux():
+                if pkt.dts is None or pkt.size == 0:
+                    continue
+                shift = int(Fraction(loop * BASE_S) / pkt.time_base)
+                pkt.dts += shift
+                pkt.pts += shift
+                if last_dts[pkt.stream.index] is not None and pkt.dts <= last_dts[pkt.stream.index]:
+                    continue  # an encoder-delay packet overlapping the previous loop's tail
+                last_dts[pkt.stream.index] = pkt.dts
+                pkt.stream = streams[pkt.stream.index]
+                out.mux(pkt)
+    os.replace(tmp, path)
+    return path
+
+
+# ----------------------------------------------------------------------------- measured runs
+
+
+def _decode_only(path: str) -> dict:
+    import av
+
+    from cuekit import media
+
+    start = time.perf_counter()
+    with av.open(path) as c:
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        frames = sum(1 for _ in c.decode(vs))
+    video_s = time.perf_counter() - start
+    media.load_audio(path, sr=16000)
+    return {"wall_s": time.perf_counter() - start, "video_s": video_s, "frames": frames}
+
+
+def _analysis(path: str) -> dict:
+    from cuekit import session
+
+    start = time.perf_counter()
+    cs = session.analyze(path)
+    wall = time.perf_counter() - start
+    prov = cs.session["provenance"]
+    video = prov["stages"].get("video", {})
+    return {"wall_s": wall, "seconds": prov["seconds"], "video_stages": video.get("seconds", {}),
+            "frames": video.get("frames"), "pose_frames": video.get("pose_frames")}
+
+
+def _child(kind: str, path: str) -> None:
+    out = _decode_only(path) if kind == "decode" else _analysis(path)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_rss_mb"] = usage.ru_maxrss / 1024
+    out["cpu_s"] = usage.ru_utime + usage.ru_stime  # all threads, imports included
+    print(json.dumps(out))
+
+
+def _run(kind: str, path: str) -> dict:
+    """One measured pass in a fresh interpreter, so peak memory is that pass's own."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=int, nargs="+", default=[1, 10],
+                    help="call lengths in minutes (default: 1 10)")
+    ap.add_argument("--long", action="store_true", help="also the 30-minute call")
+    ap.add_argument("--cache", default="/tmp/cuekit_bench", help="where the built calls are kept")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(*args.child)
+        return
+    os.makedirs(args.cache, exist_ok=True)
+    minutes = sorted(set(args.minutes + ([30] if args.long else [])))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; call: 2 tiles, 1280x720, {FPS} fps; load average "
+          f"{os.getloadavg()[0]:.1f} at start")
+    print(f"{'min':>4} {'wall s':>7} {'xRT':>6} {'cpu s':>7} {'decode s':>8} {'x decode':>8} "
+          f"{'RSS MB':>7}  seconds per stage (video stages summed over threads)", flush=True)
+    for m in minutes:
+        path = long_call(args.cache, m)
+        dec = _run("decode", path)
+        ana = _run("analysis", path)
+        stages = dict(ana["video_stages"])
+        stages.update({k: v for k, v in ana["seconds"].items() if k != "video"})
+        per = " ".join(f"{k} {v:.1f}" for k, v in stages.items())
+        print(f"{m:>4} {ana['wall_s']:7.1f} {m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} "
+              f"{dec['wall_s']:8.1f} {ana['wall_s'] / dec['wall_s']:8.2f} "
+              f"{ana['peak_rss_mb']:7.0f}  {per}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -184,7 +184,9 @@ def align(samples: pd.DataFrame, step_s: float, *, start_s: float = 0.0,
     if not len(samples):
         return out
     for (p, c), g in samples.groupby(["participant", "cue"], sort=True):
-        idx = np.floor((g["t"].to_numpy() - start_s) / step_s).astype(int)
+        # a sample on a grid point belongs to that point's bin: without the epsilon, 0.3 / 0.1
+        # = 2.9999999999999996 would put it in the bin before and leave a NaN hole
+        idx = np.floor((g["t"].to_numpy() - start_s) / step_s + 1e-9).astype(int)
         ok = (idx >= 0) & (idx < len(grid))
         sums = np.bincount(idx[ok], weights=np.nan_to_num(g["value"].to_numpy()[ok]),
                            minlength=len(grid))
@@ -194,8 +196,6 @@ def align(samples: pd.DataFrame, step_s: float, *, start_s: float = 0.0,
             out[f"{p}/{c}"] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return out
 
-
-Hook = "Callable[[str, int, int], None]"  # progress callback: hook(stage, done, total)
 
 
 @dataclass

@@ -105,3 +105,11 @@ def test_align_puts_rates_on_one_grid():
     assert align(empty_samples(), 0.5).empty
     with pytest.raises(InputError):
         align(fast, 0)
+
+
+def test_align_keeps_samples_on_grid_points_in_their_own_bin():
+    t = np.round(np.arange(0, 3, 0.1), 10)  # 10 fps samples exactly on a 0.1 s grid
+    s = series_to_samples(t, "P1", "face.present", np.ones_like(t))
+    grid = align(s, 0.1, end_s=3.0)
+    assert len(grid) == 30
+    assert not grid["P1/face.present"].isna().any()

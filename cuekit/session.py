@@ -112,6 +112,10 @@ def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_
         if unknown:
             raise InputError(f"--audio names {sorted(unknown)} match no participant "
                              f"({', '.join(p.name for p in participants)})")
+        missing = [p.name for p in participants if p.name not in config.audio_files]
+        if missing:
+            raise InputError(f"--audio gives no file for {', '.join(missing)}: give every "
+                             "participant's own recording, or none")
         participants = [Participant(p.name, p.box, None, config.audio_files.get(p.name))
                         for p in participants]
     return participants

@@ -110,3 +110,21 @@ def test_audio_without_video_is_analysed_and_says_so(capsys, tmp_path):
     cs = cueset.read(tmp_path / "o")
     assert "voice.active" in set(cs.samples["cue"])
     assert "face.present" not in set(cs.samples["cue"])
+
+
+def test_per_participant_audio_files(capsys, tmp_path):
+    video = write_media(str(tmp_path / "call.mp4"), size=(320, 120), audio=False)
+    a = write_media(str(tmp_path / "a.wav"), video=False)
+    b = write_media(str(tmp_path / "b.wav"), video=False)
+    code, _, err = run_cli(capsys, "analyze", video, "-q", "--layout", "2x1",
+                           "--audio", f"P1={a}")
+    assert_one_line_error(code, err, "no file for P2")
+    out = tmp_path / "o"
+    code, _, _ = run_cli(capsys, "analyze", video, "-q", "--layout", "2x1", "--audio", f"P1={a}",
+                         "--audio", f"P2={b}", "-o", str(out))
+    assert code == 0
+    from cuekit import cueset
+
+    cs = cueset.read(out)
+    assert [p["audio_file"] for p in cs.session["layout"]["participants"]] == [a, b]
+    assert set(cs.samples.query("cue == 'voice.active'")["participant"]) == {"P1", "P2"}

@@ -237,18 +237,6 @@ class Indicator:
 _DEFAULT_INDICATORS = (
     Indicator("talk_share", "Talk share", "share of all speech time that is this person's",
               "A listener who speaks well under half the time leaves room for the other."),
-    Indicator("eye_contact_listening", "Eye contact while listening",
-              "share of the other's speech time spent looking at the screen or camera",
-              "Looking at the speaker signals attention; long looks away read as distraction."),
-    Indicator("nods_per_min_listening", "Nods while listening",
-              "head nods per minute of the other's speech",
-              "Nods are the visible 'go on': a few per minute show the message lands."),
-    Indicator("interruptions_made", "Interruptions made",
-              "overlaps after which this person kept the floor",
-              "Taking the floor mid-sentence tells the other their point matters less."),
-    Indicator("response_latency_s", "Response latency",
-              "median silence before this person speaks after the other stops (s)",
-              "A short pause before answering shows the answer follows what was said."),
     Indicator("longest_monologue_s", "Longest monologue",
               "longest stretch of speech without the other taking the floor (s)",
               "Long monologues turn a conversation into a presentation."),
@@ -258,47 +246,37 @@ _DEFAULT_INDICATORS = (
               "A narrow range sounds monotone and disengaged."),
     Indicator("syllable_rate", "Speech rate", "syllables per second of speech",
               "A calm pace is easier to follow; rushing can sound impatient."),
-    Indicator("interruptions_suffered", "Interrupted by the other",
-              "overlaps after which the other kept the floor", "Context for interruptions made."),
     Indicator("turns", "Turns", "times this person took the floor",
               "Many short turns mean a lively exchange; few long ones, a monologue."),
 )
 
 
 def indicators() -> list[Indicator]:
-    """The listening-profile indicators of ``cuekit.dynamics.profile.INDICATORS`` (when that
-    module is there), then the built-in conversation metrics it does not already cover."""
-    try:
-        from .dynamics.profile import INDICATORS
-    except ImportError:
-        INDICATORS = []
-    profile = [_as_indicator(i) for i in INDICATORS]
+    """The listening-profile indicators (``cuekit.dynamics.profile.INDICATORS``, the one place
+    they are defined), then the conversation and voice metrics the profile does not cover."""
+    from .dynamics.profile import INDICATORS
+
+    profile = [Indicator(*item) for item in INDICATORS]
     covered = {i.key for i in profile}
     return profile + [i for i in _DEFAULT_INDICATORS if i.key not in covered]
 
 
-def _as_indicator(item) -> Indicator:
-    """An indicator from a (key, title, definition, explanation) tuple or an object/dict."""
-    if isinstance(item, (tuple, list)):
-        return Indicator(*(list(item) + ["", "", ""])[:4])
-    get = item.get if isinstance(item, dict) else lambda k, d="": getattr(item, k, d)
-    key = get("key", "")
-    return Indicator(key=key, title=get("title", "") or key, definition=get("definition", ""),
-                     explanation=get("explanation", ""))
+_UNITS = (("_syl_s", "syl/s"), ("_st", "st"), ("_hz", "Hz"), ("_db", "dB"), ("_s", "s"))
 
 
 def format_metric(key: str, value: float | None) -> str:
-    """A metric value for people: shares as %, seconds with 's', counts as integers."""
+    """A metric value for people: shares as %, units from the name's suffix, counts as integers."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if key.endswith("_share") or key.startswith("eye_contact"):
         return f"{value:.0%}"
-    if key.endswith("_s"):
-        return f"{value:.1f} s"
     if key in ("turns", "syllables") or key.startswith("interruptions"):
         return f"{value:.0f}"
     if key.endswith("_per_min") or key.endswith("_per_min_listening"):
         return f"{value:.1f}/min"
+    for suffix, unit in _UNITS:
+        if key.endswith(suffix):
+            return f"{value:.1f} {unit}"
     return f"{value:.3g}"
 
 

@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N",
                    help=f"posture samples per second, 0 = off (default {DEFAULT_POSE_FPS:g})")
     a.add_argument("--speakers", type=int, metavar="N",
-                   help="number of voices in a mixed audio-only track (default: estimated)")
+                   help="number of voices in a mixed track (default: the number of video "
+                        "tiles, or estimated for audio only)")
     a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
                    help="a separate recording of one participant's voice (repeatable)")
     a.add_argument("--transcript", metavar="FILE", help="a .vtt or .srt transcript")
@@ -232,7 +233,8 @@ def format_summary(result, out: str | None = None) -> str:
         if _finite(m.get("synchrony")):
             lines.append(f"{pair}: synchrony {m['synchrony']:.2f} "
                          f"(surrogate {m.get('synchrony_surrogate', float('nan')):.2f}), "
-                         f"leader {m.get('leader', '-')}, lag {m.get('lag_s', float('nan')):.1f} s")
+                         + (f"leader {m['leader']}, lag {m['lag_s']:.1f} s" if m.get("leader")
+                            else "nobody leads"))
     if out:
         lines.append(f"wrote {out}/ (samples.parquet, segments.parquet, summary.json, "
                      "session.json)")

@@ -15,3 +15,10 @@ def test_cli_defaults_match_analysis_config():
              "face_backend": args.backend, "models_dir": args.models_dir, "names": args.names}
     for name, value in pairs.items():
         assert value == defaults[name], name
+
+
+def test_batch_defaults_match_analysis_config():
+    args = cli._parser().parse_args(["batch", "in", "-o", "out"])
+    config = AnalysisConfig()
+    assert (args.layout, args.fps, args.pose_fps, args.backend) == (
+        config.layout, config.face_fps, config.pose_fps, config.face_backend)

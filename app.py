@@ -160,10 +160,11 @@ def library_page(lib: store.Library, user: User | None) -> None:
         sample_button(lib, user, key="sample_welcome", primary=True)
         return
     table = pd.DataFrame([{
-        "date": s.recorded_on, "title": s.title, "participants": ", ".join(s.participants),
+        "date": s.recorded_on, "title": s.title, "owner": s.owner,
+        "participants": ", ".join(s.participants),
         "duration": export.clock(s.duration_s) if s.duration_s is not None else "",
         "status": s.status if s.status != "failed" else f"failed: {s.error}",
-        "key metrics": _key_metrics(s), "owner": s.owner} for s in sessions])
+        "key metrics": _key_metrics(s)} for s in sessions])
     if user is None or user.role == auth.AGENT:
         table = table.drop(columns="owner")  # all the agent's own (or no accounts at all)
     picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",

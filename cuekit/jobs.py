@@ -80,13 +80,16 @@ def ensure_worker(library: Library) -> bool:
     Safe to call on every page run (from any account: it shows no session). Returns True when
     a worker process was started.
     """
-    statuses = library.statuses()
-    if not statuses & {"queued", "running"} or worker_alive(library):
+    if not library.statuses() & {"queued", "running"}:
         return False
-    if "running" in statuses:  # nobody holds the lock, so its worker is gone
+    with _worker_lock(library.home) as taken:
+        if not taken:
+            return False  # a worker runs and drains the queue
+        # While this holds the lock no worker can start a session: a running one is orphaned.
         library.fail_running("the analysis stopped unexpectedly (worker exited); "
                              f"see {library.home / LOG_NAME}")
-    if "queued" not in statuses:
+        queued = "queued" in library.statuses()
+    if not queued:
         return False
     with open(library.home / LOG_NAME, "ab") as log:
         subprocess.Popen([sys.executable, "-m", "cuekit.jobs", str(library.home)],

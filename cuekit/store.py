@@ -190,6 +190,7 @@ class Library:
         self.sessions_dir.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA)
+            db.execute("BEGIN IMMEDIATE")  # one process at a time adds missing columns
             for table, column, declaration in _NEW_COLUMNS:
                 have = {r["name"] for r in db.execute(f"PRAGMA table_info({table})")}
                 if column not in have:

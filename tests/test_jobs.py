@@ -139,14 +139,16 @@ def _writer(home: str, media: str, writer: int) -> None:
             lib.finish(claimed.id, make_cueset(5, face_hz=2, voice_hz=2))
 
 
-def test_parallel_writers_keep_the_library_whole(library, recording):
-    writers = [FORK.Process(target=_writer, args=(str(library.home), str(recording), w))
+def test_parallel_writers_keep_the_library_whole(tmp_path, recording):
+    home = tmp_path / "home"  # created by the writers at once
+    writers = [FORK.Process(target=_writer, args=(str(home), str(recording), w))
                for w in range(WRITERS)]
     for w in writers:
         w.start()
     for w in writers:
         w.join(WAIT_S)
     assert [w.exitcode for w in writers] == [0] * WRITERS
+    library = store.Library(home)
     sessions = library.sessions()
     total = WRITERS * SESSIONS_PER_WRITER
     assert len(sessions) == total and {s.status for s in sessions} == {"done"}

@@ -159,6 +159,22 @@ def test_audio_only_gives_nan_not_zero_for_video_indicators():
     assert (_kind(r, "mirror").empty and "P1 interrupts P2" in set(_kind(r, "moment")["label"]))
 
 
+def test_backchannels_per_minute_of_listening():
+    speech = {"P1": [(0.0, 60.0)], "P2": [(10.0, 10.5), (30.0, 30.5), (65.0, 80.0)]}
+    t = np.arange(0.0, 80.0, 0.05)
+    samples = concat_samples([series_to_samples(t, p, "voice.active", np.any(
+        [(t >= a - 1e-9) & (t < b - 1e-9) for a, b in iv], axis=0).astype(float))
+        for p, iv in speech.items()])
+    turns = conversation(samples, ["P1", "P2"], duration_s=80.0)
+    rows = [dict(start=a, end=b, participant=p, kind="speech") for p, iv in speech.items()
+            for a, b in iv]
+    segments = concat_segments([make_segments(rows), turns.segments])
+    assert (segments["kind"] == "backchannel").sum() == 2
+    p2 = listening(samples, segments, ["P1", "P2"], duration_s=80.0).summary["P2"]
+    assert p2["listening_s"] == pytest.approx(59.0)
+    assert p2["backchannels_per_min_listening"] == pytest.approx(2 / 59.0 * 60)
+
+
 def test_video_only_gives_nan_for_listening_time():
     samples, segments = _call()
     video = samples[~samples["cue"].str.startswith("voice.")]

@@ -51,3 +51,16 @@ def test_ranking_puts_interruptions_first():
     rows = mo.coaching_moments(_obs({"A": [(0, 5.5)], "B": [(5, 9)]}, [inter]), [mirror])
     assert [r["label"] for r in rows] == ["B interrupts A", "worth praising: B mirrors A's movement"]
     assert rows[0]["score"] > rows[1]["score"]
+
+
+def test_no_look_away_moment_across_a_missing_face():
+    # B glances away 0.5 s, their face is lost for 14.5 s, glances away 0.5 s; A's voice is
+    # raised 12-20 s: B was never seen looking away during it
+    t = np.arange(0, 40, 0.05)
+    seen = ~((t >= 10.5 - 1e-9) & (t < 25 - 1e-9))
+    gaze = np.where(((t >= 10 - 1e-9) & (t < 10.5 - 1e-9)) | ((t >= 25 - 1e-9) & (t < 25.5 - 1e-9)),
+                    0.0, 1.0)
+    pitch = 30 + np.where((t >= 12) & (t < 20), 5, 0)
+    samples = [series_to_samples(t, "A", "voice.pitch_st", pitch),
+               series_to_samples(t, "B", "gaze.on_screen", np.where(seen, gaze, np.nan))]
+    assert mo.looking_away_under_pressure(_obs({"A": [(0, 40)], "B": []}, (), samples)) == []

@@ -1,5 +1,7 @@
 """Known-answer tests of the profile's timelines (intervals, listening time, raised tone)."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -58,3 +60,112 @@ def test_listening_time_needs_voices():
     assert pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])["listening_s"] == 20.0
     solo = pf.observe(concat_samples([]), make_segments([]), ["A"])
     assert solo.listening("A") is None
+
+
+def _face_call(*, face_present: bool, away_s=(), smile_s=(), no_face=(), pitch_rises=()):
+    """A speaks 0-40 s, B listens; B's gaze, smile and face per the arguments (0.05 s frames)."""
+    t = np.arange(0, 40, 0.05)
+    seen = np.ones(len(t), dtype=bool)
+    for a, b in no_face:
+        seen[(t >= a - 1e-9) & (t < b - 1e-9)] = False
+    gaze, smile = np.ones(len(t)), np.zeros(len(t))
+    for a, b in away_s:
+        gaze[(t >= a - 1e-9) & (t < b - 1e-9)] = 0.0
+    for a, b in smile_s:
+        smile[(t >= a - 1e-9) & (t < b - 1e-9)] = 0.8
+    pitch = np.full(len(t), 30.0)
+    for a, b in pitch_rises:
+        pitch[(t >= a - 1e-9) & (t < b - 1e-9)] += 5.0
+    frames = [series_to_samples(t, "A", "voice.active", np.ones(len(t))),
+              series_to_samples(t, "A", "voice.pitch_st", pitch),
+              series_to_samples(t, "B", "voice.active", np.zeros(len(t))),
+              series_to_samples(t, "B", "gaze.on_screen", np.where(seen, gaze, np.nan)),
+              series_to_samples(t, "B", "expr.smile", np.where(seen, smile, np.nan)),
+              series_to_samples(t, "B", "head.pitch_deg", np.where(seen, 0.0, np.nan))]
+    if face_present:
+        frames.append(series_to_samples(t, "B", "face.present", seen.astype(float)))
+    return concat_samples(frames)
+
+
+def test_runs_do_not_bridge_missing_samples():
+    t = np.concatenate([np.arange(0, 1, 0.1), np.arange(5, 6, 0.1)])  # nothing from 1 s to 5 s
+    np.testing.assert_allclose(pf.runs(t, np.ones(len(t), bool), min_s=0.0), iv((0, 1), (5, 6)))
+    assert pf.runs(t, np.ones(len(t), bool), min_s=1.5).shape == (0, 2)
+
+
+def test_look_away_fallback_splits_at_missing_face():
+    # 0.5 s away, 14.5 s no face, 0.5 s away: two short glances, not one 15.5 s look-away
+    samples = _face_call(face_present=False, away_s=[(10, 10.5), (25, 25.5)], no_face=[(10.5, 25)])
+    obs = pf.observe(samples, make_segments([dict(start=0, end=40, participant="A",
+                                                  kind="speech")]), ["A", "B"])
+    assert obs.event("B", "gaze_away").shape == (0, 2)
+
+
+def test_smile_fallback_uses_the_video_thresholds():
+    from cuekit.video import events
+    for name, default in (("on", pf.SMILE_ON), ("min_s", pf.MIN_SMILE_S),
+                          ("merge_gap_s", pf.MERGE_GAP_S)):
+        assert inspect.signature(events.smiles).parameters[name].default == default
+    assert inspect.signature(events.gaze_aways).parameters["min_s"].default == pf.MIN_LOOK_AWAY_S
+    speech = make_segments([dict(start=0, end=40, participant="A", kind="speech")])
+    obs = pf.observe(_face_call(face_present=False, smile_s=[(5, 5.4), (20, 20.6)]), speech,
+                     ["A", "B"])
+    np.testing.assert_allclose(obs.event("B", "smile"), iv((20, 20.6)), atol=1e-6)
+
+
+def test_no_rederived_events_when_the_video_stage_ran():
+    # face.present marks the video stage's output: its (empty) smile / gaze_away lists stand
+    samples = _face_call(face_present=True, smile_s=[(20, 21)], away_s=[(5, 8)])
+    obs = pf.observe(samples, make_segments([dict(start=0, end=40, participant="A",
+                                                  kind="speech")]), ["A", "B"])
+    assert obs.event("B", "smile").shape == (0, 2) and obs.event("B", "gaze_away").shape == (0, 2)
+    prof = pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])
+    assert prof["smiles_per_min_listening"] == 0.0  # measured, none
+
+
+def test_raised_tone_rolls_by_time_not_by_samples():
+    # two 0.6 s rises 20 s apart, pitch unobserved (unvoiced) in between: neither lasts 1 s
+    t = np.arange(0, 40, 0.05)
+    pitch = np.full(len(t), np.nan)
+    pitch[t < 9.7] = 30.0
+    pitch[(t >= 9.7) & (t < 10.3)] = 35.0
+    pitch[(t >= 29.7) & (t < 30.3)] = 35.0
+    pitch[t >= 30.3] = 30.0
+    samples = concat_samples([series_to_samples(t, "A", "voice.active", np.ones(len(t))),
+                              series_to_samples(t, "A", "voice.pitch_st", pitch)])
+    speech = make_segments([dict(start=0, end=40, participant="A", kind="speech")])
+    obs = pf.observe(samples, speech, ["A", "B"])
+    assert obs.raised_tone("A").shape == (0, 2)
+    pitch[(t >= 9.7) & (t < 12.0)] = 35.0  # a 2.3 s rise is one stretch
+    obs = pf.observe(concat_samples([series_to_samples(t, "A", "voice.active", np.ones(len(t))),
+                                     series_to_samples(t, "A", "voice.pitch_st", pitch)]),
+                     speech, ["A", "B"])
+    raised = obs.raised_tone("A")
+    assert len(raised) == 1 and raised[0] == pytest.approx([9.7, 12.0], abs=0.6)
+
+
+def test_rates_per_minute_of_face_visible_listening():
+    speech = [dict(start=0, end=40, participant="A", kind="speech")]
+    nods = [dict(start=s, end=s + 0.8, participant="B", kind="nod") for s in (2.0, 6.0)]
+    smiles = [dict(start=3.0, end=4.0, participant="B", kind="smile")]
+    samples = _face_call(face_present=True, no_face=[(10, 40)])  # B's face seen 0-10 s only
+    obs = pf.observe(samples, make_segments(speech + nods + smiles), ["A", "B"])
+    prof = pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])
+    assert prof["listening_s"] == 40.0
+    assert prof["nods_per_min_listening"] == pytest.approx(2 / 10 * 60)
+    assert prof["smiles_per_min_listening"] == pytest.approx(1 / 10 * 60)
+    never = pf.observe(_face_call(face_present=True, no_face=[(0, 40)]), make_segments(speech),
+                       ["A", "B"])
+    prof = pf.participant_profile(never, "B", pairs={}, mirror_rows=[])
+    assert np.isnan(prof["nods_per_min_listening"]) and np.isnan(prof["smiles_per_min_listening"])
+
+
+def test_backchannels_start_inside_the_others_speech():
+    speech = [dict(start=0, end=40, participant="A", kind="speech"),
+              dict(start=10, end=10.5, participant="B", kind="speech"),
+              dict(start=30, end=30.5, participant="B", kind="speech")]
+    bc = [dict(start=s, end=s + 0.5, participant="B", kind="backchannel") for s in (10, 30)]
+    obs = pf.observe(concat_samples([]), make_segments(speech + bc), ["A", "B"])
+    prof = pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])
+    assert prof["listening_s"] == 39.0
+    assert prof["backchannels_per_min_listening"] == pytest.approx(2 / 39 * 60)

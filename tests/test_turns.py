@@ -48,7 +48,7 @@ def test_pause_gap_interruption_backchannel():
     assert b["backchannels"] == 1 and a["backchannels"] == 0
     assert a["turns"] == 2 and b["turns"] == 1
     assert b["response_latency_s"] == pytest.approx(1.0)
-    assert np.isnan(a["response_latency_s"])
+    assert a["response_latency_s"] == pytest.approx(-0.5)  # A took over 0.5 s before B stopped
     assert a["longest_monologue_s"] == pytest.approx(8.0)
     total = 4.0 + 3.4 + 2.0 + 0.4 + 5.5
     assert a["talk_share"] == pytest.approx(9.4 / total, abs=0.01)
@@ -66,3 +66,12 @@ def test_silence_only():
     r = conversation(_activity(5.0, {"A": [], "B": []}), ["A", "B"], duration_s=5.0)
     assert len(r.segments) == 0
     assert np.isnan(r.summary["A"]["talk_share"]) and r.summary["A"]["turns"] == 0
+
+
+def test_response_latency_is_the_floor_transfer_offset():
+    # B takes over from A 0.5 s before A stops (overlap); A answers B after a 1.0 s silence
+    speech = {"A": [(0.0, 5.0), (11.0, 15.0)], "B": [(4.5, 10.0)]}
+    r = conversation(_activity(15.0, speech), ["A", "B"], duration_s=15.0)
+    assert r.summary["B"]["response_latency_s"] == pytest.approx(-0.5)
+    assert r.summary["A"]["response_latency_s"] == pytest.approx(1.0)
+    assert len(_kinds(r, "gap")) == 1  # only the silent transfer is a gap segment

@@ -9,8 +9,11 @@ The timelines under them: *speech* is a participant's ``speech`` segments; a par
 *listens* while someone else speaks and they do not; the *floor* is their speech with pauses up
 to ``FLOOR_BRIDGE_S`` bridged; a *raised tone* is a stretch of at least ``RAISED_MIN_S`` of
 speech whose pitch (1 s mean) is ``RAISED_PITCH_ST`` above the speaker's own median or whose
-loudness is ``RAISED_LOUDNESS_DB`` above it. Intervals are ``(n, 2)`` float arrays of
-``[start, end)`` seconds, sorted and disjoint.
+loudness is ``RAISED_LOUDNESS_DB`` above it (the mean is over time on a regular grid, so an
+unvoiced or unobserved stretch is never skipped over). A participant's *face time* is when the
+video stage saw their face (``face.present == 1``); rates of facial events are per minute of
+listening *and* face time, as the video stage's own rates are per minute of face time.
+Intervals are ``(n, 2)`` float arrays of ``[start, end)`` seconds, sorted and disjoint.
 """
 
 from __future__ import annotations
@@ -26,9 +29,14 @@ RAISED_PITCH_ST = 3.0
 RAISED_LOUDNESS_DB = 6.0
 RAISED_MIN_S = 1.0
 TONE_RESPONSE_S = 3.0  # a tone shift this soon after the other's raised tone still counts
-SMILE_ON = 0.5  # expr.smile at or above this is a smile when no smile segments are given
-MIN_SMILE_S = 0.3
-MIN_LOOK_AWAY_S = 1.0  # gaze off screen this long is looking away when no segments are given
+RAISED_MEAN_S = 1.0  # pitch and loudness are averaged over this much time
+# Smile and look-away episodes when the video stage did not run (cues from elsewhere): the same
+# thresholds as cuekit.video.events.smiles / gaze_aways, so both paths count the same episodes.
+SMILE_ON = 0.5  # expr.smile at or above this is a smile
+MIN_SMILE_S = 0.5
+MIN_LOOK_AWAY_S = 1.0  # gaze off screen this long is looking away
+MERGE_GAP_S = 0.3  # episodes this close are one
+MAX_GAP_STEPS = 1.5  # samples further apart than this many median steps leave a gap in a run
 _NONE = np.empty((0, 2))
 
 INDICATORS: list[tuple[str, str, str, str]] = [
@@ -39,14 +47,16 @@ INDICATORS: list[tuple[str, str, str, str]] = [
      "Share (0..1) of the observed gaze.on_screen samples inside listening time that are 1.",
      "How much you looked at the screen while the other was talking."),
     ("nods_per_min_listening", "Nods while listening",
-     "Nod segments starting inside listening time, per minute of listening.",
+     "Nod segments starting inside listening time with the face seen (face.present = 1), per "
+     "minute of that time; NaN when the face was never seen while listening.",
      "How often you nodded while the other talked."),
     ("smiles_per_min_listening", "Smiles while listening",
-     "Smile segments (or expr.smile >= 0.5 for 0.3 s) starting inside listening time, per "
-     "minute of listening.",
+     "Smile segments (the video stage's; expr.smile >= 0.5 for 0.5 s when it did not run) "
+     "starting inside listening time with the face seen, per minute of that time.",
      "How often you smiled while the other talked."),
     ("backchannels_per_min_listening", "Backchannels while listening",
-     "Backchannel segments (short overlaps that do not take the floor) per minute of listening.",
+     "Backchannel segments (short overlaps that do not take the floor) starting inside "
+     "another's speech, per minute of listening.",
      "How often you said 'mm-hm', 'yes' and the like without taking over."),
     ("interruptions_made", "Interruptions made",
      "Overlaps this participant started after which they kept the floor (turn-taking stage).",
@@ -56,9 +66,11 @@ INDICATORS: list[tuple[str, str, str, str]] = [
      "other kept it (turn-taking stage).",
      "How often you were cut off."),
     ("response_latency_s", "Response latency",
-     "Median silent gap before this participant takes the floor after someone else stops "
-     "(turn-taking stage), s.",
-     "How long you usually let a silence last before answering."),
+     "Median floor-transfer offset when this participant takes the floor from someone else "
+     "(Heldner & Edlund 2010; turn-taking stage): start of their turn minus the end of the "
+     "other's speech, s; + = a silent gap, - = they started before the other stopped.",
+     "How long you usually let a silence last before answering (below 0: you started "
+     "while the other was still talking)."),
     ("pause_median_s", "Pauses within own turns",
      "Median length of the silences inside this participant's own turns (pause segments), s.",
      "How long you pause while you have the floor."),
@@ -137,17 +149,38 @@ def inside(t: np.ndarray, iv: np.ndarray) -> np.ndarray:
     return (k >= 0) & (t < iv[np.maximum(k, 0), 1])
 
 
-def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float) -> np.ndarray:
-    """Intervals where ``mask`` holds on the sample times ``t`` (each sample covers one median
-    step), at least ``min_s`` long."""
+def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float, merge_gap_s: float = 0.0
+         ) -> np.ndarray:
+    """Intervals where ``mask`` holds on the sorted sample times ``t``, at least ``min_s`` long.
+
+    Each sample covers one median step. Samples further apart than ``MAX_GAP_STEPS`` median
+    steps have a gap between them (nothing observed) that ends a run: a run never bridges
+    missing samples. Runs at most ``merge_gap_s`` apart are then joined.
+    """
+    t, mask = np.asarray(t, dtype="float64"), np.asarray(mask, dtype=bool)
     if len(t) < 2:
         return _NONE
-    step = float(np.median(np.diff(t)))
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    iv = np.array([(t[a], t[b - 1] + step) for a, b in
-                   zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)])
-    iv = iv.reshape(-1, 2)
-    return iv[iv[:, 1] - iv[:, 0] >= min_s]
+    dt_s = np.diff(t)
+    step_s = float(np.median(dt_s))
+    gap_after = np.append(dt_s > MAX_GAP_STEPS * step_s, True)
+    gap_before = np.concatenate([[True], gap_after[:-1]])
+    first = mask & (gap_before | ~np.concatenate([[False], mask[:-1]]))
+    last = mask & (gap_after | ~np.append(mask[1:], False))
+    iv = np.column_stack([t[first], t[last] + step_s])
+    if merge_gap_s > 0:
+        iv = merge(iv, bridge_s=merge_gap_s)
+    return iv[iv[:, 1] - iv[:, 0] >= min_s] if len(iv) else _NONE
+
+
+def on_grid(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted samples ``(t, v)`` on a regular grid of their median step from ``t[0]``,
+    NaN where no sample falls (so a window of n points is always n steps of time)."""
+    if len(t) < 2 or not (step_s := float(np.median(np.diff(t)))) > 0:
+        return t, v
+    k = np.rint((t - t[0]) / step_s).astype(int)
+    grid_v = np.full(k[-1] + 1, np.nan)
+    grid_v[k] = v
+    return t[0] + step_s * np.arange(k[-1] + 1), grid_v
 
 
 # ------------------------------------------------------------------------- observations
@@ -161,9 +194,10 @@ def _by_start(iv: np.ndarray) -> np.ndarray:
 class Observed:
     """What the profile and the coaching moments read, per participant.
 
-    ``cues`` (participant, cue) -> (t, value) with NaN rows dropped (absent = never observed);
-    ``events`` (participant, kind) -> intervals; ``speech`` participant -> speech intervals
-    (present only for participants with ``voice.active``).
+    ``cues`` (participant, cue) -> (t, value) with NaN rows dropped (absent = never observed;
+    a time gap = not observed then, see :func:`runs`); ``events`` (participant, kind) ->
+    intervals; ``speech`` participant -> speech intervals (present only for participants with
+    ``voice.active`` or speech segments).
     """
 
     participants: list[str]
@@ -187,8 +221,21 @@ class Observed:
         """When the others speak and ``p`` does not; None when voices were not measured."""
         if p not in self.speech or not any(q in self.speech for q in self.others(p)):
             return None
-        heard = np.concatenate([self.speech[q] for q in self.others(p) if q in self.speech])
-        return subtract(merge(heard, bridge_s=0.0), self.speech[p])
+        return subtract(self.others_speech(p), self.speech[p])
+
+    def others_speech(self, p: str) -> np.ndarray:
+        """When anyone but ``p`` speaks (whether or not ``p`` speaks too)."""
+        heard = [self.speech[q] for q in self.others(p) if q in self.speech]
+        return merge(np.concatenate(heard), bridge_s=0.0) if heard else _NONE
+
+    def face_time(self, p: str, cue: str) -> np.ndarray | None:
+        """When ``p``'s face was seen: ``face.present == 1`` (the video stage), else when
+        ``cue`` was observed; None when neither was measured."""
+        tv = self.cue(p, "face.present")
+        if tv is not None:
+            return runs(tv[0], tv[1] >= 0.5, min_s=0.0)
+        tv = self.cue(p, cue)
+        return runs(tv[0], np.ones(len(tv[0]), dtype=bool), min_s=0.0) if tv is not None else None
 
     def raised_tone(self, p: str) -> np.ndarray | None:
         """``p``'s raised-tone stretches; None when neither pitch nor loudness was measured."""
@@ -199,23 +246,30 @@ class Observed:
             if tv is None:
                 continue
             any_cue = True
-            t, v = tv
+            t, v = on_grid(*tv)
             talking = inside(t, self.speech.get(p, _NONE))
-            if talking.sum() < 2:
+            spoken = np.where(talking, v, np.nan)
+            if np.count_nonzero(np.isfinite(spoken)) < 2:
                 continue
-            smooth = pd.Series(np.where(talking, v, np.nan)).rolling(
-                max(1, int(round(1.0 / np.median(np.diff(t))))), min_periods=1, center=True
-            ).mean().to_numpy()
-            found.append(runs(t, talking & (smooth - np.median(v[talking]) >= rise),
-                              min_s=RAISED_MIN_S))
+            step_s = float(t[1] - t[0])
+            smooth = pd.Series(spoken).rolling(max(1, int(round(RAISED_MEAN_S / step_s))),
+                                               min_periods=1, center=True).mean().to_numpy()
+            with np.errstate(invalid="ignore"):
+                high = talking & (smooth - np.nanmedian(spoken) >= rise)
+            found.append(runs(t, high, min_s=RAISED_MIN_S))
         if not any_cue:
             return None
         return merge(np.concatenate(found), bridge_s=0.0) if found else _NONE
 
 
 def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[str]) -> Observed:
-    """Read the stage tables into :class:`Observed` (smile and look-away episodes fall back to
-    the ``expr.smile`` / ``gaze.on_screen`` cues when no such segments were given)."""
+    """Read the stage tables into :class:`Observed`.
+
+    Smile and look-away episodes are the video stage's segments; none of a kind means it found
+    none. Only when the video stage did not run for a participant (no ``face.present`` cue, e.g.
+    cues from another tool) are they found from the ``expr.smile`` / ``gaze.on_screen`` cues,
+    with the video stage's thresholds.
+    """
     cues = {}
     for (p, c), g in samples[samples["participant"].isin(participants)].groupby(
             ["participant", "cue"], sort=False):
@@ -225,12 +279,14 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
     events = {(p, k): _by_start(g[["start", "end"]].to_numpy("float64"))
               for (p, k), g in segments.groupby(["participant", "kind"], sort=False)}
     for p in participants:
+        if (p, "face.present") in cues:
+            continue  # the video stage ran: its episode lists stand, even when empty
         for kind, cue, on, min_s in (("smile", "expr.smile", lambda v: v >= SMILE_ON, MIN_SMILE_S),
                                      ("gaze_away", "gaze.on_screen", lambda v: v < 0.5,
                                       MIN_LOOK_AWAY_S)):
             if (p, kind) not in events and (p, cue) in cues:
                 t, v = cues[(p, cue)]
-                events[(p, kind)] = runs(t, on(v), min_s=min_s)
+                events[(p, kind)] = runs(t, on(v), min_s=min_s, merge_gap_s=MERGE_GAP_S)
     speech = {p: events.get((p, "speech"), _NONE) for p in participants
               if (p, "voice.active") in cues or (p, "speech") in events}
     return Observed(list(participants), cues, events, speech)
@@ -239,10 +295,17 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
 # ------------------------------------------------------------------------- indicators
 
 
-def _per_min(events: np.ndarray, within: np.ndarray | None, measured: bool) -> float:
-    if within is None or not measured or total_s(within) < MIN_LISTENING_S:
+def _per_min(events: np.ndarray, listen: np.ndarray | None, measured: bool, *,
+             face: np.ndarray | None = None, starts_in: np.ndarray | None = None) -> float:
+    """Events starting inside ``starts_in`` (default: the time counted) per minute of listening
+    time, restricted to ``face`` time when given; NaN below ``MIN_LISTENING_S`` of it."""
+    if listen is None or not measured:
         return np.nan
-    return float(inside(events[:, 0], within).sum() / (total_s(within) / 60.0))
+    counted = intersect(listen, face) if face is not None else listen
+    if total_s(counted) < MIN_LISTENING_S:
+        return np.nan
+    starts_in = counted if starts_in is None else starts_in
+    return float(inside(events[:, 0], starts_in).sum() / (total_s(counted) / 60.0))
 
 
 def _mean_inside(tv: tuple[np.ndarray, np.ndarray] | None, within: np.ndarray | None) -> float:
@@ -265,10 +328,14 @@ def participant_profile(obs: Observed, p: str, *, pairs: dict[str, dict],
     out = dict(
         listening_s=total_s(listen) if listen is not None else np.nan,
         eye_contact_listening=_mean_inside(obs.cue(p, "gaze.on_screen"), listen),
-        nods_per_min_listening=_per_min(obs.event(p, "nod"), listen, has("head.pitch_deg")),
+        nods_per_min_listening=_per_min(obs.event(p, "nod"), listen, has("head.pitch_deg"),
+                                        face=obs.face_time(p, "head.pitch_deg")),
         smiles_per_min_listening=_per_min(obs.event(p, "smile"), listen,
-                                          has("expr.smile") or (p, "smile") in obs.events),
-        backchannels_per_min_listening=_per_min(obs.event(p, "backchannel"), listen, True),
+                                          has("expr.smile") or (p, "smile") in obs.events,
+                                          face=obs.face_time(p, "expr.smile")),
+        # a backchannel starts where the listener's listening ends (they speak from then on)
+        backchannels_per_min_listening=_per_min(obs.event(p, "backchannel"), listen, True,
+                                                starts_in=obs.others_speech(p)),
         pause_median_s=_median_length(obs.event(p, "pause")),
     )
     out.update(_mirroring(p, pairs, mirror_rows))

@@ -9,7 +9,11 @@ floor (a short "yes" in a pause). Then
 - *overlap*: several speak at once (at least ``min_overlap_s``);
 - *interruption*: an overlap that starts while the floor holder speaks, after which a newcomer
   holds the floor; *backchannel*: a shorter-than-``backchannel_max_s`` overlap after which
-  the floor holder keeps the floor.
+  the floor holder keeps the floor;
+- *response latency*: the floor-transfer offset (FTO) of each change of floor holder: the start
+  of the new holder's speech that opens their turn minus the end of the previous holder's last
+  speech before it. A silent gap gives a positive FTO, a transfer that begins in overlap
+  (including an interruption) a negative one, so every transfer counts.
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
     Returns segments of kinds ``pause``, ``gap``, ``overlap``, ``interruption``, ``backchannel``
     and a summary per participant: ``talk_share`` (0..1 of all speech time), ``turns``,
     ``longest_monologue_s``, ``interruptions_made``, ``interruptions_suffered``,
-    ``response_latency_s`` (median gap before taking the floor; NaN if never after a gap),
+    ``response_latency_s`` (median floor-transfer offset when taking the floor from someone
+    else, s: + = after a silent gap, - = started before the other stopped; NaN if never),
     ``backchannels``.
     """
     if not duration_s >= 0:
@@ -65,11 +70,11 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
     holder = _holder_index(states, spells)
     rows, counts = [], {p: dict(interruptions_made=0, interruptions_suffered=0, backchannels=0)
                         for p in participants}
-    latency: dict[str, list[float]] = {p: [] for p in participants}
+    latency = _floor_transfer_offsets(speech, states, spells)
     order = {p: i for i, p in enumerate(participants)}
     for i, st in enumerate(states):
         if not st.active and holder[i] is not None:
-            rows.extend(_silence(i, st, states, spells, holder, latency))
+            rows.extend(_silence(i, st, states, spells, holder))
     for i0, i1 in _overlap_runs(states):
         rows.extend(_overlap(i0, i1, states, spells, holder, order, counts,
                              min_overlap_s=min_overlap_s, backchannel_max_s=backchannel_max_s))
@@ -167,7 +172,19 @@ def _holder_index(states: list[_State], spells: list[_Spell]) -> list[int | None
     return holder
 
 
-def _silence(i, st, states, spells, holder, latency) -> list[dict]:
+def _floor_transfer_offsets(speech: dict[str, list[tuple[float, float]]], states: list[_State],
+                            spells: list[_Spell]) -> dict[str, list[float]]:
+    """Participant -> the floor-transfer offsets (s) of the turns they took from someone else."""
+    fto_s: dict[str, list[float]] = {p: [] for p in speech}
+    for prev, cur in zip(spells, spells[1:], strict=False):
+        solo_start = states[cur.first].start
+        taker_start = next(a for a, b in speech[cur.speaker] if a <= solo_start < b)
+        holder_end = max(b for a, b in speech[prev.speaker] if a < solo_start)
+        fto_s[cur.speaker].append(taker_start - holder_end)
+    return fto_s
+
+
+def _silence(i, st, states, spells, holder) -> list[dict]:
     k = holder[i]
     spell = spells[k]
     if i < spell.last:
@@ -178,7 +195,6 @@ def _silence(i, st, states, spells, holder, latency) -> list[dict]:
     nxt = spells[k + 1].speaker
     if any(states[j].active for j in range(i + 1, spells[k + 1].first)):
         return []  # an overlap follows before the new turn: the transfer is not a clean gap
-    latency[nxt].append(st.dur)
     return [dict(start=st.start, end=st.end, participant=f"{spell.speaker}|{nxt}", kind="gap",
                  label=f"{spell.speaker} → {nxt}", score=st.dur)]
 

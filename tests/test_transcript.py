@@ -93,3 +93,56 @@ def test_segments_and_words_per_minute(tmp_path):
     assert list(seg["participant"]) == ["P1", "P2"]
     wpm = words_per_minute(cues, mapping, {"P1": 2.5, "P2": 0.0})
     assert wpm["P1"] == pytest.approx(5 / (2.5 / 60)) and np.isnan(wpm["P2"])
+
+
+def test_words_per_minute_is_nan_for_a_participant_no_speaker_maps_to(tmp_path):
+    cues = read_transcript(_write(tmp_path, "z.vtt", ZOOM_VTT))
+    wpm = words_per_minute(cues, {"Ann Lee": "P1", "Bob": "P1"}, {"P1": 60.0, "P2": 30.0})
+    assert wpm["P1"] == pytest.approx(9.0) and np.isnan(wpm["P2"])  # not observed, not 0
+
+
+def _vtt(*texts: str) -> str:
+    blocks = [f"{k + 1}\n00:00:{2 * k:02d}.000 --> 00:00:{2 * k + 1:02d}.500\n{t}"
+              for k, t in enumerate(texts)]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+
+
+@pytest.mark.parametrize("texts, speakers", [
+    # a caption file without speakers: "Note:" and a sentence with a colon are text
+    (["Note: meeting recorded", "so let us start", "Here is the thing: it broke twice.",
+      "and we fixed it"], ["", "", "", ""]),
+    # Zoom: every cue is "Name: text"; a one-off sentence prefix in lower case is not a name
+    (["Ann Lee: Hello everyone.", "Bob: Hi Ann.", "Here is the thing: it broke twice.",
+      "Ann Lee: Right: twice.", "Carol: Bye!"],
+     ["Ann Lee", "Bob", "", "Ann Lee", "Carol"]),
+    # a prefix that recurs is a speaker even when most cues carry none
+    (["Ann: hello", "so we start", "then we go on", "Ann: and finish", "done"],
+     ["Ann", "", "", "Ann", ""]),
+    # sentence punctuation or more than four words: never a name
+    (["Well, as I said: no.", "Well, as I said: no.", "The plan for next month: ship",
+      "The plan for next month: ship"], ["", "", "", ""]),
+])
+def test_speaker_prefix_must_look_like_a_name_and_recur(tmp_path, texts, speakers):
+    cues = read_transcript(_write(tmp_path, "x.vtt", _vtt(*texts)))
+    assert [c["speaker"] for c in cues] == speakers
+    for c, t in zip(cues, texts, strict=True):
+        if not c["speaker"]:
+            assert c["text"] == t  # the whole line stays text
+
+
+def test_false_prefixes_do_not_take_a_participant(tmp_path):
+    text = _vtt("Note: meeting recorded", "Bob: hi", "Bob: so the plan", "Ann: yes")
+    cues = read_transcript(_write(tmp_path, "x.vtt", text))
+    assert [c["speaker"] for c in cues] == ["", "Bob", "Bob", "Ann"]
+    speech = make_segments([dict(start=0.0, end=1.5, participant="P1", kind="speech"),
+                            dict(start=2.0, end=5.5, participant="P2", kind="speech"),
+                            dict(start=6.0, end=7.5, participant="P1", kind="speech")])
+    assert map_speakers(cues, ["P1", "P2"], speech) == {"Bob": "P2", "Ann": "P1"}
+
+
+def test_teams_voice_tags_win_over_colons(tmp_path):
+    text = ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ann Lee>Note: this is recorded.</v>\n\n"
+            "00:00:03.000 --> 00:00:04.000\n<v Bob Smith>OK</v>\n")
+    cues = read_transcript(_write(tmp_path, "t.vtt", text))
+    assert [(c["speaker"], c["text"]) for c in cues] == [("Ann Lee", "Note: this is recorded."),
+                                                         ("Bob Smith", "OK")]

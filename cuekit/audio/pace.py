@@ -2,7 +2,9 @@
 
 A syllable nucleus is a peak of the intensity contour that is (1) above a threshold set
 relative to the loud end of the signal, (2) followed by a dip of at least ``min_dip_db`` before
-the next peak, and (3) voiced. Times are seconds on the signal's clock.
+the next peak, and (3) voiced; then (4) of nuclei closer than ``min_gap_s`` only the louder is
+kept (12.5 syllables per second is beyond even fast speech: two such peaks are one syllable
+whose vowel or diphthong wobbles in level). Times are seconds on the signal's clock.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from .voice import frame_level_db
 
 def syllable_nuclei(y: np.ndarray, *, sr: int, f0_t: np.ndarray, f0_hz: np.ndarray,
                     silence_db: float = -25.0, min_dip_db: float = 2.0,
-                    frame_s: float = 0.03, hop_s: float = 0.01) -> np.ndarray:
+                    min_gap_s: float = 0.08, frame_s: float = 0.03, hop_s: float = 0.01
+                    ) -> np.ndarray:
     """Times in s of syllable nuclei in ``y`` (mono, ``sr`` Hz).
 
     ``f0_t``/``f0_hz`` is a pitch track of the same signal (NaN = unvoiced), used for the voicing
     criterion. ``silence_db`` sets the intensity threshold below the 99th-percentile level;
     ``min_dip_db`` is the dip required between a peak and the next (de Jong & Wempe's defaults:
-    -25 dB, 2 dB). Returns a sorted 1-D array, empty for silence.
+    -25 dB, 2 dB); ``min_gap_s`` the least time between two nuclei (0 turns the rule off).
+    Returns a sorted 1-D array, empty for silence.
     """
     t, level_db = frame_level_db(y, sr=sr, frame_s=frame_s, hop_s=hop_s)
     if len(t) < 3:
@@ -39,8 +43,23 @@ def syllable_nuclei(y: np.ndarray, *, sr: int, f0_t: np.ndarray, f0_hz: np.ndarr
         dip = float(level_db[p:nxt].min()) if nxt > p + 1 else level_db[p]
         if level_db[p] - dip >= min_dip_db:
             keep.append(p)
-    times = t[np.asarray(keep, dtype=int)]
-    return times[_voiced_at(times, f0_t, f0_hz)]
+    keep = np.asarray(keep, dtype=int)
+    voiced = _voiced_at(t[keep], f0_t, f0_hz)
+    return _merge_close(t[keep][voiced], level_db[keep][voiced], min_gap_s=min_gap_s)
+
+
+def _merge_close(times: np.ndarray, level_db: np.ndarray, *, min_gap_s: float) -> np.ndarray:
+    """Of peaks closer than ``min_gap_s`` to the last one kept, keep the louder (in time order)."""
+    out_t: list[float] = []
+    out_db: list[float] = []
+    for t, db in zip(times.tolist(), level_db.tolist(), strict=True):
+        if out_t and t - out_t[-1] < min_gap_s:
+            if db > out_db[-1]:
+                out_t[-1], out_db[-1] = t, db
+        else:
+            out_t.append(t)
+            out_db.append(db)
+    return np.asarray(out_t, dtype="float64")
 
 
 def _voiced_at(times: np.ndarray, f0_t: np.ndarray, f0_hz: np.ndarray) -> np.ndarray:
@@ -75,9 +94,10 @@ def rates(nuclei_t: np.ndarray, speech: list[tuple[float, float]], *,
           max_pause_s: float) -> tuple[float, float]:
     """``(speech_rate, articulation_rate)`` in syllables per second.
 
-    Articulation rate divides by the time inside ``speech`` intervals; speech rate divides by
-    the span of speech with pauses shorter than ``max_pause_s`` counted in (pauses within a
-    turn). NaN for no speech.
+    Articulation rate = syllables / time inside the ``speech`` intervals (syllables per second
+    of speech). Speech rate = syllables / (that time + the pauses between consecutive intervals
+    that are shorter than ``max_pause_s``, i.e. pauses within a turn), so it is never above the
+    articulation rate. Both NaN for no speech.
     """
     phonation_s = sum(b - a for a, b in speech)
     if phonation_s <= 0:

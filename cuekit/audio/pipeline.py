@@ -31,7 +31,7 @@ GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per 
 VAD_PARAMS = dict(threshold=0.5, min_speech_s=0.15, min_silence_s=0.2, pad_s=0.03)
 PITCH_PARAMS = dict(fmin_hz=60.0, fmax_hz=500.0, hop_s=0.01)
 RATE_WINDOW_S = 3.0       # window of the syllable-rate track
-MAX_PAUSE_IN_TURN_S = 1.0  # pauses shorter than this count towards speech rate
+MAX_PAUSE_IN_TURN_S = 1.0  # pauses shorter than this count towards the summary's speech_rate
 MONOTONE_MAX_ST = 1.5     # pitch SD (semitones) below which a speaker is flagged monotone
 TONE_SHIFT = dict(pitch_st=3.0, loudness_db=6.0, window_s=2.0, min_s=2.0, bridge_s=1.0)
 VOICE_WINDOW_S = 1.0      # clustering window for mixed tracks
@@ -60,8 +60,12 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     Samples: ``voice.active``, ``voice.pitch_hz``, ``voice.pitch_st``, ``voice.loudness_db``,
     ``voice.syllable_rate``. Segments: ``speech`` per speaker, ``tone_shift``. Summary per
     speaker: ``speech_s``, ``syllables``, ``pitch_median_hz``, ``pitch_range_st`` (5th–95th
-    percentile), ``pitch_variability_st`` (SD), ``monotone`` (0/1), ``syllable_rate`` (speech
-    rate), ``articulation_rate``, ``loudness_median_db``. ``speakers`` fixes the number of
+    percentile), ``pitch_variability_st`` (SD), ``monotone`` (0/1), ``syllable_rate``
+    (syllables per second of speech: ``syllables / speech_s``, pauses excluded — what the cue
+    ``voice.syllable_rate`` measures; de Jong & Wempe's articulation rate), ``speech_rate``
+    (syllables per second with the pauses shorter than ``MAX_PAUSE_IN_TURN_S`` inside a
+    speaker's turns counted in, so never above ``syllable_rate``), ``loudness_median_db``.
+    ``speakers`` fixes the number of
     voices of a mixed track; without it, the number of video tiles is used when participants
     have boxes, else the number is estimated.
     """
@@ -122,14 +126,15 @@ def _signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.
 
 
 def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarray]:
-    """Per track, where the Silero VAD may find speech (bool per 32 ms VAD window).
+    """Per track, where the Silero VAD may find speech (bool per VAD window of
+    ``voice.silero_window_samples(sr)`` samples, 32 ms at 8 and 16 kHz).
 
     False where the track is near its own noise floor (the energy VAD's score is 0: less than
     ``margin - 6`` dB above it; widened by 0.3 s), which saves the model's time, and where the
     track is more than ``CROSSTALK_DB`` quieter than the loudest track: what it hears there is
     the other person's voice bleeding into its microphone, which the level-blind Silero model
     would call speech. With one track only the noise-floor rule applies."""
-    win_s = 512 / 16000
+    win_s = voice.silero_window_samples(sr) / sr
     levels, above_floor = {}, {}
     for k, y in signals.items():
         levels[k] = voice.frame_level_db(y, sr=sr, frame_s=win_s, hop_s=win_s)[1]
@@ -147,7 +152,8 @@ def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarra
 
 
 def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray) -> _Track:
-    vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, len(y) // 512))
+    n_windows = len(y) // voice.silero_window_samples(sr)
+    vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows))
     speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **VAD_PARAMS))
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
@@ -222,7 +228,7 @@ def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray
     st = voice.hz_to_st(f0_hz[np.isfinite(f0_hz)])
     enough = len(st) >= int(1.0 / PITCH_PARAMS["hop_s"])  # at least 1 s of voiced frames
     sd = float(np.std(st)) if enough else np.nan
-    speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=MAX_PAUSE_IN_TURN_S)
+    speech_rate, syllable_rate = pace.rates(nuclei, speech, max_pause_s=MAX_PAUSE_IN_TURN_S)
     return dict(
         speech_s=float(sum(b - a for a, b in speech)),
         syllables=float(len(nuclei)),
@@ -230,8 +236,8 @@ def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray
         pitch_range_st=float(np.percentile(st, 95) - np.percentile(st, 5)) if enough else np.nan,
         pitch_variability_st=sd,
         monotone=float(sd < MONOTONE_MAX_ST) if enough else np.nan,
-        syllable_rate=speech_rate,
-        articulation_rate=articulation,
+        syllable_rate=syllable_rate,
+        speech_rate=speech_rate,
         loudness_median_db=float(np.nanmedian(loud_db)) if np.isfinite(loud_db).any() else np.nan,
     )
 

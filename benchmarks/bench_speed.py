@@ -135,7 +135,9 @@ def _child(kind: str, path: str) -> None:
 def _run(kind: str, path: str) -> dict:
     """One measured pass in a fresh interpreter, so peak memory is that pass's own."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} of {path} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

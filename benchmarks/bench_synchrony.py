@@ -1,7 +1,9 @@
 """Seconds to compute synchrony for one pair and one modality of a 60-minute call at 10 Hz.
 
 Run: ``python benchmarks/bench_synchrony.py``. Prints one line per step and the total, with
-the listening stage's parameters (``cuekit.dynamics.listening.SYNC``). Target: < 2 s.
+the listening stage's parameters (``cuekit.dynamics.listening.SYNC``). Target: < 2 s. Then the
+accuracy figures: false significance over 1000 independent pairs, lag and leader of known
+followers over 200 seeds each (a few minutes).
 """
 
 import time
@@ -35,5 +37,39 @@ def main() -> None:
           f"lags ±{SYNC['lag_max_s']} s, {SYNC['n_surrogates']} surrogates")
 
 
+def smooth_noise(rng, n: int, half_width: int = 8) -> np.ndarray:
+    """Band-limited noise, like a motion-energy trace (the same as the tests use)."""
+    x = rng.standard_normal(n + 4 * half_width)
+    return np.convolve(x, np.hanning(2 * half_width + 1), "same")[2 * half_width:2 * half_width + n]
+
+
+def accuracy(seeds: int = 1000, duration_s: float = 120.0) -> None:
+    """False significance on independent pairs, and lag/leader on known followers."""
+    n = int(duration_s / SYNC["step_s"])
+    significant = 0
+    for seed in range(seeds):
+        rng = np.random.default_rng(10_000 + seed)
+        a = {m: smooth_noise(rng, n) for m in ("motion", "head", "smile")}
+        b = {m: smooth_noise(rng, n) for m in ("motion", "head", "smile")}
+        significant += sy.pair_synchrony(a, b, seed=seed, **SYNC).test.p < 0.05
+    rate = significant / seeds
+    print(f"independent {duration_s:.0f} s pairs, 3 modalities, {seeds} seeds: p < 0.05 in "
+          f"{rate:.1%} (± {np.sqrt(0.05 * 0.95 / seeds):.1%} expected at α = 5 %)")
+    for lag_s in (0.5, 1.0):
+        errors, right = [], 0
+        for seed in range(200):
+            rng = np.random.default_rng(seed)
+            k = int(round(lag_s / SYNC["step_s"]))
+            x = smooth_noise(rng, n + k)
+            a, b = x[k:], x[:n] + 0.5 * smooth_noise(rng, n)
+            ps = sy.pair_synchrony({"motion": a}, {"motion": b}, seed=seed, **SYNC)
+            if np.isfinite(ps.lag_s):
+                errors.append(abs(ps.lag_s - lag_s))
+                right += ps.lag_s > 0  # + = b trails a: a leads
+        print(f"B follows A by {lag_s} s, 200 seeds: lag found in {len(errors)}, max error "
+              f"{max(errors):.2f} s, leader right in {right}")
+
+
 if __name__ == "__main__":
     main()
+    accuracy()

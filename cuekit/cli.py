@@ -278,6 +278,8 @@ def _serve(args) -> int:
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
                             "--server.port", str(args.port), "--server.headless", "true",
                             "--client.toolbarMode", "minimal",
+                            # a served app must not reload modules when files change under it
+                            "--server.fileWatcherType", "none",
                             "--browser.gatherUsageStats", "false"])
 
 

@@ -9,10 +9,11 @@ alike; Fisher's z makes them averageable. A window's synchrony is its peak ``|z|
 (peak picking) and the lag of that peak says who follows whom: ``+`` = ``b`` trails ``a``.
 
 Significance follows SUSY (Tschacher & Meier 2020): cut both series into non-overlapping segments
-of ``window_s``; pairing ``a``'s segment *i* with ``b``'s segment *j ≠ i* keeps each person's own
-way of moving but breaks any coupling. One surrogate is one shuffle (derangement) of ``b``'s
-segments; the real synchrony (mean peak ``|z|`` of matched segments) is set beside the means of
-many surrogates, and its p value is the share of surrogates at least as synchronous.
+of ``window_s``; pairing ``a``'s segment *i* with ``b``'s segment *j* keeps each person's own
+way of moving but breaks any coupling. One surrogate is one uniform shuffle of ``b``'s segments
+(SUSY uses derangements; see :func:`shuffles` for why not here); the real synchrony (mean peak
+``|z|`` of matched segments) is set beside the means of many surrogates, and its p value is the
+share of surrogates at least as synchronous.
 
 Missing samples are NaN throughout: they are left out of means, SDs and products. A window with
 less than ``MIN_VALID_SHARE`` observed samples in either series, or a flat one, gives NaN.
@@ -27,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..errors import InputError
+from ..intervals import true_runs
 
 MIN_VALID_SHARE = 0.5  # a window needs half its samples observed in both series
 R_MAX = 0.999  # |r| is capped here before Fisher's z so a perfect match stays finite
@@ -181,22 +183,18 @@ def segment_pair_peaks(a: np.ndarray, b: np.ndarray, *, step_s: float, window_s:
     return out
 
 
-def derangements(n: int, count: int, *, seed: int) -> np.ndarray:
-    """``count`` random permutations of ``range(n)`` with no fixed point, shape (count, n).
+def shuffles(n: int, count: int, *, seed: int) -> np.ndarray:
+    """``count`` uniformly random permutations of ``range(n)``, shape (count, n); empty when
+    ``n < 2`` (nothing to shuffle).
 
-    Each fixed point is swapped with a random other place, which never makes a new one. Empty
-    when ``n < 2`` (nothing to shuffle).
+    Uniform, not derangements: a permutation test is exact only over the whole group of
+    shuffles. Leaving out the ones that keep a segment in place (SUSY's derangements) made 7 %
+    of independent pairs "significant" at p < 0.05 over 1000 seeds; uniform shuffles give 5 %.
     """
     if n < 2:
         return np.empty((0, n), dtype=int)
     rng = np.random.default_rng(seed)
-    perms = rng.permuted(np.tile(np.arange(n), (count, 1)), axis=1)
-    for row in perms:
-        for i in np.flatnonzero(row == np.arange(n)):
-            if row[i] == i:  # an earlier swap may already have moved it
-                j = (i + rng.integers(1, n)) % n
-                row[i], row[j] = row[j], i
-    return perms
+    return rng.permuted(np.tile(np.arange(n), (count, 1)), axis=1)
 
 
 def surrogate_test(pair_peaks: list[np.ndarray], *, n_surrogates: int, seed: int) -> SurrogateTest:
@@ -210,7 +208,7 @@ def surrogate_test(pair_peaks: list[np.ndarray], *, n_surrogates: int, seed: int
     if not pair_peaks or pair_peaks[0].shape[0] < 2:
         return SurrogateTest(np.nan, np.empty(0), np.nan)
     n = pair_peaks[0].shape[0]
-    perms = derangements(n, n_surrogates, seed=seed)
+    perms = shuffles(n, n_surrogates, seed=seed)
     diag = np.arange(n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN mean is NaN by design
@@ -361,7 +359,7 @@ def _above_chance(mods: list[ModalitySync], n_windows: int
 
 def _stretches(t_s: np.ndarray, on: np.ndarray, strong: np.ndarray, min_span_s: float
                ) -> list[tuple[int, int]]:
-    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    return [(int(i0), int(i1)) for i0, i1 in zip(np.flatnonzero(edges == 1),
-                                                 np.flatnonzero(edges == -1), strict=True)
+    """Index runs ``(i0, i1)`` (``i1`` exclusive) of ``on`` whose window times span at least
+    ``min_span_s`` seconds and that hold a ``strong`` window."""
+    return [(i0, i1) for i0, i1 in true_runs(on)
             if t_s[i1 - 1] - t_s[i0] >= min_span_s and strong[i0:i1].any()]

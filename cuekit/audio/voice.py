@@ -11,6 +11,8 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from ..errors import InputError
+from ..intervals import drop_short_runs, true_runs
+from ..intervals import mask_intervals as _mask_intervals
 
 ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
 _EPS = 1e-10
@@ -57,7 +59,7 @@ def silero_vad(y: np.ndarray, *, sr: int, run: np.ndarray | None = None
     buf = np.ascontiguousarray(y[: n * win]).reshape(n, win)
     prob = np.zeros(n)
     todo = np.ones(n, bool) if run is None else np.asarray(run[:n], bool)
-    for a, b in runs(todo):
+    for a, b in true_runs(todo):
         vad.reset()
         for i in range(max(0, a - _CONTEXT_WINDOWS), a):
             vad.process(memoryview(buf[i].data))
@@ -122,24 +124,8 @@ def speech_mask(t: np.ndarray, score: np.ndarray, *, threshold: float, min_speec
     raw = np.asarray(score) >= threshold
     if pad_s > 0:
         raw = maximum_filter1d(raw.astype(np.uint8), 2 * int(round(pad_s / hop_s)) + 1) > 0
-    return _drop_short(~_drop_short(~raw, int(round(min_silence_s / hop_s))),
-                       int(round(min_speech_s / hop_s)))
-
-
-def _drop_short(mask: np.ndarray, min_frames: int) -> np.ndarray:
-    """Turn runs of True shorter than ``min_frames`` to False."""
-    out = mask.copy()
-    for a, b in runs(mask):
-        if b - a < min_frames:
-            out[a:b] = False
-    return out
-
-
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """``[(i0, i1), …]`` index ranges (end exclusive) of consecutive True values."""
-    m = np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]])
-    d = np.diff(m)
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=False))
+    return drop_short_runs(~drop_short_runs(~raw, int(round(min_silence_s / hop_s))),
+                           int(round(min_speech_s / hop_s)))
 
 
 def mask_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
@@ -148,8 +134,8 @@ def mask_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]
     if len(t) == 0:
         return []
     hop_s = float(t[1] - t[0]) if len(t) > 1 else 0.0
-    return [(max(0.0, float(t[a]) - hop_s / 2), float(t[b - 1]) + hop_s / 2)
-            for a, b in runs(mask)]
+    return [(max(0.0, a), b)
+            for a, b in _mask_intervals(t, mask, cover="centre", step_s=hop_s).tolist()]
 
 
 def pitch(y: np.ndarray, *, sr: int, fmin_hz: float, fmax_hz: float, hop_s: float,

@@ -22,6 +22,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.optimize import linear_sum_assignment
 
 from ..cues import StreamResult, align, concat_segments, make_segments, series
+from ..intervals import close_gaps, robust_sd, true_runs
 from ..layout import Participant
 
 STEP_S = 0.1     # the video pipeline samples faces at ~10 fps
@@ -166,9 +167,9 @@ def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | 
         if mouth is None:
             continue
         others_on = np.any([active[o] for o in names if o != n], axis=0)
-        like = _close_gaps(mouth.speaking_like(), int(round(GAP_CLOSE_S / step_s)))
+        like = close_gaps(mouth.speaking_like(), int(round(GAP_CLOSE_S / step_s)))
         allowed = others_on & ~active[n]
-        for i0, i1 in _runs(like & allowed):
+        for i0, i1 in true_runs(like & allowed):
             i0, i1 = _place_edges(i0, i1, like, allowed, mid_t, mouth)
             if i1 <= i0 or (i1 - i0) * step_s < min_duration_s - 1e-9:
                 continue
@@ -214,7 +215,7 @@ class _Calibration:
     """One person's measure when listening (median, robust SD) and when speaking (median)."""
 
     listen_median: float
-    listen_sigma: float  # 1.4826 × median absolute deviation
+    listen_sigma: float  # robust SD: 1.4826 × median absolute deviation
     speak_median: float
 
     @classmethod
@@ -223,7 +224,7 @@ class _Calibration:
         """None if speaking is not ``min_sigmas`` robust SDs above listening."""
         heard, spoke = values[listening], values[speaking]
         med = float(np.median(heard))
-        cal = cls(med, 1.4826 * float(np.median(np.abs(heard - med))), float(np.median(spoke)))
+        cal = cls(med, robust_sd(heard), float(np.median(spoke)))
         return cal if cal.speak_median > cal.floor(min_sigmas) else None
 
     def floor(self, sigmas: float) -> float:
@@ -356,19 +357,3 @@ def _holder_moves(active: dict[str, np.ndarray], mouths: dict[str, _Mouth | None
         if not len(score) or np.mean(score >= HOLDER_FRACTION) >= HOLDER_MIN_SHARE:
             return True
     return False
-
-
-def _close_gaps(mask: np.ndarray, max_gap: int) -> np.ndarray:
-    """``mask`` with runs of False of at most ``max_gap`` points between two True runs filled."""
-    out = mask.copy()
-    for i0, i1 in _runs(~mask):
-        if i0 > 0 and i1 < len(mask) and i1 - i0 <= max_gap:
-            out[i0:i1] = True
-    return out
-
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` index pairs of the True runs of a boolean array."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
-                    strict=True))

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intervals import robust_sd
+
 NODS_FOR_FULL_SCORE = 3
 
 
@@ -77,7 +79,7 @@ def posture_shifts(t: np.ndarray, value: np.ndarray, *, hold_s: float, min_chang
         after = (csum[hi] - csum[mid]) / (cnt[hi] - cnt[mid])
     change = np.where((mid > lo) & (hi > mid), after - before, np.nan)
     mag = np.abs(change)
-    spread = 1.4826 * np.nanmedian(np.abs(change - np.nanmedian(change)))
+    spread = robust_sd(change, ignore_nan=True)
     floor = max(min_change, 4 * spread) if np.isfinite(spread) else min_change
     peak = np.zeros(len(t), dtype=bool)
     peak[1:-1] = (mag[1:-1] >= floor) & (mag[1:-1] >= mag[:-2]) & (mag[1:-1] > mag[2:])

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..intervals import inside, keep_lengths, mask_intervals, merge
+
 FLOOR_BRIDGE_S = 1.5
 MIN_LISTENING_S = 5.0  # rates per minute of listening need at least this much listening
 RAISED_PITCH_ST = 3.0
@@ -104,20 +106,6 @@ INDICATORS: list[tuple[str, str, str, str]] = [
 # ------------------------------------------------------------------------- intervals
 
 
-def merge(iv: np.ndarray, *, bridge_s: float) -> np.ndarray:
-    """Sort intervals and join those separated by at most ``bridge_s`` seconds."""
-    if not len(iv):
-        return _NONE
-    iv = iv[np.argsort(iv[:, 0])]
-    out = [list(iv[0])]
-    for a, b in iv[1:]:
-        if a - out[-1][1] <= bridge_s:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return np.array(out, dtype="float64")
-
-
 def subtract(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The parts of intervals ``a`` not covered by intervals ``b``."""
     out = []
@@ -141,14 +129,6 @@ def total_s(iv: np.ndarray) -> float:
     return float((iv[:, 1] - iv[:, 0]).sum()) if len(iv) else 0.0
 
 
-def inside(t: np.ndarray, iv: np.ndarray) -> np.ndarray:
-    """Whether each time lies in one of the sorted, disjoint intervals ``iv``."""
-    if not len(iv):
-        return np.zeros(len(t), dtype=bool)
-    k = np.searchsorted(iv[:, 0], t, side="right") - 1
-    return (k >= 0) & (t < iv[np.maximum(k, 0), 1])
-
-
 def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float, merge_gap_s: float = 0.0
          ) -> np.ndarray:
     """Intervals where ``mask`` holds on the sorted sample times ``t``, at least ``min_s`` long.
@@ -157,19 +137,10 @@ def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float, merge_gap_s: float = 
     steps have a gap between them (nothing observed) that ends a run: a run never bridges
     missing samples. Runs at most ``merge_gap_s`` apart are then joined.
     """
-    t, mask = np.asarray(t, dtype="float64"), np.asarray(mask, dtype=bool)
-    if len(t) < 2:
-        return _NONE
-    dt_s = np.diff(t)
-    step_s = float(np.median(dt_s))
-    gap_after = np.append(dt_s > MAX_GAP_STEPS * step_s, True)
-    gap_before = np.concatenate([[True], gap_after[:-1]])
-    first = mask & (gap_before | ~np.concatenate([[False], mask[:-1]]))
-    last = mask & (gap_after | ~np.append(mask[1:], False))
-    iv = np.column_stack([t[first], t[last] + step_s])
+    iv = mask_intervals(t, np.asarray(mask, dtype=bool), max_gap_steps=MAX_GAP_STEPS)
     if merge_gap_s > 0:
         iv = merge(iv, bridge_s=merge_gap_s)
-    return iv[iv[:, 1] - iv[:, 0] >= min_s] if len(iv) else _NONE
+    return keep_lengths(iv, min_s=min_s)
 
 
 def on_grid(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..cues import StreamResult, make_segments
 from ..errors import InputError
+from ..intervals import inside, mask_intervals
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
     """
     if not duration_s >= 0:
         raise InputError(f"duration_s must be >= 0, got {duration_s!r}")
-    speech = {p: _intervals(samples, p) for p in participants}
+    speech = {p: _voice_intervals(samples, p) for p in participants}
     states = _states(speech, duration_s)
     spells = _spells(states, keep_floor_s)
     holder = _holder_index(states, spells)
@@ -97,17 +98,12 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
                                                   keep_floor_s=keep_floor_s)})
 
 
-def _intervals(samples: pd.DataFrame, participant: str) -> list[tuple[float, float]]:
+def _voice_intervals(samples: pd.DataFrame, participant: str) -> list[tuple[float, float]]:
     sel = samples[(samples["participant"] == participant) & (samples["cue"] == "voice.active")]
     t = sel["t"].to_numpy(dtype="float64")
     order = np.argsort(t)
     t, on = t[order], sel["value"].to_numpy(dtype="float64")[order] >= 0.5
-    if len(t) < 2:
-        return []
-    step = float(np.median(np.diff(t)))
-    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(float(t[a]), float(t[b - 1] + step)) for a, b in zip(starts, ends, strict=False)]
+    return [(a, b) for a, b in mask_intervals(t, on).tolist()]  # each sample covers one step
 
 
 def _states(speech: dict[str, list[tuple[float, float]]], duration_s: float) -> list[_State]:
@@ -118,7 +114,7 @@ def _states(speech: dict[str, list[tuple[float, float]]], duration_s: float) -> 
             cuts.update((a, b))
     cuts = np.array(sorted(c for c in cuts if 0.0 <= c <= max(duration_s, 0.0)))
     mids = (cuts[:-1] + cuts[1:]) / 2
-    on = {p: _inside(mids, iv) for p, iv in speech.items()}
+    on = {p: inside(mids, iv) for p, iv in speech.items()}
     states: list[_State] = []
     for i, (a, b) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=False)):
         active = frozenset(p for p in speech if on[p][i])
@@ -127,15 +123,6 @@ def _states(speech: dict[str, list[tuple[float, float]]], duration_s: float) -> 
         else:
             states.append(_State(a, b, active))
     return states
-
-
-def _inside(t: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:
-    """Whether each time lies in one of the sorted, disjoint ``[start, end)`` intervals."""
-    if not intervals:
-        return np.zeros(len(t), dtype=bool)
-    starts, ends = np.array(intervals).T
-    k = np.searchsorted(starts, t, side="right") - 1
-    return (k >= 0) & (t < ends[np.maximum(k, 0)])
 
 
 def _spells(states: list[_State], keep_floor_s: float) -> list[_Spell]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intervals import keep_lengths, mask_intervals, merge, robust_sd
+
 MAX_FILL_S = 0.3  # NaN gaps up to this long are interpolated; longer ones split a series
 
 
@@ -19,23 +21,9 @@ def intervals(t: np.ndarray, mask: np.ndarray, *, min_s: float = 0.0, max_s: flo
     (so one sample at 10 fps lasts 0.1 s). Stretches separated by less than ``merge_gap_s`` are
     merged; then those shorter than ``min_s`` or longer than ``max_s`` are dropped.
     """
-    t = np.asarray(t, dtype="float64")
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return []
-    edges = np.concatenate([[t[0] - (t[1] - t[0]) / 2 if len(t) > 1 else t[0]],
-                            (t[1:] + t[:-1]) / 2,
-                            [t[-1] + (t[-1] - t[-2]) / 2 if len(t) > 1 else t[0]]])
-    d = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-    out: list[list[float]] = []
-    for i0, i1 in zip(starts, ends, strict=True):
-        s, e = float(edges[i0]), float(edges[i1])
-        if out and s - out[-1][1] < merge_gap_s:
-            out[-1][1] = e
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out if min_s <= e - s <= max_s]
+    iv = mask_intervals(t, np.asarray(mask, dtype=bool), cover="midpoints")
+    iv = merge(iv, bridge_s=merge_gap_s, inclusive=False)
+    return [(s, e) for s, e in keep_lengths(iv, min_s=min_s, max_s=max_s).tolist()]
 
 
 def _chunks(t: np.ndarray, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -88,7 +76,7 @@ def noise_floor(x: np.ndarray) -> float:
     d = d[np.isfinite(d)]
     if not len(d):
         return 0.0
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
+    return float(robust_sd(d) / np.sqrt(2))
 
 
 def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float = 8.0,

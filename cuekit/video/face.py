@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..intervals import robust_sd
+
 # Face Mesh indices.
 FOREHEAD, CHIN, NOSE_TIP = 10, 152, 1
 FACE_RIGHT, FACE_LEFT = 234, 454             # face sides (image left, image right)
@@ -200,9 +202,7 @@ def gaze_calibrated(offset: np.ndarray) -> np.ndarray:
 
 def _robust_band(x: np.ndarray, *, k: float, lo: float, hi: float) -> tuple[float, float]:
     """(centre, half-width) of a person's usual range: median ± k robust SDs, within lo..hi."""
-    centre = float(np.median(x))
-    sd = 1.4826 * float(np.median(np.abs(x - centre)))
-    return centre, float(np.clip(k * sd, lo, hi))
+    return float(np.median(x)), float(np.clip(k * robust_sd(x), lo, hi))
 
 
 def gaze_on_screen(yaw_deg: np.ndarray, pitch_deg: np.ndarray, h_offset: np.ndarray,

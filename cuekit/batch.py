@@ -24,6 +24,7 @@ from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 
 KEY_FILE = "batch_key.txt"
+IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
 SUMMARY_NAME = "batch_summary"
 ENGINES = ("local", "ray")
 
@@ -221,3 +222,34 @@ def summary_table(rows: list[dict]) -> pd.DataFrame:
     if "participant" not in df:
         df["participant"] = None
     return df
+
+
+def import_into_library(table: pd.DataFrame, out_root: str, library, *, owner=None) -> int:
+    """Add every analysed recording of a batch summary ``table`` to a dashboard library
+    (:class:`cuekit.store.Library`) with its result; returns how many were added. Recordings
+    imported into the same library before (by batch key) are skipped, so a re-run adds only new
+    ones. ``owner``: the account the sessions belong to in team mode."""
+    from . import cueset
+
+    ledger_path = os.path.join(out_root, IMPORTED_FILE)
+    try:
+        with open(ledger_path, encoding="utf-8") as f:
+            ledger = json.load(f)
+    except (OSError, ValueError):
+        ledger = {}
+    done = set(ledger.get(str(library.home), []))
+    added = 0
+    for _, row in table.drop_duplicates("path").iterrows():
+        if row["status"] not in ("done", "skipped") or row["key"] in done:
+            continue
+        result = cueset.read(row["out_dir"])
+        names = result.participants or None
+        library.add_session(row["path"], title=os.path.basename(row["path"]),
+                            media_name=os.path.basename(row["path"]), names=names,
+                            user=owner, analysed=result)
+        done.add(row["key"])
+        added += 1
+    ledger[str(library.home)] = sorted(done)
+    with open(ledger_path, "w", encoding="utf-8") as f:
+        json.dump(ledger, f, indent=1)
+    return added

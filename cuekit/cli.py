@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--fps", type=float, default=DEFAULT_FACE_FPS, metavar="N")
     b.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N")
     b.add_argument("--backend", choices=FACE_BACKENDS, default="auto")
+    b.add_argument("--import", dest="import_", action="store_true",
+                   help="add the analysed recordings to the dashboard's library "
+                        "($CUEKIT_HOME, default ~/.cuekit); a re-run adds only new ones")
+    b.add_argument("--owner", metavar="NAME",
+                   help="with --import in team mode: the account the sessions belong to")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("cues", help="list every cue with its unit, range and meaning")
@@ -177,6 +182,13 @@ def _batch(args) -> int:
     for _, r in per_file[per_file["status"] == "failed"].iterrows():
         print(f"failed: {r['path']}: {r['error']}")
     print(f"wrote {os.path.join(args.out, batch.SUMMARY_NAME)}.csv and .parquet")
+    if args.import_:
+        from .store import Library
+
+        library = Library()
+        owner = library.user_named(args.owner) if args.owner else None
+        added = batch.import_into_library(table, args.out, library, owner=owner)
+        print(f"imported {added} session(s) into the library at {library.home}")
     return 1 if counts.get("failed") else 0
 
 

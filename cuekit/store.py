@@ -264,8 +264,12 @@ class Library:
 
     def add_session(self, media: str | os.PathLike | BinaryIO, *, title: str, media_name: str,
                     names: list[str] | None = None, layout: str = "auto",
-                    recorded_on: date | None = None, user: User | None = None) -> str:
+                    recorded_on: date | None = None, user: User | None = None,
+                    analysed: cueset.CueSet | None = None) -> str:
         """Store a recording and queue its analysis; returns the new session id.
+
+        With ``analysed`` (a result made elsewhere, e.g. by ``cuekit batch``) nothing is queued:
+        the session is stored as running, so no worker claims it, then finished with that result.
 
         ``media`` is a path or a binary file object (an upload); ``media_name`` is only shown,
         the file is stored as ``sessions/<new id>/media<ext>``. Its type is checked by content
@@ -295,11 +299,14 @@ class Library:
                         "VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (session_id, title.strip() or media_name, _now(),
                          (recorded_on or date.today()).isoformat(), media_name, f"media{ext}",
-                         json.dumps(config), "queued", json.dumps(names or []), owner_id))
+                         json.dumps(config), "queued" if analysed is None else "running",
+                         json.dumps(names or []), owner_id))
                     os.replace(incoming, self.sessions_dir / session_id)  # before the commit
             except BaseException:
                 shutil.rmtree(incoming, ignore_errors=True)
                 raise
+        if analysed is not None:
+            self.finish(session_id, analysed)
         return session_id
 
     def sessions(self, *, user: User | None = None) -> list[SessionInfo]:
@@ -566,6 +573,12 @@ class Library:
             _require_admin(db, by)
             rows = db.execute("SELECT id, name, role FROM users ORDER BY name").fetchall()
         return [User(r["id"], r["name"], r["role"]) for r in rows]
+
+    def user_named(self, name: str) -> User:
+        """The account called ``name`` (``InputError`` when there is none)."""
+        with self._db() as db:
+            row = _user_row(db, name)
+        return User(row["id"], row["name"], row["role"])
 
     def user(self, user_id: int) -> User | None:
         """The account as it is now (None when deleted): the app re-reads it on every run."""

@@ -73,3 +73,21 @@ def test_ray_local_mode(recordings, tmp_path):
     table = batch.run_batch(items, str(tmp_path / "out"), config=AnalysisConfig(),
                             workers=2, engine="ray")
     assert _statuses(table) == {"a.mp4": "done", "b.wav": "done", "broken.mp4": "failed"}
+
+
+def test_batch_results_import_into_the_library(recordings, tmp_path, capsys, monkeypatch):
+    from cuekit.store import Library
+
+    monkeypatch.setenv("CUEKIT_HOME", str(tmp_path / "home"))
+    argv = ["batch", str(recordings), "-o", str(tmp_path / "o"), "--workers", "1", "-q",
+            "--import"]
+    assert cli.main(argv) == 1  # broken.mp4 failed; the others are imported
+    assert "imported 2 session(s)" in capsys.readouterr().out
+    library = Library()
+    sessions = library.sessions()
+    assert sorted(s.title for s in sessions) == ["a.mp4", "b.wav"]
+    assert {s.status for s in sessions} == {"done"}
+    assert len(library.load_cueset(sessions[0].id).samples) > 0
+    cli.main(argv)  # a re-run imports nothing twice
+    assert "imported 0 session(s)" in capsys.readouterr().out
+    assert len(Library().sessions()) == 2

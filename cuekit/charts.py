@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,9 @@ from plotly.subplots import make_subplots
 
 from .cues import CUES
 from .cueset import CueSet
-from .store import Note
+
+if TYPE_CHECKING:  # only a type here: figures and exports need no database
+    from .store import Note
 
 MAX_POINTS_PER_TRACE = 1500  # bin means per drawn series; ~2 per screen pixel column
 LANE_GAP_PX = 28  # room for each lane's title

@@ -14,15 +14,18 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import __version__, charts
 from .cues import SEGMENT_COLUMNS, concat_segments, make_segments
 from .cueset import CueSet, _clean_json
-from .store import Note
+
+if TYPE_CHECKING:  # only a type here: figures and exports need no database
+    from .store import Note
 
 EAF_MIN_ANNOTATION_MS = 100  # ELAN refuses zero-length annotations; notes are points in time
 NOTE_PARTICIPANT = "coach"  # whose tier a note about the whole call goes to

@@ -24,6 +24,7 @@ from ..cues import StreamResult, concat_samples, concat_segments, make_segments,
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
+from ..intervals import inside, merge
 from . import pace, voice
 from .speakers import cluster_voices, label_frames, voice_features, voice_windows
 
@@ -192,21 +193,21 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     step = 0.01
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n, smooth_s=0.5)
-    in_speech = _inside(t, track.speech)
+    in_speech = inside(t, track.speech)
     return {f"V{v + 1}": voice.mask_intervals(t, (lab == v) & in_speech) for v in range(n)}
 
 
 def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     grid = np.arange(len(track.loudness_db)) * GRID_S
-    active = _inside(grid + GRID_S / 2, speech)
+    active = inside(grid + GRID_S / 2, speech)
     conf = np.interp(grid + GRID_S / 2, track.vad_t, track.vad_prob) if len(track.vad_t) else 1.0
     conf = np.where(active, conf, 1.0 - conf)
-    f0_in = np.where(_inside(track.f0_t, speech), track.f0_hz, np.nan)
+    f0_in = np.where(inside(track.f0_t, speech), track.f0_hz, np.nan)
     pitch_hz = np.where(active, _bin_median(track.f0_t, f0_in, len(grid)), np.nan)
     pitch_st = voice.hz_to_st(pitch_hz)
     loud_db = np.where(active, track.loudness_db, np.nan)
-    nuclei = track.nuclei_t[_inside(track.nuclei_t, speech)]
+    nuclei = track.nuclei_t[inside(track.nuclei_t, speech)]
     rate = pace.rate_track(nuclei, speech, t=grid + GRID_S / 2, window_s=RATE_WINDOW_S,
                            min_speech_s=0.5)
     rate = np.where(active, rate, np.nan)
@@ -258,33 +259,14 @@ def _tone_shifts(name: str, grid: np.ndarray, pitch_st: np.ndarray, loud_db: np.
         excess = running.to_numpy() - base
         high = np.nan_to_num(excess, nan=-np.inf) > margin
         t_mid = grid + GRID_S / 2
-        for a, b in _bridge(voice.mask_intervals(t_mid, high), cfg["bridge_s"]):
+        for a, b in merge(voice.mask_intervals(t_mid, high), bridge_s=cfg["bridge_s"],
+                          inclusive=False):
             if b - a >= cfg["min_s"]:
                 peak = float(np.nanmax(excess[(t_mid >= a) & (t_mid < b)]))
                 rows.append(dict(start=a, end=b, participant=name, kind="tone_shift",
                                  label=f"{what} +{peak:.1f} {unit} above {name}'s baseline",
                                  score=peak))
     return rows
-
-
-def _bridge(intervals: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for a, b in intervals:
-        if out and a - out[-1][1] < gap_s:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
-
-
-def _inside(t: np.ndarray, intervals: list[tuple[float, float]]) -> np.ndarray:
-    """Whether each time lies in one of the sorted, disjoint ``[start, end)`` intervals."""
-    t = np.asarray(t, dtype="float64")
-    if not intervals:
-        return np.zeros(len(t), dtype=bool)
-    starts, ends = np.array(intervals).T
-    k = np.searchsorted(starts, t, side="right") - 1
-    return (k >= 0) & (t < ends[np.maximum(k, 0)])
 
 
 def _bin_median(t: np.ndarray, values: np.ndarray, n_bins: int) -> np.ndarray:

@@ -75,3 +75,17 @@ def test_response_latency_is_the_floor_transfer_offset():
     assert r.summary["B"]["response_latency_s"] == pytest.approx(-0.5)
     assert r.summary["A"]["response_latency_s"] == pytest.approx(1.0)
     assert len(_kinds(r, "gap")) == 1  # only the silent transfer is a gap segment
+
+
+def test_floor_transfer_survives_a_solo_start_outside_the_intervals():
+    """A 30-minute call crashed here (StopIteration) when a turn's first solo state began where
+    none of the taker's intervals did; now that instant counts as the turn's start."""
+    from cuekit.dynamics.turns import _floor_transfer_offsets, _Spell, _State
+
+    speech = {"A": [(0.0, 2.0)], "B": [(3.0, 5.0)]}
+    states = [_State(0.0, 2.0, frozenset("A")), _State(2.0, 3.0, frozenset()),
+              _State(3.0000001, 5.0, frozenset("B"))]
+    spells = [_Spell("A", 0, 0, 2.0), _Spell("B", 2, 2, 2.0)]
+    assert _floor_transfer_offsets(speech, states, spells)["B"] == [pytest.approx(1.0)]
+    states[2] = _State(6.0, 7.0, frozenset("B"))  # in no interval of B at all
+    assert _floor_transfer_offsets(speech, states, spells)["B"] == [pytest.approx(4.0)]

@@ -159,15 +159,23 @@ def _holder_index(states: list[_State], spells: list[_Spell]) -> list[int | None
     return holder
 
 
+_EDGE_S = 1e-6  # s: interval edges closer than this are the same instant
+
+
 def _floor_transfer_offsets(speech: dict[str, list[tuple[float, float]]], states: list[_State],
                             spells: list[_Spell]) -> dict[str, list[float]]:
     """Participant -> the floor-transfer offsets (s) of the turns they took from someone else."""
     fto_s: dict[str, list[float]] = {p: [] for p in speech}
     for prev, cur in zip(spells, spells[1:], strict=False):
         solo_start = states[cur.first].start
-        taker_start = next(a for a, b in speech[cur.speaker] if a <= solo_start < b)
-        holder_end = max(b for a, b in speech[prev.speaker] if a < solo_start)
-        fto_s[cur.speaker].append(taker_start - holder_end)
+        # the taker's turn began where their speech around the solo start began (earlier when
+        # they started in overlap); the state grid and the intervals can disagree by rounding,
+        # so a solo start found in no interval counts as the turn's own start
+        taker_start = next((a for a, b in speech[cur.speaker]
+                            if a - _EDGE_S <= solo_start < b + _EDGE_S), solo_start)
+        holder_ends = [b for a, b in speech[prev.speaker] if a < solo_start]
+        if holder_ends:
+            fto_s[cur.speaker].append(taker_start - max(holder_ends))
     return fto_s
 
 

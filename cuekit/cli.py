@@ -126,6 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cuekit: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # a bug: one line for the user, the traceback in a file
+        if os.environ.get("CUEKIT_DEBUG"):
+            raise
+        import tempfile
+        import traceback
+
+        with tempfile.NamedTemporaryFile("w", prefix="cuekit-crash-", suffix=".log",
+                                         delete=False) as f:
+            traceback.print_exc(file=f)
+        print(f"cuekit: internal error ({type(e).__name__}: {e}); this is a bug, the details "
+              f"are in {f.name} (set CUEKIT_DEBUG=1 to see them here)", file=sys.stderr)
+        return 3
 
 
 def _audio_files(items: list[str]) -> dict[str, str]:

@@ -128,3 +128,21 @@ def test_per_participant_audio_files(capsys, tmp_path):
     cs = cueset.read(out)
     assert [p["audio_file"] for p in cs.session["layout"]["participants"]] == [a, b]
     assert set(cs.samples.query("cue == 'voice.active'")["participant"]) == {"P1", "P2"}
+
+
+def test_a_bug_gives_one_line_and_a_crash_log(capsys, monkeypatch, good_mp4):
+    from cuekit import session
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(session, "analyze", broken)
+    code, _, err = run_cli(capsys, "analyze", good_mp4, "-q")
+    assert code == 3
+    line = err.strip()
+    assert "\n" not in line and "internal error (ZeroDivisionError: boom)" in line
+    log = line.split("details are in ")[1].split(" ")[0]
+    assert "ZeroDivisionError" in open(log).read()
+    monkeypatch.setenv("CUEKIT_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["analyze", good_mp4, "-q"])

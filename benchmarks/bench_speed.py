@@ -8,7 +8,8 @@ looping it (packets re-muxed, no re-encode), then, each in a fresh process, time
 pass (every video frame decoded, nothing converted; the audio track decoded and resampled to
 16 kHz as the analysis does) and a full analysis at the default settings, and prints one table:
 wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
-resident memory, and seconds per stage. ``--long`` adds the 30-minute call (several minutes).
+resident memory, and seconds per stage; then how peak memory grows per minute of call.
+``--long`` adds the 30-minute call (several minutes).
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} at start")
     print(f"{'min':>4} {'wall s':>7} {'xRT':>6} {'cpu s':>7} {'decode s':>8} {'x decode':>8} "
           f"{'RSS MB':>7}  seconds per stage (video stages summed over threads)", flush=True)
+    peaks = {}
     for m in minutes:
         path = long_call(args.cache, m)
         dec = _run("decode", path)
@@ -169,6 +171,12 @@ def main() -> None:
         print(f"{m:>4} {ana['wall_s']:7.1f} {m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} "
               f"{dec['wall_s']:8.1f} {ana['wall_s'] / dec['wall_s']:8.2f} "
               f"{ana['peak_rss_mb']:7.0f}  {per}", flush=True)
+        peaks[m] = ana["peak_rss_mb"]
+    if len(peaks) > 1:  # memory: how peak RSS grows with the call's length (target: flat, <= 1 GB)
+        lo, hi = min(peaks), max(peaks)
+        slope = (peaks[hi] - peaks[lo]) / (hi - lo)
+        print(f"peak RSS growth {slope:+.1f} MB per minute of call ({lo}→{hi} min); straight-line "
+              f"extrapolation to 60 min: {peaks[hi] + slope * (60 - hi):.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

@@ -58,13 +58,20 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     if config.transcript:
         results["transcript"] = _run_transcript(config.transcript, participants,
                                                 list(results.values()))
-    hook("listening", 0, 1)
-    results["listening"] = _run_listening(list(results.values()), participants,
-                                          info.duration_s, seconds)
-    hook("listening", 1, 1)
-
+    # one table of every stream's samples, built once: the listening stage reads it and the
+    # CueSet is it plus the listening stage's own rows (the same rows and order as concatenating
+    # every stream at the end: keys are unique, later streams win, the sort is stable)
     samples = concat_samples([r.samples for r in results.values()])
     segments = concat_segments([r.segments for r in results.values()])
+    for r in results.values():  # the streams' own copies are no longer needed
+        r.samples = r.samples.iloc[:0]
+    hook("listening", 0, 1)
+    results["listening"] = _run_listening(samples, segments, participants, info.duration_s,
+                                          seconds)
+    hook("listening", 1, 1)
+
+    samples = concat_samples([samples, results["listening"].samples])
+    segments = concat_segments([segments, results["listening"].segments])
     summary = {"participants": {p.name: {} for p in participants}, "pairs": {}}
     for r in results.values():
         for name, metrics in r.summary.items():
@@ -262,12 +269,10 @@ def _run_transcript(path: str, participants: list[Participant],
                         summary={n: {"words_per_min": wpm.get(n)} for n in names})
 
 
-def _run_listening(results: list[StreamResult], participants: list[Participant],
-                   duration_s: float, seconds: dict) -> StreamResult:
+def _run_listening(samples, segments, participants: list[Participant], duration_s: float,
+                   seconds: dict) -> StreamResult:
     from .dynamics.listening import listening
 
-    samples = concat_samples([r.samples for r in results])
-    segments = concat_segments([r.segments for r in results])
     return _timed("listening", seconds, listening, samples, segments,
                   [p.name for p in participants], duration_s=float(duration_s))
 

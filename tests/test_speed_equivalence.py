@@ -135,3 +135,25 @@ def test_worker_count_does_not_change_results(clip, participants, both):
     assert one.provenance["workers"] == 1 and fast.provenance["workers"] == 2
     face = fast.samples[fast.samples["cue"].isin(one.samples["cue"].unique())]
     pd.testing.assert_frame_equal(face.reset_index(drop=True), one.samples.reset_index(drop=True))
+
+
+def test_face_frames_keep_the_same_measures_as_landmarks():
+    """The pipeline keeps a dozen measures per frame, reduced a block of frames at a time,
+    instead of the landmarks: the same numbers as the measures of all landmarks at once."""
+    from cuekit.video.assemble import FaceFrames, frame_features
+
+    rng = np.random.default_rng(0)
+    n = 2 * FaceFrames.BLOCK + 37
+    pts = rng.normal(300, 40, (n, 478, 3))
+    gone = rng.random(n) < 0.2
+    ff = FaceFrames(FACEMESH)
+    for i in range(n):
+        ff.add(i / 10, None if gone[i] else pts[i], None)
+        ff.motion.append(0.0)
+    whole = pts.astype("float32")
+    whole[gone] = np.nan
+    want = frame_features(whole, [None] * n, FACEMESH)
+    got = ff.series().features
+    assert want.keys() == got.keys()
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k], err_msg=k)

@@ -32,28 +32,61 @@ def voice_windows(speech: list[tuple[float, float]], *, window_s: float,
     return np.asarray(out, dtype="float64").reshape(-1, 2)
 
 
+MFCC_BLOCK_FRAMES = 8192  # MFCC frames (10 ms each) taken at once: ~50 MB of spectra at most
+
+
 def voice_features(y: np.ndarray, *, sr: int, windows: np.ndarray, f0_t: np.ndarray,
                    f0_hz: np.ndarray) -> np.ndarray:
     """One feature row per window: MFCC means and standard deviations (``2 * N_MFCC``) and the
     window's median log2 F0 (NaN F0 → the recording's median). Shape ``(n, 2 * N_MFCC + 1)``."""
-    import librosa
-
     if not len(windows):
         return np.zeros((0, 2 * N_MFCC + 1))
     hop = int(round(0.01 * sr))
-    mfcc = librosa.feature.mfcc(y=np.asarray(y, dtype="float32"), sr=sr, n_mfcc=N_MFCC,
-                                n_fft=int(2 ** np.ceil(np.log2(0.025 * sr))), hop_length=hop)
+    mfcc = _mfcc(np.asarray(y, dtype="float32"), sr=sr, hop=hop,
+                 n_fft=int(2 ** np.ceil(np.log2(0.025 * sr))))
     mfcc_t = np.arange(mfcc.shape[1]) * hop / sr
     log_f0 = np.log2(f0_hz)
     fallback = np.nanmedian(log_f0) if np.isfinite(log_f0).any() else 0.0
+    # both time axes are sorted: [a, b) is one slice of each (the same frames as a mask)
+    m0, m1 = np.searchsorted(mfcc_t, windows[:, 0]), np.searchsorted(mfcc_t, windows[:, 1])
+    f0, f1 = np.searchsorted(f0_t, windows[:, 0]), np.searchsorted(f0_t, windows[:, 1])
     rows = []
-    for a, b in windows:
-        m = mfcc[:, (mfcc_t >= a) & (mfcc_t < b)]
-        f = log_f0[(f0_t >= a) & (f0_t < b)]
+    for i in range(len(windows)):
+        m = mfcc[:, np.arange(m0[i], m1[i])]  # a copy laid out as a mask's: same float32 sums
+        f = log_f0[f0[i]:f1[i]]
         f = f[np.isfinite(f)]
         rows.append(np.concatenate([m.mean(axis=1), m.std(axis=1),
                                     [np.median(f) if len(f) else fallback]]))
     return np.asarray(rows)
+
+
+def _mfcc(y: np.ndarray, *, sr: int, hop: int, n_fft: int) -> np.ndarray:
+    """``librosa.feature.mfcc(y=y, sr=sr, n_mfcc=N_MFCC, n_fft=n_fft, hop_length=hop)``, the
+    same frames and numbers, a block of ``MFCC_BLOCK_FRAMES`` frames at a time so the spectra
+    of a long call are never all in memory (the whole-call version holds ~20 MB of them per
+    minute of audio). Two passes: the dB scale is clipped at 80 dB below the loudest mel cell
+    of the whole call, so that maximum comes first."""
+    import librosa
+    import scipy.fft
+
+    pad = n_fft // 2  # center=True, pad_mode="constant": frame j is centred on sample j * hop
+    yp = np.concatenate([np.zeros(pad, "float32"), y, np.zeros(pad, "float32")])
+    n = 1 + (len(yp) - n_fft) // hop
+
+    def blocks():
+        for j0 in range(0, n, MFCC_BLOCK_FRAMES):
+            j1 = min(n, j0 + MFCC_BLOCK_FRAMES)
+            yield j0, j1, librosa.feature.melspectrogram(
+                y=yp[j0 * hop:(j1 - 1) * hop + n_fft], sr=sr, n_fft=n_fft, hop_length=hop,
+                center=False, norm="slaney")
+
+    db = lambda mel: librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=None)
+    floor = max(db(mel).max() for _, _, mel in blocks()) - 80.0  # as power_to_db's top_db
+    out = np.empty((N_MFCC, n), dtype="float32")
+    for j0, j1, mel in blocks():
+        out[:, j0:j1] = scipy.fft.dct(np.maximum(db(mel), floor), axis=-2, type=2,
+                                      norm="ortho")[:N_MFCC]
+    return out
 
 
 def cluster_voices(features: np.ndarray, *, speakers: int | None, max_speakers: int = 6
@@ -62,32 +95,73 @@ def cluster_voices(features: np.ndarray, *, speakers: int | None, max_speakers: 
 
     ``speakers`` fixes N; ``None`` estimates it by silhouette (Ward clustering).
     """
-    from sklearn.cluster import AgglomerativeClustering
-    from sklearn.metrics import silhouette_score
-
     if speakers is not None and speakers < 1:
         raise InputError(f"speakers must be >= 1, got {speakers!r}")
     n = len(features)
     if n == 0:
         return np.zeros(0, dtype=int)
     x = (features - features.mean(axis=0)) / (features.std(axis=0) + 1e-9)
+    merges = _ward_merges(x) if n > 1 else np.zeros((0, 2), dtype=int)
     if speakers is not None:
-        k = min(speakers, n)
-        labels = _ward(x, k, AgglomerativeClustering)
+        labels = _cut(merges, n, min(speakers, n))
     else:
         labels, best = np.zeros(n, dtype=int), _MIN_SILHOUETTE
         for k in range(2, min(max_speakers, n - 1) + 1):
-            cand = _ward(x, k, AgglomerativeClustering)
-            score = silhouette_score(x, cand)
+            cand = _cut(merges, n, k)
+            score = silhouette(x, cand)
             if score > best:
                 labels, best = cand, score
     return _first_appearance_order(labels)
 
 
-def _ward(x: np.ndarray, k: int, algo) -> np.ndarray:
+def _ward_merges(x: np.ndarray) -> np.ndarray:
+    """The Ward tree's merges, ``(n - 1, 2)`` node ids (scipy's numbering: leaves 0..n-1,
+    merge i makes node n + i), the tree scikit-learn's Ward clustering builds too."""
+    from scipy.cluster.hierarchy import ward
+
+    return ward(np.require(x, dtype="float64", requirements="W"))[:, :2].astype(np.intp)
+
+
+def _cut(merges: np.ndarray, n: int, k: int) -> np.ndarray:
+    """Cluster per leaf when the tree is cut into ``k`` clusters: the first ``n - k`` merges
+    done, the last ``k - 1`` undone (as scikit-learn's ``AgglomerativeClustering``)."""
     if k <= 1:
-        return np.zeros(len(x), dtype=int)
-    return algo(n_clusters=k, linkage="ward").fit_predict(x)
+        return np.zeros(n, dtype=int)
+    parent = np.arange(2 * n - 1)
+    for i, (a, b) in enumerate(merges[: n - k]):
+        parent[a] = parent[b] = n + i
+    root = parent.copy()
+    for node in range(2 * n - 2, -1, -1):  # parents have larger ids: one pass from the top
+        root[node] = root[parent[node]] if parent[node] != node else node
+    return np.unique(root[:n], return_inverse=True)[1].astype(int)
+
+
+def silhouette(x: np.ndarray, labels: np.ndarray, *, block: int = 1024) -> float:
+    """Mean silhouette coefficient over the rows of ``x`` (Euclidean), as
+    ``sklearn.metrics.silhouette_score``: 0 for rows alone in their cluster; distances taken
+    ``block`` rows at a time."""
+    from scipy.spatial.distance import cdist
+
+    labels = np.asarray(labels)
+    ids, lab = np.unique(labels, return_inverse=True)
+    if not 2 <= len(ids) <= len(x) - 1:
+        raise InputError(f"silhouette needs 2..n-1 clusters, got {len(ids)} for {len(x)} rows")
+    sizes = np.bincount(lab, minlength=len(ids)).astype("float64")
+    onehot = np.eye(len(ids))[lab]
+    s = np.zeros(len(x))
+    for r0 in range(0, len(x), block):
+        r1 = min(len(x), r0 + block)
+        sums = cdist(x[r0:r1], x) @ onehot  # (rows, clusters): summed distance to each cluster
+        own = lab[r0:r1]
+        rows = np.arange(r1 - r0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = sums[rows, own] / (sizes[own] - 1)
+            other = sums / sizes
+            other[rows, own] = np.inf
+            b = other.min(axis=1)
+            s[r0:r1] = np.nan_to_num((b - a) / np.maximum(a, b))
+        s[r0:r1][sizes[own] <= 1] = 0.0
+    return float(s.mean())
 
 
 def _first_appearance_order(labels: np.ndarray) -> np.ndarray:
@@ -100,8 +174,10 @@ def label_frames(t: np.ndarray, windows: np.ndarray, labels: np.ndarray, *, n_vo
     """Voice label at each time ``t`` (-1 outside every window): the majority of the windows
     covering it, smoothed by a running vote over ``smooth_s`` seconds."""
     votes = np.zeros((len(t), max(n_voices, 1)))
-    for (a, b), lab in zip(windows, labels, strict=True):
-        votes[(t >= a) & (t < b), lab] += 1
+    # t is sorted: [a, b) is one slice of it (linear time in the call's length, not quadratic)
+    i0, i1 = np.searchsorted(t, windows[:, 0]), np.searchsorted(t, windows[:, 1])
+    for a, b, lab in zip(i0.tolist(), i1.tolist(), np.asarray(labels).tolist(), strict=True):
+        votes[a:b, lab] += 1
     inside = votes.sum(axis=1) > 0
     if len(t) > 1:
         # a running vote over smooth_s: a mode filter, so three or more voices stay categorical

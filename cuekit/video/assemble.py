@@ -15,16 +15,81 @@ from ..cues import concat_samples, series_to_samples
 from . import body, events, face
 from .landmarks import TASK
 
+N_FACE_POINTS = 478
+
 
 @dataclass
 class FaceSeries:
     """``t`` (n,) s; ``points`` (n, 478, 3) px, NaN rows = no face; ``shapes`` n blendshape
-    dicts or None (Face Mesh, or no face); ``motion`` (n,) motion energy 0..1."""
+    dicts or None (Face Mesh, or no face); ``motion`` (n,) motion energy 0..1.
+
+    ``features``: the per-frame measures of :func:`frame_features` already taken (then
+    ``points`` and ``shapes`` may be None): what the frame pipeline keeps instead of the
+    landmarks, a few floats per frame (see :class:`FaceFrames`)."""
 
     t: np.ndarray
-    points: np.ndarray
-    shapes: list[dict[str, float] | None]
+    points: np.ndarray | None
+    shapes: list[dict[str, float] | None] | None
     motion: np.ndarray
+    features: dict[str, np.ndarray] | None = None
+
+
+def frame_features(points: np.ndarray, shapes: list[dict[str, float] | None] | None,
+                   backend: str) -> dict[str, np.ndarray]:
+    """Raw per-frame face measures, each (n,): presence, head pose, iris offsets, eye openness,
+    face size and the raw ``expr.*`` scores (blendshapes on the task backend, else landmark
+    geometry). Row by row: frame i depends on frame i only, so taking them a block of frames at
+    a time gives the same numbers as all at once."""
+    yaw, pitch, roll = face.head_pose_deg(points)
+    h_off, v_off = face.iris_offset(points)
+    out = {"present": np.isfinite(points[:, 0, 0]).astype("float64"),
+           "yaw": yaw, "pitch": pitch, "roll": roll, "h_off": h_off, "v_off": v_off,
+           "eye_openness": face.eye_openness(points), "face_size": face.face_size_px(points)}
+    raw = (face.expression_blendshapes(shapes) if backend == TASK
+           else face.expression_geometry(points))
+    out.update({f"expr.{k}": v for k, v in raw.items()})
+    return out
+
+
+class FaceFrames:
+    """A participant's face, frame by frame, kept as :func:`frame_features` (a dozen floats a
+    frame) instead of landmarks (478 x 3): landmarks wait in a block of ``BLOCK`` frames, stored
+    as float32 (sub-pixel to 1e-4 px) as before, and are reduced when the block is full."""
+
+    BLOCK = 256
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self.t: list[float] = []
+        self.motion: list[float] = []
+        self._points = np.full((self.BLOCK, N_FACE_POINTS, 3), np.nan, dtype="float32")
+        self._shapes: list[dict[str, float] | None] = []
+        self._parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, t: float, points: np.ndarray | None,
+            shapes: dict[str, float] | None) -> None:
+        """One frame: landmarks in tile px (None = no face) and blendshapes (or None)."""
+        i = len(self._shapes)
+        self._points[i] = np.nan if points is None else points
+        self._shapes.append(None if points is None else shapes)
+        self.t.append(t)
+        if i + 1 == self.BLOCK:
+            self._reduce()
+
+    def _reduce(self) -> None:
+        n = len(self._shapes)
+        if n:
+            self._parts.append(frame_features(self._points[:n], self._shapes, self.backend))
+            self._shapes = []
+
+    def series(self) -> FaceSeries:
+        self._reduce()
+        keys = self._parts[0].keys() if self._parts else frame_features(
+            self._points[:0], [], self.backend).keys()
+        feats = {k: np.concatenate([p[k] for p in self._parts]) if self._parts
+                 else np.zeros(0) for k in keys}
+        return FaceSeries(np.asarray(self.t, dtype="float64"), None, None,
+                          np.asarray(self.motion, dtype="float64"), feats)
 
 
 @dataclass
@@ -40,28 +105,30 @@ def expressions(points: np.ndarray, shapes: list[dict[str, float] | None],
                 backend: str) -> dict[str, np.ndarray]:
     """``expr.*`` series 0..1 over the person's own neutral, from blendshapes (task backend)
     or landmark geometry (Face Mesh); same names either way."""
-    if backend == TASK:
-        raw = face.expression_blendshapes(shapes)
-        return {f"expr.{k}": face.over_baseline(v, span=1.0) for k, v in raw.items()}
-    raw = face.expression_geometry(points)
-    return {f"expr.{k}": face.over_baseline(v, span=face.GEOMETRY_SPAN[k]) for k, v in raw.items()}
+    raw = (face.expression_blendshapes(shapes) if backend == TASK
+           else face.expression_geometry(points))
+    return _over_baseline({f"expr.{k}": v for k, v in raw.items()}, backend)
+
+
+def _over_baseline(raw: dict[str, np.ndarray], backend: str) -> dict[str, np.ndarray]:
+    span = (lambda k: 1.0) if backend == TASK else (lambda k: face.GEOMETRY_SPAN[k])
+    return {k: face.over_baseline(v, span=span(k.removeprefix("expr."))) for k, v in raw.items()}
 
 
 def face_cues(fs: FaceSeries, backend: str) -> dict[str, np.ndarray]:
     """Every face-rate cue (name -> (n,) array)."""
-    pts = fs.points
-    yaw, pitch, roll = face.head_pose_deg(pts)
-    h_off, v_off = face.iris_offset(pts)
+    f = fs.features if fs.features is not None else frame_features(fs.points, fs.shapes, backend)
+    yaw, pitch, h_off, v_off = f["yaw"], f["pitch"], f["h_off"], f["v_off"]
     cues = {
-        "face.present": np.isfinite(pts[:, 0, 0]).astype("float64"),
-        "head.yaw_deg": yaw, "head.pitch_deg": pitch, "head.roll_deg": roll,
+        "face.present": f["present"],
+        "head.yaw_deg": yaw, "head.pitch_deg": pitch, "head.roll_deg": f["roll"],
         "gaze.h": face.gaze_calibrated(h_off), "gaze.v": face.gaze_calibrated(v_off),
         "gaze.on_screen": face.gaze_on_screen(yaw, pitch, h_off, v_off),
-        "eye.openness": face.eye_openness(pts),
-        "body.lean": body.lean(face.face_size_px(pts)),
+        "eye.openness": f["eye_openness"],
+        "body.lean": body.lean(f["face_size"]),
         "body.motion_energy": np.asarray(fs.motion, dtype="float64"),
     }
-    cues.update(expressions(pts, fs.shapes, backend))
+    cues.update(_over_baseline({k: v for k, v in f.items() if k.startswith("expr.")}, backend))
     return cues
 
 

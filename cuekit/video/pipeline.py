@@ -22,7 +22,7 @@ from ..cues import StreamResult, concat_samples, make_segments
 from ..errors import InputError
 from ..layout import Participant
 from . import body
-from .assemble import FaceSeries, PoseSeries, participant_tables
+from .assemble import FaceFrames, FaceSeries, PoseSeries, participant_tables
 from .landmarks import (POSE, FaceDetector, PoseLandmarker, make_face_landmarker,
                         resolve_face_backend)
 from .track import FaceTrack
@@ -48,18 +48,16 @@ class _Timer:
 
 
 class _Recorder:
-    """One participant's trackers and what they saw, frame by frame. Landmarks are kept as
-    float32 (sub-pixel to 1e-4 px) to halve the memory that grows with the call's length."""
+    """One participant's trackers and what they saw, frame by frame. The face is kept as a
+    dozen measures per frame (``FaceFrames``), not as landmarks, so memory barely grows with
+    the call's length."""
 
     def __init__(self, p: Participant, backend: str, models_dir: str | None,
                  detector: FaceDetector, with_pose: bool) -> None:
         self.name, self.box = p.name, p.box
         self.face = FaceTrack(make_face_landmarker(backend, models_dir), detector)
         self.pose = PoseLandmarker() if with_pose else None
-        self.t: list[float] = []
-        self.points: list[np.ndarray | None] = []
-        self.shapes: list[dict[str, float] | None] = []
-        self.motion: list[float] = []
+        self.frames = FaceFrames(backend)
         self.prev_gray: np.ndarray | None = None
         self.pose_t: list[float] = []
         self.pose_points: list[np.ndarray | None] = []
@@ -84,13 +82,14 @@ class _Recorder:
 
     def face_step(self, tile: np.ndarray, t: float) -> None:
         found = self.face.step(tile, int(round(t * 1000)))
-        self.t.append(t)
-        self.points.append(None if found is None else found.points.astype("float32"))
-        self.shapes.append(None if found is None else found.blendshapes)
+        if found is None:
+            self.frames.add(t, None, None)
+        else:
+            self.frames.add(t, found.points, found.blendshapes)
 
     def motion_step(self, tile: np.ndarray) -> None:
         gray = body.motion_gray(tile)
-        self.motion.append(body.motion_energy(self.prev_gray, gray))
+        self.frames.motion.append(body.motion_energy(self.prev_gray, gray))
         self.prev_gray = gray
 
     def pose_step(self, tile: np.ndarray, t: float) -> None:
@@ -105,9 +104,7 @@ class _Recorder:
         self.pose_vis.append(None if found is None else found.visibility)
 
     def series(self) -> tuple[FaceSeries, PoseSeries | None]:
-        fs = FaceSeries(np.asarray(self.t, dtype="float64"),
-                        _stack(self.points, (N_FACE_POINTS, 3), "float32"),
-                        self.shapes, np.asarray(self.motion, dtype="float64"))
+        fs = self.frames.series()
         if self.pose is None:
             return fs, None
         ps = PoseSeries(np.asarray(self.pose_t, dtype="float64"),

@@ -230,32 +230,75 @@ def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.nda
         channels = max(1, int(st.codec_context.channels or 1))
         layout = "mono" if mono else _layout_name(st.codec_context.layout, channels)
         resampler, fmt = None, None
-        chunks: list[np.ndarray] = []
-        first_t = None
+        out = _AudioBuffer(1 if mono else channels,
+                           _plausible_samples(_duration_s(c), os.path.getsize(path), sr))
         try:
             for frame in c.decode(st):
-                if first_t is None and frame.time is not None:
-                    first_t = float(frame.time)
+                if out.start_s is None and frame.time is not None:
+                    out.start_at(float(frame.time), sr)
                 key = (frame.format.name, frame.layout.name, frame.sample_rate)
                 if key != fmt:  # a stream whose format changes midway (damaged or spliced)
                     if resampler is not None:
-                        chunks.extend(o.to_ndarray() for o in resampler.resample(None))
+                        out.extend(resampler.resample(None))
                     resampler, fmt = av.AudioResampler(format="fltp", layout=layout, rate=sr), key
-                chunks.extend(o.to_ndarray() for o in resampler.resample(frame))
+                out.extend(resampler.resample(frame))
         except (av.error.FFmpegError, ValueError) as e:
-            if not chunks:
+            if not out.n:
                 raise MediaError(f"cannot decode audio of {path} ({_reason(e)})") from None
         if resampler is not None:
             try:
-                chunks.extend(o.to_ndarray() for o in resampler.resample(None))
+                out.extend(resampler.resample(None))
             except (av.error.FFmpegError, ValueError):
                 pass
-    if not chunks:
-        return np.zeros((0,) if mono else (channels, 0), dtype="float32")
-    y = np.concatenate(chunks, axis=1).astype("float32", copy=False)
-    offset = int(round((first_t or 0.0) * sr))
-    if offset > 0:
-        y = np.concatenate([np.zeros((y.shape[0], offset), dtype="float32"), y], axis=1)
-    elif offset < 0:
-        y = y[:, -offset:]
+    y = out.samples()
     return y[0] if mono else y
+
+
+def _plausible_samples(duration_s: float, size_bytes: int, sr: int) -> int:
+    """Samples to reserve: the header's duration, but no more than the file could hold at
+    500 bytes a second (4 kbit/s, below any real speech codec), so a header claiming hours over
+    a few kilobytes reserves seconds, not gigabytes."""
+    return int(min(max(duration_s, 1.0), size_bytes / 500.0) * sr) + sr
+
+
+class _AudioBuffer:
+    """Decoded audio gathered in one preallocated float32 array (growing by half when the
+    header's length was short), so a long call needs its audio's size once, not twice.
+    Sample ``i`` is at media time ``i / sr``: a late first frame leaves zeros in front."""
+
+    def __init__(self, channels: int, capacity: int):
+        self.buf = np.zeros((channels, max(capacity, 1)), dtype="float32")
+        self.n = 0
+        self.skip = 0  # samples before media time 0 (a negative first timestamp) to drop
+        self.start_s = None
+
+    def start_at(self, t_s: float, sr: int) -> None:
+        """Place the first decoded sample at media time ``t_s`` (once, before any sample)."""
+        self.start_s = t_s
+        if self.n:
+            return
+        offset = int(round(t_s * sr))
+        self.n, self.skip = max(offset, 0), max(-offset, 0)
+        self._reserve(self.n)
+
+    def extend(self, frames) -> None:
+        for f in frames:
+            a = f.to_ndarray()
+            drop = min(self.skip, a.shape[1])
+            a, self.skip = a[:, drop:], self.skip - drop
+            self._reserve(self.n + a.shape[1])
+            self.buf[:, self.n:self.n + a.shape[1]] = a
+            self.n += a.shape[1]
+
+    def _reserve(self, n: int) -> None:
+        if n > self.buf.shape[1]:
+            grown = np.zeros((self.buf.shape[0], max(n, self.buf.shape[1] * 3 // 2)),
+                             dtype="float32")
+            grown[:, :self.n] = self.buf[:, :self.n]
+            self.buf = grown
+
+    def samples(self) -> np.ndarray:
+        if self.n == self.buf.shape[1]:
+            return self.buf
+        return self.buf[:, :self.n].copy() if self.n < self.buf.shape[1] // 2 else \
+            self.buf[:, :self.n]

@@ -100,3 +100,18 @@ def test_bad_arguments():
         media.load_audio(__file__, sr=0)
     with pytest.raises(InputError, match="step_s"):
         next(media.iter_frames(__file__, step_s=-1))
+
+
+def test_audio_is_placed_on_the_media_clock_and_sized_by_its_data(tmp_path):
+    import struct
+
+    # a WAV header claiming 3 hours over 1 s of samples: 1 s comes back, nothing huge reserved
+    data = (tone(1.0, 16000)[0] * 32767).astype("<i2").tobytes()
+    claimed = 16000 * 2 * 3600 * 3
+    header = (b"RIFF" + struct.pack("<I", claimed + 36) + b"WAVE" + b"fmt "
+              + struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data"
+              + struct.pack("<I", claimed))
+    p = tmp_path / "claims.wav"
+    p.write_bytes(header + data)
+    assert abs(len(media.load_audio(str(p), sr=16000)) - 16000) < 200
+    assert media._plausible_samples(10800.0, len(header + data), 16000) < 16000 * 100

@@ -91,6 +91,9 @@ def energy_vad(y: np.ndarray, *, sr: int, hop_s: float = 0.01, margin_db: float 
     return t, score
 
 
+_LEVEL_BLOCK_FRAMES = 20_000  # frames per block of frame_level_db (bounded scratch memory)
+
+
 def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
                    ) -> tuple[np.ndarray, np.ndarray]:
     """RMS level in dB re full scale over ``frame_s`` windows every ``hop_s`` seconds.
@@ -103,9 +106,15 @@ def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
     if len(y) < frame:
         return np.zeros(0), np.zeros(0)
     n = 1 + (len(y) - frame) // hop
-    sq = np.concatenate([[0.0], np.cumsum(y.astype("float64") ** 2)])
     starts = np.arange(n) * hop
-    rms = np.sqrt(np.maximum(sq[starts + frame] - sq[starts], 0.0) / frame)
+    rms = np.empty(n)
+    for k0 in range(0, n, _LEVEL_BLOCK_FRAMES):  # blocks keep the float64 sums small
+        k1 = min(n, k0 + _LEVEL_BLOCK_FRAMES)
+        a = starts[k0]
+        seg = y[a:starts[k1 - 1] + frame].astype("float64")
+        sq = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        local = starts[k0:k1] - a
+        rms[k0:k1] = np.sqrt(np.maximum(sq[local + frame] - sq[local], 0.0) / frame)
     t = (starts + frame / 2) / sr
     return t, 20 * np.log10(np.maximum(rms, 1e-5))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -112,11 +114,42 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+# Lines MediaPipe's C++ code and TF Lite print on their own at start-up: warnings and notes
+# about their internals that a user can do nothing about.
+_NATIVE_NOISE = re.compile(r"^([WI]\d{4} \d\d:\d\d:\d\d|INFO: Created TensorFlow Lite|"
+                           r"WARNING: All log messages before absl::InitializeLog)")
+
+
+def _filter_native_logs() -> None:
+    """Send what native libraries write to file descriptor 2 through a filter that drops
+    their start-up noise; Python's own stderr (errors, the progress bar) keeps the terminal."""
+    try:
+        terminal = os.dup(2)
+        read_fd, write_fd = os.pipe()
+    except OSError:
+        return
+    sys.stderr.flush()
+    sys.stderr = os.fdopen(os.dup(terminal), "w", buffering=1, closefd=True)
+    os.dup2(write_fd, 2)
+    os.close(write_fd)
+
+    def pump() -> None:
+        with os.fdopen(read_fd, "rb") as src, os.fdopen(terminal, "wb", buffering=0) as dst:
+            for line in src:
+                if not _NATIVE_NOISE.match(line.decode("utf-8", "replace")):
+                    dst.write(line)
+
+    threading.Thread(target=pump, name="cuekit-native-logs", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
         return 0
+    if args.command in ("analyze", "batch") and not os.environ.get("CUEKIT_DEBUG") \
+            and argv is None:
+        _filter_native_logs()
     try:
         return {"analyze": _analyze, "batch": _batch, "cues": _cues, "models": _models, "sample": _sample,
                 "serve": _serve, "users": _users}[args.command](args)

@@ -160,10 +160,7 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
         raise InputError(f"step_s must be >= 0, got {step_s!r}")
     path = _check_path(path)
     with _open(path) as c:
-        videos = [v for v in c.streams.video if v.codec_context is not None]
-        if not videos:
-            raise MediaError(f"no video track in {path}")
-        vs = videos[0]
+        vs = _first_decodable(c.streams.video, "video", path)
         vs.thread_type = "AUTO"
         next_t = start_s
         produced = 0
@@ -184,6 +181,14 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
         except (av.error.FFmpegError, ValueError) as e:
             if produced == 0:
                 raise MediaError(f"cannot decode video of {path} ({_reason(e)})") from None
+
+
+def _first_decodable(streams, kind: str, path: str):
+    """The first stream of ``kind`` whose codec FFmpeg knows (others have no codec context)."""
+    for st in streams:
+        if st.codec_context is not None:
+            return st
+    raise MediaError(f"no {kind} track in {path}")
 
 
 def _to_bgr(frame, width: int | None) -> np.ndarray:
@@ -223,10 +228,7 @@ def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.nda
         raise InputError(f"sr must be an integer sample rate in 1000..192000 Hz, got {sr!r}")
     path = _check_path(path)
     with _open(path) as c:
-        audios = [a for a in c.streams.audio if a.codec_context is not None]
-        if not audios:
-            raise MediaError(f"no audio track in {path}")
-        st = audios[0]
+        st = _first_decodable(c.streams.audio, "audio", path)
         channels = max(1, int(st.codec_context.channels or 1))
         layout = "mono" if mono else _layout_name(st.codec_context.layout, channels)
         resampler, fmt = None, None

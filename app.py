@@ -14,7 +14,6 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from cuekit import auth, charts, export, jobs, store
 from cuekit.auth import User
@@ -37,6 +36,44 @@ QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
                  "response_latency_s")
 POLL_INTERVAL_S = 1.0
 WHOLE_CALL = "(whole call)"
+SAMPLE_TRANSCRIPT = SAMPLE_CALL.with_suffix(".vtt")
+SAMPLE_NAMES = "Agent, Customer"  # the sample call's tiles, left to right (its transcript's names)
+TRANSCRIPT_TYPES = ["vtt", "srt"]
+# The page's link to the player (components v2: runs in the page, no iframe). It seeks the player
+# when asked (data.seek_id is new: a click on an event, the timeline or a transcript line) and
+# reports the player's position to Python when it is paused or sought (or on its button), so a
+# new coach note defaults to the moment on screen. It listens on the document in the capture
+# phase because media events do not bubble.
+VIDEO_CLOCK_JS = """
+export default function ({ parentElement, data, setTriggerValue }) {
+  const player = () => document.querySelector('video, audio');
+  if (data && data.seek_id && window.cuekitSeekId !== data.seek_id) {
+    window.cuekitSeekId = data.seek_id;
+    const m = player();
+    if (m) { m.currentTime = data.seek_s; m.play().catch(() => {}); }
+  }
+  const report = () => {
+    const m = player();
+    if (m) setTriggerValue('time', Math.round(m.currentTime * 10) / 10);
+  };
+  const onMediaEvent = (e) => { if (e.target === player()) report(); };
+  document.addEventListener('pause', onMediaEvent, true);
+  document.addEventListener('seeked', onMediaEvent, true);
+  parentElement.querySelector('button').onclick = report;
+  return () => {
+    document.removeEventListener('pause', onMediaEvent, true);
+    document.removeEventListener('seeked', onMediaEvent, true);
+  };
+}
+"""
+VIDEO_CLOCK_HTML = ('<button type="button" title="Set the note\'s time to where the player is '
+                    'now (pausing the player does this too)">Use the player\'s time</button>')
+VIDEO_CLOCK_CSS = """
+button { font: inherit; font-size: 0.85rem; padding: 0.2rem 0.6rem; cursor: pointer;
+         border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; background: white;
+         color: rgb(49, 51, 63); }
+button:hover { border-color: rgb(255, 75, 75); color: rgb(255, 75, 75); }
+"""
 
 
 @st.cache_resource
@@ -78,6 +115,11 @@ def sidebar(lib: store.Library, user: User | None) -> None:
                                       max_upload_size=store.max_upload_mb(),
                                       help="mp4, mov, mkv, webm, avi, m4a, wav, mp3, ogg or flac; "
                                            "the type is checked from the content")
+            transcript = st.file_uploader(
+                "Transcript (optional)", type=TRANSCRIPT_TYPES,
+                max_upload_size=store.MAX_TRANSCRIPT_MB,
+                help="WebVTT (.vtt) or SubRip (.srt), e.g. the Zoom, Teams or Meet export: adds "
+                     "the transcript lane and words per minute")
             title = st.text_input("Title", placeholder="e.g. Renewal call with ACME")
             names = st.text_input("Participants (reading order)", placeholder="Agent, Customer")
             layout = st.selectbox("Layout", list(LAYOUTS), format_func=LAYOUTS.get)
@@ -88,23 +130,29 @@ def sidebar(lib: store.Library, user: User | None) -> None:
                 st.error("Choose a recording first.")
             else:
                 queue(lib, user, upload, title=title, media_name=upload.name, names=names,
-                      layout=layout, recorded_on=recorded_on)
+                      layout=layout, recorded_on=recorded_on, transcript=transcript,
+                      transcript_name=transcript.name if transcript is not None else "")
         sample_button(lib, user, key="sample_sidebar")
         progress_panel(lib, user)
 
 
 def queue(lib: store.Library, user: User | None, media, *, media_name: str, title: str = "",
-          names: str = "", layout: str = "auto", recorded_on: date | None = None) -> None:
+          names: str = "", layout: str = "auto", recorded_on: date | None = None,
+          transcript=None, transcript_name: str = "") -> None:
     names_list = [n.strip() for n in names.split(",") if n.strip()] or None
     try:
         session_id = lib.add_session(media, title=title, media_name=media_name,
                                      names=names_list, layout=layout, recorded_on=recorded_on,
+                                     transcript=transcript, transcript_name=transcript_name,
                                      user=user)
     except CuekitError as e:
         st.error(str(e))
         return
     jobs.ensure_worker(lib)
     st.session_state.watch = session_id
+    # The progress panel was drawn before this (sidebar) without polling: run the page again so
+    # it shows the new analysis and opens the session when done.
+    st.rerun()
 
 
 def sample_button(lib: store.Library, user: User | None, *, key: str,
@@ -112,8 +160,12 @@ def sample_button(lib: store.Library, user: User | None, *, key: str,
     if not SAMPLE_CALL.is_file():
         return
     if st.button("Analyse the sample call", key=key, type="primary" if primary else "secondary",
-                 help="a 60-second two-person call that ships with cuekit"):
-        queue(lib, user, SAMPLE_CALL, title="Sample call", media_name=SAMPLE_CALL.name)
+                 help="a 60-second two-person call (with its transcript) that ships with "
+                      "cuekit"):
+        transcript = SAMPLE_TRANSCRIPT if SAMPLE_TRANSCRIPT.is_file() else None
+        queue(lib, user, SAMPLE_CALL, title="Sample call", media_name=SAMPLE_CALL.name,
+              names=SAMPLE_NAMES, transcript=transcript,
+              transcript_name=SAMPLE_TRANSCRIPT.name if transcript else "")
 
 
 def progress_panel(lib: store.Library, user: User | None) -> None:
@@ -168,7 +220,9 @@ def library_page(lib: store.Library, user: User | None) -> None:
     if user is None or user.role == auth.AGENT:
         table = table.drop(columns="owner")  # all the agent's own (or no accounts at all)
     picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                          key="library_table")
+                          key="library_table",
+                          column_config={"key metrics": st.column_config.TextColumn(
+                              width="large")})
     rows = picked.selection.rows
     if not rows:
         st.caption("Select a session to open, rename or delete it.")
@@ -234,6 +288,33 @@ def _on_event_click(session_id: str) -> None:
         _seek_to(session_id, st.session_state.event_times_s[rows[0]])
 
 
+def _on_transcript_click(session_id: str) -> None:
+    rows = st.session_state.transcript.selection.rows
+    if rows:
+        _seek_to(session_id, st.session_state.transcript_times_s[rows[0]])
+
+
+def player_clock(session_id: str, seek_s: float | None) -> None:
+    """Mount the link to the player: it moves the player to ``seek_s`` (when not None) and
+    reports the player's position. When it reports (the player was paused or sought in the
+    browser, or its button clicked) the position and a new note's time follow; the player is
+    not moved again (it is already there).
+
+    ``st.video`` is drawn once per full run and never re-positioned from Python (it reads the
+    whole file on every call): clicks rerun only the review fragment and seek in the browser."""
+    data = {"seek_s": round(seek_s, 3), "seek_id": time.time_ns()} if seek_s is not None else None
+    reported = _video_clock()(key="video_clock", data=data, on_time_change=lambda: None).time
+    if isinstance(reported, (int, float)) and reported >= 0:
+        st.session_state.seek = (session_id, float(reported))
+        st.session_state.note_t_s = round(float(reported), 1)
+
+
+def _video_clock():
+    """The player-position component (registering the same definition again is a no-op)."""
+    return st.components.v2.component("cuekit_video_clock", html=VIDEO_CLOCK_HTML,
+                                      css=VIDEO_CLOCK_CSS, js=VIDEO_CLOCK_JS)
+
+
 def session_page(lib: store.Library, user: User | None) -> None:
     session_id = st.query_params.get("session")
     if not session_id:
@@ -250,11 +331,12 @@ def session_page(lib: store.Library, user: User | None) -> None:
         return
     cs = load_view(str(lib.home), session_id, user)
     st.caption(f"{info.recorded_on} · {', '.join(info.participants)} · "
-               f"{export.clock(info.duration_s or 0)} · {info.media_name}")
+               f"{export.clock(info.duration_s or 0)} · {info.media_name}"
+               + (" · with transcript" if info.transcript_path else ""))
     player_col, summary_col = st.columns(2)
     with player_col:
         # Drawn once per full run and never re-positioned from Python: st.video reads the whole
-        # file on every call, so clicks seek it in the browser instead (see _seek_in_browser).
+        # file on every call, so clicks seek it in the browser instead (see player_clock).
         play = st.audio if info.media_path.suffix in AUDIO_EXTENSIONS else st.video
         play(str(info.media_path), format=export.MIME_TYPES.get(info.media_path.suffix,
                                                                  "video/mp4"))
@@ -271,11 +353,14 @@ def session_page(lib: store.Library, user: User | None) -> None:
 def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -> None:
     """Events, coach notes and the timeline; a click here reruns only this part."""
     notes = lib.notes(session_id, user=user)
+    position_col, clock_col = st.columns([4, 1], vertical_alignment="center")
+    with clock_col:  # first: it may move the position shown beside it
+        pending = st.session_state.pop("seek_pending", False)
+        player_clock(session_id, _seek_s(session_id) if pending else None)
     seek_s = _seek_s(session_id)
-    if st.session_state.pop("seek_pending", False):
-        _seek_in_browser(seek_s)
-    st.caption(f"Position {export.clock(seek_s)} — click an event or a point of the timeline "
-               "to play the call from there.")
+    position_col.caption(f"Position {export.clock(seek_s)} — click an event, a point of the timeline "
+               "or a transcript line to play the call from there; pause the player to note "
+               "that moment.")
     events_col, notes_col = st.columns([3, 2])
     with events_col:
         events = charts.events_table(cs, notes)
@@ -288,6 +373,25 @@ def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -
     st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes), user), key="timeline",
                     on_select=partial(_on_chart_click, session_id), selection_mode="points",
                     config={"displaylogo": False})
+    transcript_section(session_id, cs)
+
+
+def transcript_section(session_id: str, cs: CueSet) -> None:
+    """The transcript's lines, clickable like the events (only when the analysis had one)."""
+    lines = cs.segments[cs.segments["kind"] == "transcript"]
+    if lines.empty:
+        return
+    st.session_state.transcript_times_s = lines["start"].tolist()
+    prefixes = lines["participant"] + ": "
+    text = [label[len(p):] if label.startswith(p) else label
+            for label, p in zip(lines["label"], prefixes, strict=True)]
+    table = pd.DataFrame({"at": lines["start"].map(export.clock), "who": lines["participant"],
+                          "text": text})
+    with st.expander(f"Transcript ({len(table)} lines)", expanded=True):
+        st.dataframe(table, hide_index=True, height=min(36 + 35 * len(table), 320),
+                     key="transcript", on_select=partial(_on_transcript_click, session_id),
+                     selection_mode="single-row",
+                     column_config={"text": st.column_config.TextColumn(width="large")})
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -295,18 +399,11 @@ def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: Us
     return charts.timeline_figure(load_view(home, session_id, user), notes)
 
 
-def _seek_in_browser(t_s: float) -> None:
-    """Move the page's player to ``t_s`` and play (a zero-height component with a script)."""
-    components.html(
-        f"<script>/* {time.time_ns()} */ const m = window.parent.document.querySelector("
-        f"'video, audio'); if (m) {{ m.currentTime = {t_s:.3f}; m.play().catch(() => {{}}); }}"
-        "</script>", height=0)
-
-
 def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"at": events["start_s"].map(export.clock),
-                         "s": (events["end_s"] - events["start_s"]).round(1),
-                         "kind": events["kind"], "who": events["participant"],
+                         "for (s)": (events["end_s"] - events["start_s"]).round(1),
+                         "kind": events["kind"],
+                         "who": events["participant"].str.replace("|", " & ", regex=False),
                          "label": events["label"]})
 
 
@@ -354,7 +451,9 @@ def notes_section(lib: store.Library, user: User | None, session_id: str,
                   notes: list[store.Note], participants: list[str]) -> None:
     with st.form("add_note"):
         t_col, who_col = st.columns(2)
-        t_col.number_input("At (s)", min_value=0.0, step=1.0, key="note_t_s")
+        t_col.number_input("At (s)", min_value=0.0, step=1.0, format="%.1f", key="note_t_s",
+                           help="Follows the player: pause it, or click an event, and a new "
+                                "note goes to that moment.")
         who_col.selectbox("About", [WHOLE_CALL, *participants], key="note_about")
         st.text_area("Note", placeholder="e.g. good open question here", key="note_text")
         st.form_submit_button("Add note", on_click=partial(_add_note, lib, user, session_id))
@@ -421,9 +520,16 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     metrics = st.multiselect("Metrics", available, format_func=lambda k: titles.get(k, k),
                              default=[m for m in COMPARE_DEFAULT if m in available])
     st.plotly_chart(charts.history_figure(history, metrics, person))
+    if history["session_id"].nunique() < 2:
+        st.caption(f"{person} is in one analysed session so far: the lines over time start "
+                   "with the second.")
     wide = history[history["metric"].isin(metrics)].pivot_table(
-        index=["recorded_on", "title"], columns="metric", values="value")
-    st.dataframe(wide.rename(columns=titles))
+        index=["recorded_on", "title"], columns="metric", values="value", sort=False)
+    table = pd.DataFrame({titles.get(m, m): [charts.format_metric(m, v) for v in wide[m]]
+                          for m in metrics if m in wide})
+    table.insert(0, "session", wide.index.get_level_values("title"))
+    table.insert(0, "date", wide.index.get_level_values("recorded_on").strftime("%Y-%m-%d"))
+    st.dataframe(table, hide_index=True)
 
 
 # -- accounts (team mode) ---------------------------------------------------------------------

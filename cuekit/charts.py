@@ -31,6 +31,7 @@ EVENT_KINDS = ("interruption", "backchannel", "pause", "gap", "tone_shift", "mom
                "shake", "note")
 _PAUSE_KINDS = ("pause", "gap")
 _PALETTE = qualitative.D3
+_ROW_NAMES = {"nod": "nods", "shake": "head shakes"}  # rows of a lane with several kinds
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ LANES = (
     Lane("Speaking", kinds=("speech",)),
     Lane("Eye contact", cues=("gaze.on_screen",)),
     Lane("Smile", cues=("expr.smile",)),
-    Lane("Nods", kinds=("nod", "shake")),
+    Lane("Nods and head shakes", kinds=("nod", "shake")),  # a row per person and kind
     Lane("Posture (lean)", cues=("body.lean",)),
     Lane("Pitch", cues=("voice.pitch_st", "voice.pitch_hz")),
     Lane("Loudness", cues=("voice.loudness_db",)),
@@ -139,7 +140,7 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
             _add_lines(fig, row, cue, groups, colors, duration_s, max_points, shown_in_legend)
         else:
             _add_bars(fig, row, cs.segments[cs.segments["kind"].isin(lane.kinds)], colors,
-                      shown_in_legend)
+                      shown_in_legend, row_per_kind=len(lane.kinds) > 1)
     _add_events(fig, n_rows, events)
     for note in notes:
         fig.add_shape(type="line", x0=note.t_s, x1=note.t_s, yref="paper", y0=0, y1=1,
@@ -176,21 +177,25 @@ def _add_lines(fig: go.Figure, row: int, cue: str, groups: dict, colors: dict[st
         t, v = bin_means(g["t"].to_numpy(), g["value"].to_numpy(), end_s=duration_s,
                          max_points=max_points)
         color = colors.get(participant, "#7f7f7f")
+        shown_name = participant.replace("|", " & ")  # a pair's cue: "Ann|Bob"
         fig.add_trace(go.Scatter(
-            x=t, y=v, customdata=t, mode="lines", name=participant, legendgroup=participant,
+            x=t, y=v, customdata=t, mode="lines", name=shown_name, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 1.5},
-            hovertemplate=f"{participant} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
+            hovertemplate=f"{shown_name} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
             connectgaps=False), row=row, col=1)
         shown.add(participant)
 
 
 def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, str],
-              shown: set[str]) -> None:
+              shown: set[str], *, row_per_kind: bool = False) -> None:
+    """Bars per participant; with ``row_per_kind`` a row per participant and kind ("Ann nods",
+    "Ann head shakes"), so kinds sharing a lane stay apart."""
     for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
         x, text = _bars(g)
         color = colors.get(participant, "#7f7f7f")
+        y = f"{participant} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else participant
         fig.add_trace(go.Scatter(
-            x=x, y=[participant if v is not None else None for v in x], customdata=x,
+            x=x, y=[y if v is not None else None for v in x], customdata=x,
             text=text, mode="lines+markers", name=participant, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 9},
             marker={"size": 4, "color": color}, connectgaps=False,
@@ -267,11 +272,15 @@ def indicators() -> list[Indicator]:
 _UNITS = (("_syl_s", "syl/s"), ("_st", "st"), ("_hz", "Hz"), ("_db", "dB"), ("_s", "s"))
 
 
+def _is_share(key: str) -> bool:
+    return key.endswith("_share") or key.startswith("eye_contact")
+
+
 def format_metric(key: str, value: float | None) -> str:
     """A metric value for people: shares as %, units from the name's suffix, counts as integers."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    if key.endswith("_share") or key.startswith("eye_contact"):
+    if _is_share(key):
         return f"{value:.0%}"
     if key in ("turns", "syllables") or key.startswith("interruptions"):
         return f"{value:.0f}"
@@ -328,10 +337,24 @@ def history_figure(history: pd.DataFrame, metrics: Sequence[str], participant: s
                         subplot_titles=[titles.get(m, m) for m in metrics] or [participant])
     for row, metric in enumerate(metrics, start=1):
         h = history[history["metric"] == metric]
+        shown = [format_metric(metric, v) for v in h["value"]]
         fig.add_trace(go.Scatter(x=h["recorded_on"], y=h["value"], mode="lines+markers",
                                  name=titles.get(metric, metric), text=h["title"],
-                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{y:.3g}<extra></extra>"),
+                                 customdata=shown, marker={"size": 8},
+                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{customdata}"
+                                               "<extra></extra>"),
                       row=row, col=1)
+        if (h["value"] >= 0).all():  # counts, rates, shares: no axis below 0
+            fig.update_yaxes(rangemode="tozero", row=row, col=1)
+        if _is_share(metric):
+            fig.update_yaxes(tickformat=".0%", row=row, col=1)
+    # Dates, not times of day: a day per tick at least, and some room around a single day.
+    fig.update_xaxes(type="date", tickformat="%b %d, %Y", dtick=None)
+    days = pd.to_datetime(history["recorded_on"]).dropna()
+    if len(days) and days.max() - days.min() < pd.Timedelta(days=2):
+        middle = days.min() + (days.max() - days.min()) / 2
+        fig.update_xaxes(range=[middle - pd.Timedelta(days=3), middle + pd.Timedelta(days=3)],
+                         dtick=86_400_000)
     fig.update_layout(height=160 * max(1, len(metrics)) + 60, showlegend=False,
                       margin={"l": 10, "r": 10, "t": 30, "b": 30},
                       title_text=f"{participant} across sessions")

@@ -112,7 +112,7 @@ def run_queue(library: Library, analyze: Analyze | None = None, *,
                 return done
             library.sweep()
             while (info := library.claim_next()) is not None:
-                _supervise(library, info.id, info.media_path, info.config, analyze,
+                _supervise(library, info.id, info.media_path, info.analysis_args(), analyze,
                            min_time_limit_s)
                 done += 1
         # A session queued between the last claim and the unlock found the lock taken and

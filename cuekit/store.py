@@ -4,6 +4,7 @@ Layout under the data folder (``$CUEKIT_HOME``, default ``~/.cuekit``)::
 
     library.sqlite          sessions, their metrics, coach notes, accounts (WAL mode)
     sessions/<id>/media.mp4 the recording as uploaded (extension from its content)
+    sessions/<id>/transcript.vtt  its transcript when one was given (.vtt or .srt, optional)
     sessions/<id>/cues/     the exchange-format folder written by ``cueset.write`` (atomic)
 
 A session moves ``queued → running → done | failed``; the background worker (``cuekit.jobs``)
@@ -41,6 +42,7 @@ from .errors import InputError
 HOME_ENV = "CUEKIT_HOME"
 MAX_UPLOAD_ENV = "CUEKIT_MAX_UPLOAD_MB"
 DEFAULT_MAX_UPLOAD_MB = 2000
+MAX_TRANSCRIPT_MB = 20  # an hour of captions is well under 1 MB
 DB_NAME = "library.sqlite"
 STATUSES = ("queued", "running", "done", "failed")
 _SNIFF_BYTES = 64
@@ -154,7 +156,7 @@ class SessionInfo:
     recorded_on: str  # ISO date the call took place, chosen at upload
     media_name: str  # the uploaded file's name, for display only
     media_path: Path
-    config: dict  # AnalysisConfig arguments: layout, names
+    config: dict  # AnalysisConfig arguments: layout, names, transcript (file name in the folder)
     status: str
     stage: str
     progress: float  # 0..1 within the current stage
@@ -163,6 +165,18 @@ class SessionInfo:
     duration_s: float | None
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # participant -> metric
     owner: str = ""  # the account it belongs to in team mode ('' without)
+
+    @property
+    def transcript_path(self) -> Path | None:
+        """The transcript stored beside the recording, None without one."""
+        name = self.config.get("transcript")
+        return self.media_path.parent / name if name else None
+
+    def analysis_args(self) -> dict:
+        """``AnalysisConfig`` arguments for this session: the stored config with the transcript
+        as a full path (the library stores the file name only, so a moved library still works)."""
+        path = self.transcript_path
+        return {**self.config, "transcript": str(path) if path else None}
 
 
 @dataclass(frozen=True)
@@ -265,7 +279,9 @@ class Library:
     def add_session(self, media: str | os.PathLike | BinaryIO, *, title: str, media_name: str,
                     names: list[str] | None = None, layout: str = "auto",
                     recorded_on: date | None = None, user: User | None = None,
-                    analysed: cueset.CueSet | None = None) -> str:
+                    analysed: cueset.CueSet | None = None,
+                    transcript: str | os.PathLike | BinaryIO | None = None,
+                    transcript_name: str = "") -> str:
         """Store a recording and queue its analysis; returns the new session id.
 
         With ``analysed`` (a result made elsewhere, e.g. by ``cuekit batch``) nothing is queued:
@@ -276,6 +292,11 @@ class Library:
         (:func:`sniff_media`) and its size against :func:`max_upload_mb` while copying; the
         copy goes to a temporary folder, renamed into place when whole. The session belongs to
         ``user`` in team mode.
+
+        ``transcript`` (optional, a path or a file object; ``transcript_name`` is only shown) is
+        a ``.vtt`` or ``.srt`` file: it is read with ``cuekit.transcript.read_transcript``
+        before anything is stored (a file without timed cues is refused with ``InputError``),
+        then kept as ``sessions/<id>/transcript.vtt`` (or ``.srt``) and given to the analysis.
         """
         from .config import AnalysisConfig
 
@@ -290,8 +311,11 @@ class Library:
             src.seek(0)
             incoming.mkdir(parents=True)
             try:
-                _copy_at_most(src, incoming / f"media{ext}", limit_bytes)
                 config = {"layout": layout, "names": names or None}
+                if transcript is not None:
+                    config["transcript"] = _store_transcript(transcript, transcript_name,
+                                                             incoming)
+                _copy_at_most(src, incoming / f"media{ext}", limit_bytes)
                 with self._db() as db:
                     db.execute(
                         "INSERT INTO sessions (id, title, created_at, recorded_on, media_name, "
@@ -698,15 +722,41 @@ def _user_row(db: sqlite3.Connection, name: str) -> sqlite3.Row:
     return row
 
 
-def _copy_at_most(src: BinaryIO, dst_path: Path, limit_bytes: int) -> None:
+def _store_transcript(transcript: str | os.PathLike | BinaryIO, shown_name: str,
+                      folder: Path) -> str:
+    """Copy a transcript into ``folder`` as ``transcript.vtt`` or ``.srt`` (WebVTT files start
+    with ``WEBVTT``), check that it has timed cues, and return the file name."""
+    from .transcript import read_transcript
+
+    shown = shown_name or (os.path.basename(transcript)
+                           if isinstance(transcript, (str, os.PathLike)) else "the transcript")
+    staged = folder / "transcript.tmp"
+    with _open_binary(transcript, "transcript") as src:
+        _copy_at_most(src, staged, MAX_TRANSCRIPT_MB << 20, what="transcript",
+                      limit_name="cuekit's transcript limit")
+    with open(staged, "rb") as f:
+        head = f.read(16).removeprefix(b"\xef\xbb\xbf").lstrip()
+    name = "transcript.vtt" if head.startswith(b"WEBVTT") else "transcript.srt"
+    try:
+        read_transcript(staged)
+    except InputError:
+        raise InputError(f"{shown} is not a transcript cuekit can read: no timed lines such as "
+                         "'00:00:01.000 --> 00:00:02.000' (expected WebVTT .vtt or SubRip "
+                         ".srt)") from None
+    staged.rename(folder / name)
+    return name
+
+
+def _copy_at_most(src: BinaryIO, dst_path: Path, limit_bytes: int, *, what: str = "recording",
+                  limit_name: str = MAX_UPLOAD_ENV) -> None:
     """Copy ``src`` to a new file, refusing (``InputError``) past ``limit_bytes``."""
     copied_bytes = 0
     with open(dst_path, "wb") as dst:
         while chunk := src.read(_COPY_CHUNK_BYTES):
             copied_bytes += len(chunk)
             if copied_bytes > limit_bytes:
-                raise InputError(f"the recording is larger than the upload limit of "
-                                 f"{limit_bytes >> 20} MB ({MAX_UPLOAD_ENV})")
+                raise InputError(f"the {what} is larger than the upload limit of "
+                                 f"{limit_bytes >> 20} MB ({limit_name})")
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
@@ -722,10 +772,11 @@ def _read_some_cues(folder: Path, cues: Collection[str]) -> cueset.CueSet:
 
 
 @contextmanager
-def _open_binary(media: str | os.PathLike | BinaryIO) -> Iterator[BinaryIO]:
+def _open_binary(media: str | os.PathLike | BinaryIO, what: str = "recording"
+                 ) -> Iterator[BinaryIO]:
     if isinstance(media, (str, os.PathLike)):
         if not os.path.isfile(media):
-            raise InputError(f"recording not found: {media}")
+            raise InputError(f"{what} not found: {media}")
         with open(media, "rb") as f:
             yield f
     else:

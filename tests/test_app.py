@@ -1,13 +1,16 @@
 """The dashboard's pages, run headless with Streamlit's AppTest against a hand-made session."""
 
+import json
 import os
 from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_store import MP4_HEAD, fake_analyze, make_cueset
+from test_store import MP4_HEAD, VTT, fake_analyze, make_cueset
 
 from cuekit import jobs, store
+from cuekit.cues import concat_segments, make_segments
+from cuekit.transcript import transcript_segments
 
 APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "app.py")
 
@@ -18,13 +21,23 @@ def home(tmp_path, monkeypatch):
     return tmp_path / "home"
 
 
-def analysed_session(home, *, title="Renewal call", recorded_on=date(2026, 1, 5), share=0.55):
+TRANSCRIPT_CUES = [{"start": 1.0, "end": 3.5, "speaker": "Agent", "text": "How can I help?"},
+                   {"start": 10.5, "end": 14.0, "speaker": "Customer", "text": "My line drops."}]
+
+
+def analysed_session(home, *, title="Renewal call", recorded_on=date(2026, 1, 5), share=0.55,
+                     transcript=False):
     lib = store.Library(home)
     media = home.parent / "call.mp4"
     media.write_bytes(MP4_HEAD + bytes(2000))
     sid = lib.add_session(media, title=title, media_name="call.mp4", recorded_on=recorded_on)
     cs = make_cueset(60)
     cs.summary["participants"]["Agent"]["talk_share"] = share
+    if transcript:  # and a head shake
+        lines = transcript_segments(TRANSCRIPT_CUES, {"Agent": "Agent", "Customer": "Customer"})
+        shake = make_segments([{"start": 33.0, "end": 34.0, "participant": "Customer",
+                                "kind": "shake", "label": "head shake"}])
+        cs.segments = concat_segments([cs.segments, lines, shake])
     jobs.run_queue(lib, fake_analyze(cs))
     return lib, sid
 
@@ -132,7 +145,8 @@ def test_compare_shows_a_participant_over_time(home):
     assert by_label(at.selectbox, "Participant").value == "Agent"
     assert at.get("plotly_chart")
     wide = at.dataframe[0].value
-    assert list(wide["Talk share"]) == [0.7, 0.5]
+    assert list(wide["Talk share"]) == ["70%", "50%"]
+    assert list(wide["date"]) == ["2026-01-05", "2026-02-05"]
 
 
 def test_running_analysis_shows_its_progress_after_a_reload(home, monkeypatch):
@@ -148,3 +162,97 @@ def test_running_analysis_shows_its_progress_after_a_reload(home, monkeypatch):
     [bar] = at.sidebar.get("progress")
     assert bar.proto.text == "Long call — video 40%"
     assert at.dataframe[0].value.iloc[0]["status"] == "running"
+
+
+def test_a_transcript_shows_as_a_lane_and_as_clickable_lines(home):
+    _, sid = analysed_session(home, transcript=True)
+    at = run({"session": sid})
+    assert not at.exception
+    [expander] = [e for e in at.expander if e.label.startswith("Transcript")]
+    assert expander.label == "Transcript (2 lines)"
+    lines = expander.dataframe[0].value
+    assert lines.to_dict("list") == {"at": ["0:01", "0:10"], "who": ["Agent", "Customer"],
+                                     "text": ["How can I help?", "My line drops."]}
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert "Transcript" in titles
+    assert "Nods and head shakes" in titles
+    rows = {y for trace in figure["data"] for y in trace.get("y") or () if isinstance(y, str)}
+    assert {"Customer nods", "Customer head shakes"} <= rows  # a shake is not drawn as a nod
+
+
+def test_no_transcript_no_transcript_lines(home):
+    _, sid = analysed_session(home)
+    at = run({"session": sid})
+    assert not [e for e in at.expander if e.label.startswith("Transcript")]
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "Transcript" not in [a["text"] for a in figure["layout"]["annotations"]]
+
+
+def test_the_note_time_follows_the_player(home):
+    """The page mounts the component that reports the player's position (the browser side is
+    checked end to end in test_e2e); its report moves the note's time."""
+    lib, sid = analysed_session(home)
+    at = run({"session": sid})
+    [clock] = [e for e in at.get("bidi_component") if "video_clock" in e.proto.id]
+    assert by_label(at.number_input, "At (s)").value == 0.0
+    at = player_reports(at, clock.proto.id, 23.4)  # as when the coach pauses the video there
+    assert not at.exception
+    assert by_label(at.number_input, "At (s)").value == 23.4
+    assert any("Position 0:23" in c.value for c in at.caption)
+    by_label(at.text_area, "Note").input("paused here")
+    by_label(at.button, "Add note").click().run()
+    assert [(n.t_s, n.text) for n in lib.notes(sid)] == [(23.4, "paused here")]
+
+
+def player_reports(at: AppTest, component_id: str, t_s: float) -> AppTest:
+    """Send what the component's ``setTriggerValue('time', t_s)`` sends from the browser
+    (AppTest cannot drive a v2 component: its widget state is added by hand)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(
+        id=f"$$STREAMLIT_INTERNAL_KEY_{component_id}__events",
+        json_trigger_value=json.dumps([{"event": "time", "value": t_s}])))
+    return at._run(states)
+
+
+def upload(at: AppTest, transcript: tuple[str, bytes] | None) -> AppTest:
+    at.sidebar.get("file_uploader")[0].set_value(("call.mp4", MP4_HEAD + bytes(500),
+                                                  "video/mp4"))
+    if transcript is not None:
+        at.sidebar.get("file_uploader")[1].set_value((*transcript, "text/vtt"))
+    by_label(at.sidebar.button, "Analyse").click()
+    return at.run()
+
+
+def test_upload_with_a_transcript_stores_it_for_the_analysis(home, monkeypatch):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda lib: False)  # no real worker here
+    at = upload(run(), ("zoom export.vtt", VTT))
+    assert not at.exception and not at.error
+    [info] = store.Library(home).sessions()
+    assert info.transcript_path.name == "transcript.vtt"
+    assert info.transcript_path.read_bytes() == VTT
+
+
+def test_a_bad_transcript_is_refused_with_one_line(home, monkeypatch):
+    monkeypatch.setattr(jobs, "ensure_worker", lambda lib: False)
+    at = upload(run(), ("notes.vtt", b"these are my notes, no times"))
+    [error] = at.error
+    assert error.value.startswith("notes.vtt is not a transcript") and "\n" not in error.value
+    assert store.Library(home).sessions() == []
+
+
+def test_the_sample_call_comes_with_its_transcript(home, monkeypatch):
+    from cuekit.cli import SAMPLE_CALL
+    if not SAMPLE_CALL.is_file():
+        pytest.skip("the sample call is not built")
+    monkeypatch.setattr(jobs, "ensure_worker", lambda lib: False)
+    at = run()
+    at.button(key="sample_welcome").click().run()
+    assert not at.exception
+    [info] = store.Library(home).sessions()
+    [bar] = at.sidebar.get("progress")  # the page follows the analysis it started
+    assert bar.proto.text == "Sample call — waiting in the queue 0%"
+    assert info.config["names"] == ["Agent", "Customer"]
+    assert info.transcript_path.read_bytes() == SAMPLE_CALL.with_suffix(".vtt").read_bytes()

@@ -17,6 +17,7 @@ from conftest import ROOT, SAMPLE_CALL
 from test_store import fake_analyze, make_cueset
 
 from cuekit import charts, jobs, store
+from cuekit.transcript import read_transcript
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -24,6 +25,7 @@ ARTIFACTS = Path(ROOT) / "test-artifacts"
 SERVER_START_S = 60
 ROW_PX = 35  # Streamlit's data grid: header and rows
 ANALYSIS_TIMEOUT_S = 300  # the 60 s sample call on 2 cores takes a few minutes
+SAMPLE_TRANSCRIPT = os.path.join(ROOT, "sample_media", "sample_call.vtt")
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 if not os.path.exists(CHROMIUM):
@@ -86,6 +88,10 @@ def video_time_s(page) -> float:
     return page.evaluate("() => document.querySelector('video').currentTime")
 
 
+def note_time_field(page):
+    return page.get_by_label("At (s)", exact=True).and_(page.locator("input"))
+
+
 def click_event(page, row: int) -> None:
     """Tick a row of the events table (a canvas grid: click its row-marker column)."""
     grid = page.locator("[data-testid='stDataFrame']").first
@@ -127,6 +133,28 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
     page.wait_for_function("() => document.querySelector('video').currentTime >= 39.5",
                            timeout=30_000)
 
+    # The coach pauses the player at 0:31.3 (not an event): a new note goes to that moment.
+    page.evaluate("() => { const v = document.querySelector('video'); v.pause(); "
+                  "v.currentTime = 31.3; }")
+    playwright_api.expect(note_time_field(page)).to_have_value("31.3", timeout=30_000)
+    assert page.get_by_text("Position 0:31").is_visible()
+    page.get_by_label("Note").fill("paused here")
+    page.get_by_role("button", name="Add note").click()
+    page.locator("[data-testid=stMarkdownContainer]", has_text="paused here").wait_for(
+        timeout=30_000)
+    assert [(n.t_s, n.text) for n in lib.notes(sid)] == [(31.3, "paused here")]
+    # While it plays, the button takes the player's time.
+    page.evaluate("() => { const v = document.querySelector('video'); v.currentTime = 50.0; "
+                  "v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 51.0",
+                           timeout=30_000)
+    page.get_by_role("button", name="Use the player's time").click()
+    clicked_s = video_time_s(page)
+    page.wait_for_function("() => +document.querySelector('input[aria-label=\"At (s)\"]').value"
+                           " > 51.0", timeout=30_000)
+    assert float(note_time_field(page).input_value()) == pytest.approx(clicked_s, abs=1.0)
+    page.screenshot(path=ARTIFACTS / "e2e_note_at_player_time.png", full_page=True)
+
 
 def test_upload_the_sample_call_and_review_it(app_server, page):
     if not SAMPLE_CALL or not os.path.isfile(SAMPLE_CALL):
@@ -136,8 +164,10 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
     page.wait_for_selector("text=No sessions yet", timeout=30_000)
     page.screenshot(path=ARTIFACTS / "e2e_welcome.png", full_page=True)
 
-    page.locator("input[type='file']").set_input_files(SAMPLE_CALL)
+    page.locator("input[type='file']").nth(0).set_input_files(SAMPLE_CALL)
+    page.locator("input[type='file']").nth(1).set_input_files(SAMPLE_TRANSCRIPT)
     page.get_by_label("Title").fill("Sample call (e2e)")
+    page.get_by_label("Participants (reading order)").fill("Agent, Customer")
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=30_000)
     page.screenshot(path=ARTIFACTS / "e2e_analysing.png", full_page=True)
@@ -148,10 +178,16 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
                            timeout=30_000)
     assert page.get_by_role("heading", name="Sample call (e2e)").is_visible()
     [info] = store.Library(home).sessions()
-    assert info.status == "done" and info.participants
+    assert info.status == "done" and info.participants == ["Agent", "Customer"]
+    assert info.transcript_path.read_bytes() == Path(SAMPLE_TRANSCRIPT).read_bytes()
     page.screenshot(path=ARTIFACTS / "e2e_sample_session.png", full_page=True)
     hide_streamlit_header(page)
-    page.locator(".js-plotly-plot").first.screenshot(path=ARTIFACTS / "e2e_sample_timeline.png")
+    timeline = page.locator(".js-plotly-plot").first
+    timeline.screenshot(path=ARTIFACTS / "e2e_sample_timeline.png")
+    assert timeline.locator(".annotation-text", has_text="Transcript").count() == 1
+    lines = read_transcript(SAMPLE_TRANSCRIPT)
+    assert page.get_by_text(f"Transcript ({len(lines)} lines)").is_visible()  # clickable lines
+    assert page.get_by_text("Thank you for calling Northwind support").count()
 
     events = charts.events_table(store.Library(home).load_cueset(info.id))
     later = events.index[events["start_s"] > 2.0]

@@ -1,5 +1,6 @@
 """No data loss: time limits, killed analyses, parallel writers, uploads, leftovers of crashes."""
 
+import io
 import os
 import signal
 import sqlite3
@@ -208,3 +209,23 @@ def test_sweep_removes_old_crash_leftovers_only(library, recording):
     (library.sessions_dir / ".incoming-now").mkdir()  # an upload in progress
     assert sorted(library.sweep()) == [".incoming-0123", "abandoned123"]
     assert sorted(os.listdir(library.sessions_dir)) == [".incoming-now", sid]
+
+
+def test_the_worker_gives_the_stored_transcript_to_the_analysis(library, recording):
+    from test_store import VTT
+
+    from cuekit.transcript import read_transcript
+
+    def analyze(path, config, *, hook):  # runs in the worker's child: report through the result
+        result = make_cueset(20)
+        cues = read_transcript(config.transcript)  # AnalysisConfig checked the path exists
+        result.summary["transcript"] = {"path": config.transcript, "cues": len(cues)}
+        return result
+
+    sid = library.add_session(recording, title="", media_name="call.mp4",
+                              transcript=io.BytesIO(VTT), transcript_name="zoom.vtt")
+    assert jobs.run_queue(library, analyze) == 1
+    info = library.session(sid)
+    assert info.status == "done", info.error
+    assert library.load_cueset(sid).summary["transcript"] == {
+        "path": str(library.sessions_dir / sid / "transcript.vtt"), "cues": 1}

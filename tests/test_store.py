@@ -1,3 +1,4 @@
+import io
 import multiprocessing
 import os
 import sqlite3
@@ -275,3 +276,38 @@ def test_a_view_reads_only_the_cues_it_draws(library, recording):
     assert set(view.samples["cue"]) == {"gaze.on_screen", "voice.pitch_st"}
     full = library.load_cueset(sid)
     assert len(view.segments) == len(full.segments) and view.summary == full.summary
+
+
+VTT = b"WEBVTT\n\n00:00:01.000 --> 00:00:03.500\nAgent: Hello, how can I help?\n"
+SRT = b"1\r\n00:00:04,000 --> 00:00:06,000\r\nCustomer: My line drops.\r\n"
+
+
+@pytest.mark.parametrize("content, name", [(VTT, "transcript.vtt"),
+                                           (b"\xef\xbb\xbf" + VTT, "transcript.vtt"),
+                                           (SRT, "transcript.srt")])
+def test_a_transcript_is_stored_beside_the_recording(library, recording, content, name):
+    with open(recording, "rb") as upload:
+        sid = library.add_session(upload, title="", media_name="call.mp4",
+                                  transcript=io.BytesIO(content), transcript_name="../zoom.vtt")
+    info = library.session(sid)
+    assert info.transcript_path == library.sessions_dir / sid / name  # a server-made name
+    assert sorted(os.listdir(library.sessions_dir / sid)) == ["media.mp4", name]
+    assert info.transcript_path.read_bytes() == content
+    assert info.analysis_args()["transcript"] == str(info.transcript_path)
+    assert info.config["transcript"] == name  # relative: the library folder may move
+
+
+def test_a_session_without_transcript_has_none(library, recording):
+    info = library.session(library.add_session(recording, title="", media_name="call.mp4"))
+    assert info.transcript_path is None and info.analysis_args()["transcript"] is None
+
+
+@pytest.mark.parametrize("content", [b"hello, this is not a transcript", MP4_HEAD, b""])
+def test_a_bad_transcript_is_refused_and_nothing_is_stored(library, recording, content):
+    with pytest.raises(InputError) as refused:
+        library.add_session(recording, title="", media_name="call.mp4",
+                            transcript=io.BytesIO(content), transcript_name="call.vtt")
+    message = str(refused.value)
+    assert message.startswith("call.vtt is not a transcript") and "\n" not in message
+    assert str(library.home) not in message  # no server path in what the user reads
+    assert library.sessions() == [] and os.listdir(library.sessions_dir) == []

@@ -327,17 +327,17 @@ def _sample(args) -> int:
 
 
 def _serve(args) -> int:
-    import subprocess
-
     app = REPO_ROOT / "app.py"
     if not app.is_file():
         raise InputError(f"the dashboard app.py is not here ({app}); run from a clone")
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
+    # exec, not a child process: stopping `cuekit serve` must stop the server with it
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
                             "--server.port", str(args.port), "--server.headless", "true",
                             "--client.toolbarMode", "minimal",
                             # a served app must not reload modules when files change under it
                             "--server.fileWatcherType", "none",
                             "--browser.gatherUsageStats", "false"])
+    return 0  # not reached
 
 
 def _users(args) -> int:

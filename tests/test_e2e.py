@@ -152,7 +152,10 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
     clicked_s = video_time_s(page)
     page.wait_for_function("() => +document.querySelector('input[aria-label=\"At (s)\"]').value"
                            " > 51.0", timeout=30_000)
-    assert float(note_time_field(page).input_value()) == pytest.approx(clicked_s, abs=1.0)
+    # the player keeps running while the page answers (seconds on a loaded machine): the note
+    # time lies between the click and now, not after the video's end or before the click
+    now_s = video_time_s(page)
+    assert clicked_s - 1.0 <= float(note_time_field(page).input_value()) <= now_s + 0.5
     page.screenshot(path=ARTIFACTS / "e2e_note_at_player_time.png", full_page=True)
 
 

@@ -10,6 +10,8 @@ sys.path.insert(0, os.path.join(ROOT, "sample_media"))
 
 SAMPLE_CALL = os.path.join(ROOT, "sample_media", "sample_call.mp4")
 SAMPLE_TRUTH = os.path.join(ROOT, "sample_media", "sample_call.truth.json")
+# the first bytes of an mp4: enough for the library's content sniffing (no decodable media)
+MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(32)
 
 
 def shared_path(*parts: str) -> str:
@@ -38,3 +40,19 @@ def sample_truth():
 
     with open(SAMPLE_TRUTH, encoding="utf-8") as f:
         return json.load(f)
+
+
+@pytest.fixture
+def library(tmp_path):
+    """An empty dashboard library in a temporary CUEKIT_HOME."""
+    from cuekit import store
+
+    return store.Library(tmp_path / "home")
+
+
+@pytest.fixture
+def recording(tmp_path):
+    """A file the library accepts as an mp4 upload."""
+    path = tmp_path / "call.mp4"
+    path.write_bytes(MP4_HEAD + bytes(1000))
+    return path

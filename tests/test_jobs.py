@@ -19,18 +19,6 @@ REAL_CALL_S = 30  # a synthetic call for the kill test: ~6 s of real analysis on
 WAIT_S = 90
 
 
-@pytest.fixture
-def library(tmp_path):
-    return store.Library(tmp_path / "home")
-
-
-@pytest.fixture
-def recording(tmp_path):
-    path = tmp_path / "call.mp4"
-    path.write_bytes(MP4_HEAD + bytes(1000))
-    return path
-
-
 def leftovers(library: store.Library) -> list[str]:
     """Everything under sessions/ that is not a whole session's folder."""
     known = {s.id for s in library.sessions()}

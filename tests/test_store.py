@@ -8,13 +8,14 @@ from datetime import date
 import numpy as np
 import pytest
 
+from conftest import MP4_HEAD
+
 from cuekit import jobs, store
 from cuekit.cues import concat_samples, make_segments, series_to_samples
 from cuekit.cueset import CueSet
 from cuekit.errors import InputError, MediaError
 
 FORK = multiprocessing.get_context("fork")  # as the worker runs analyses
-MP4_HEAD = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + bytes(32)
 
 
 def make_cueset(duration_s: float = 60.0, *, names=("Agent", "Customer"), face_hz: float = 10.0,
@@ -82,18 +83,6 @@ def fake_analyze(result: CueSet):
             hook("video", done + 1, 3)
         return result
     return analyze
-
-
-@pytest.fixture
-def library(tmp_path):
-    return store.Library(tmp_path / "home")
-
-
-@pytest.fixture
-def recording(tmp_path):
-    path = tmp_path / "call.mp4"
-    path.write_bytes(MP4_HEAD + bytes(1000))
-    return path
 
 
 def test_home_comes_from_the_environment(tmp_path, monkeypatch):

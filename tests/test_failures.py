@@ -88,28 +88,21 @@ def test_bad_settings(capsys, good_mp4):
         assert_one_line_error(code, err, match)
 
 
-def test_video_without_audio_is_analysed_and_says_so(capsys, tmp_path):
-    p = write_media(str(tmp_path / "silent.mp4"), audio=False)
-    code, out, _ = run_cli(capsys, "analyze", p, "-o", str(tmp_path / "o"))
-    assert code == 0
-    assert "no audio track" in out
+@pytest.mark.parametrize("name, media, note, present, absent", [
+    ("silent.mp4", {"audio": False}, "no audio track", "face.present", "voice.active"),
+    ("voice.wav", {"video": False}, "no video track", "voice.active", "face.present"),
+])
+def test_one_track_only_is_analysed_and_says_so(capsys, tmp_path, name, media, note, present,
+                                                 absent):
     from cuekit import cueset
 
-    cs = cueset.read(tmp_path / "o")
-    assert "face.present" in set(cs.samples["cue"])
-    assert "voice.active" not in set(cs.samples["cue"])
-
-
-def test_audio_without_video_is_analysed_and_says_so(capsys, tmp_path):
-    p = write_media(str(tmp_path / "voice.wav"), video=False)
+    p = write_media(str(tmp_path / name), **media)
     code, out, _ = run_cli(capsys, "analyze", p, "-o", str(tmp_path / "o"))
     assert code == 0
-    assert "no video track" in out
-    from cuekit import cueset
-
-    cs = cueset.read(tmp_path / "o")
-    assert "voice.active" in set(cs.samples["cue"])
-    assert "face.present" not in set(cs.samples["cue"])
+    assert note in out
+    cues = set(cueset.read(tmp_path / "o").samples["cue"])
+    assert present in cues
+    assert absent not in cues
 
 
 def test_per_participant_audio_files(capsys, tmp_path):

@@ -12,6 +12,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,12 +36,12 @@ class CueSet:
         return [p["name"] for p in self.session.get("layout", {}).get("participants", [])]
 
 
-def _clean_json(obj):
+def clean_json(obj):
     """JSON has no NaN: write null instead, and plain Python numbers for numpy ones."""
     if isinstance(obj, dict):
-        return {str(k): _clean_json(v) for k, v in obj.items()}
+        return {str(k): clean_json(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean_json(v) for v in obj]
+        return [clean_json(v) for v in obj]
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
@@ -64,7 +65,7 @@ def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
                                                      index=False)
         for name, obj in (("summary.json", cueset.summary), ("session.json", cueset.session)):
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
-                json.dump(_clean_json(obj), f, indent=2, allow_nan=False)
+                json.dump(clean_json(obj), f, indent=2, allow_nan=False)
         old = None
         if os.path.exists(out_dir):
             old = tempfile.mkdtemp(prefix=".cuekit-old-", dir=parent)
@@ -79,13 +80,15 @@ def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
     return out_dir
 
 
-def read(in_dir: str | os.PathLike) -> CueSet:
-    """Load a folder written by :func:`write`."""
+def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> CueSet:
+    """Load a folder written by :func:`write`; with ``cues``, only those cues' samples
+    (pyarrow skips the other rows while reading, so a long session opens fast)."""
     in_dir = os.fspath(in_dir)
     missing = [f for f in FILES if not os.path.isfile(os.path.join(in_dir, f))]
     if missing:
         raise MediaError(f"{in_dir} is not a cuekit result folder (missing {', '.join(missing)})")
-    samples = pd.read_parquet(os.path.join(in_dir, "samples.parquet"))
+    filters = None if cues is None else [("cue", "in", sorted(cues))]
+    samples = pd.read_parquet(os.path.join(in_dir, "samples.parquet"), filters=filters)
     segments = pd.read_parquet(os.path.join(in_dir, "segments.parquet"))
     with open(os.path.join(in_dir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)

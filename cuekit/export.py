@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__, charts
 from .cues import SEGMENT_COLUMNS, concat_segments, make_segments
-from .cueset import CueSet, _clean_json
+from .cueset import CueSet, clean_json
 
 if TYPE_CHECKING:  # only a type here: figures and exports need no database
     from .store import Note
@@ -73,7 +73,7 @@ def summary_json_bytes(cs: CueSet, notes: Iterable[Note] = (), *, title: str = "
            "coaching_moments": charts.coaching_moments(cs).to_dict("records"),
            "notes": [{"t_s": n.t_s, "participant": n.participant, "text": n.text,
                       "created_at": n.created_at} for n in notes]}
-    return json.dumps(_clean_json(doc), indent=2, allow_nan=False).encode()
+    return json.dumps(clean_json(doc), indent=2, allow_nan=False).encode()
 
 
 def eaf_bytes(cs: CueSet, notes: Iterable[Note] = (), *, media_path: str | None = None) -> bytes:

@@ -384,7 +384,7 @@ class Library:
         if info.status != "done":
             raise InputError(f"session {session_id!r} is {info.status}, not analysed yet")
         folder = self.cues_dir(session_id)
-        return cueset.read(folder) if cues is None else _read_some_cues(folder, cues)
+        return cueset.read(folder, cues=cues)
 
     def rename(self, session_id: str, title: str, *, user: User | None = None) -> None:
         title = title.strip()
@@ -760,15 +760,6 @@ def _copy_at_most(src: BinaryIO, dst_path: Path, limit_bytes: int, *, what: str 
             dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
-
-
-def _read_some_cues(folder: Path, cues: Collection[str]) -> cueset.CueSet:
-    """``cueset.read`` with only some sample cues (pyarrow skips the other rows while reading)."""
-    samples = pd.read_parquet(folder / "samples.parquet", filters=[("cue", "in", sorted(cues))])
-    segments = pd.read_parquet(folder / "segments.parquet")
-    summary, session = (json.loads((folder / name).read_text(encoding="utf-8"))
-                        for name in ("summary.json", "session.json"))
-    return cueset.CueSet(samples, segments, summary, session)
 
 
 @contextmanager

@@ -217,8 +217,10 @@ def _layout_name(layout, channels: int) -> str:
     return _LAYOUTS[channels]
 
 
-def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.ndarray:
-    """Decode the first audio track to float32 at ``sr`` Hz.
+def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True,
+               end_s: float | None = None) -> np.ndarray:
+    """Decode the first audio track to float32 at ``sr`` Hz (up to about ``end_s`` seconds of
+    media time when given: decoding stops at the first frame past it).
 
     Returns shape ``(n,)`` when ``mono`` else ``(channels, n)``. Sample ``i`` is at media time
     ``i / sr``: a track that starts late is padded with zeros at the front. A damaged tail ends
@@ -232,10 +234,13 @@ def load_audio(path: str | os.PathLike, *, sr: int, mono: bool = True) -> np.nda
         channels = max(1, int(st.codec_context.channels or 1))
         layout = "mono" if mono else _layout_name(st.codec_context.layout, channels)
         resampler, fmt = None, None
+        duration_s = _duration_s(c) if end_s is None else min(_duration_s(c), end_s)
         out = _AudioBuffer(1 if mono else channels,
-                           _plausible_samples(_duration_s(c), os.path.getsize(path), sr))
+                           _plausible_samples(duration_s, os.path.getsize(path), sr))
         try:
             for frame in c.decode(st):
+                if end_s is not None and frame.time is not None and frame.time > end_s:
+                    break
                 if out.start_s is None and frame.time is not None:
                     out.start_at(float(frame.time), sr)
                 key = (frame.format.name, frame.layout.name, frame.sample_rate)

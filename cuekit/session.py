@@ -22,6 +22,7 @@ from .layout import Participant
 Hook = Callable[[str, int, int], None]
 _LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
 _LAYOUT_PROBE_WIDTH = 640  # px: tiles and faces are large enough to see at this width
+_CHANNEL_PROBE_S = 120.0  # s of stereo audio compared to tell one mixed track from two voices
 _SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
 
 
@@ -159,7 +160,8 @@ def _count(grid: str) -> int:
 
 
 def _channels_distinct(path: str, config: AnalysisConfig, channels: int) -> bool:
-    y = media.load_audio(path, sr=config.audio_sr, mono=False)
+    # the first minutes tell a copied mono track from two voices; the audio stage decodes it all
+    y = media.load_audio(path, sr=config.audio_sr, mono=False, end_s=_CHANNEL_PROBE_S)
     if y.shape[1] < config.audio_sr or y.shape[0] < 2:
         return False
     a, b = y[0], y[1]

@@ -115,3 +115,9 @@ def test_audio_is_placed_on_the_media_clock_and_sized_by_its_data(tmp_path):
     p.write_bytes(header + data)
     assert abs(len(media.load_audio(str(p), sr=16000)) - 16000) < 200
     assert media._plausible_samples(10800.0, len(header + data), 16000) < 16000 * 100
+
+
+def test_load_audio_can_stop_early(tmp_path):
+    path = write_media(str(tmp_path / "long.wav"), video=False, seconds=5.0)
+    y = media.load_audio(path, sr=16000, end_s=1.0)
+    assert 16000 <= len(y) < 16000 * 1.2

@@ -121,3 +121,70 @@ def test_load_audio_can_stop_early(tmp_path):
     path = write_media(str(tmp_path / "long.wav"), video=False, seconds=5.0)
     y = media.load_audio(path, sr=16000, end_s=1.0)
     assert 16000 <= len(y) < 16000 * 1.2
+
+
+def test_picture_regions_are_the_whole_frame_converted_then_cut():
+    from conftest import SAMPLE_CALL
+    import cv2
+
+    _, pic = next(media.iter_pictures(SAMPLE_CALL, step_s=1.0, start_s=10.0))
+    whole = pic.bgr()
+    assert whole.shape == (pic.height, pic.width, 3)
+    for box in [(0, 0, 640, 720), (641, 3, 101, 99), (1275, 715, 50, 50), (-7, -3, 20, 20)]:
+        x0, y0 = max(0, box[0]), max(0, box[1])
+        want = whole[y0:box[1] + box[3], x0:box[0] + box[2]]
+        np.testing.assert_array_equal(pic.bgr(box), want)
+        np.testing.assert_array_equal(pic.rgb(box), want[..., ::-1])
+    tile = pic.crop((640, 0, 640, 720))
+    assert (tile.width, tile.height) == (640, 720)
+    np.testing.assert_array_equal(tile.rgb((10, 20, 30, 40)), whole[20:60, 650:680, ::-1])
+    grey = cv2.cvtColor(whole, cv2.COLOR_BGR2GRAY).astype(int)
+    diff = np.abs(pic.gray().astype(int) - grey)
+    assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 2
+    with pytest.raises(InputError, match="outside"):
+        pic.bgr((2000, 0, 10, 10))
+
+
+def test_picture_of_other_pixel_formats_and_rotated_frames(tmp_path):
+    mjpeg = write_media(str(tmp_path / "a.avi"), seconds=1.0, fps=10)  # full-range yuvj420p
+    for (_, pic), (_, bgr) in zip(media.iter_pictures(mjpeg, step_s=0.5),
+                                  media.iter_frames(mjpeg, step_s=0.5), strict=True):
+        np.testing.assert_array_equal(pic.bgr(), bgr)
+        np.testing.assert_array_equal(pic.rgb((5, 5, 20, 10)), bgr[5:15, 5:25, ::-1])
+    rotated = write_media(str(tmp_path / "r.mp4"), rotation_deg=90)
+    (_, pic), (_, bgr) = next(media.iter_pictures(rotated, step_s=1.0)), \
+        next(media.iter_frames(rotated, step_s=1.0))
+    assert (pic.height, pic.width) == bgr.shape[:2] == (160, 120)
+    assert np.abs(pic.bgr().astype(int) - bgr).mean() < 3   # OpenCV's and FFmpeg's conversions
+
+
+def test_unsampled_frames_are_not_decoded_and_the_sampled_ones_are_the_same():
+    import av
+    from conftest import SAMPLE_CALL
+
+    plain = list(media.iter_pictures(SAMPLE_CALL, step_s=0.1, end_s=20.0, skip_unsampled=False))
+    fast = list(media.iter_pictures(SAMPLE_CALL, step_s=0.1, end_s=20.0))
+    assert [t for t, _ in fast] == [t for t, _ in plain] and len(fast) == 200
+    for (_, a), (_, b) in zip(fast[::20], plain[::20], strict=True):
+        np.testing.assert_array_equal(a.bgr(), b.bgr())
+    decoded = {}
+    for skip in (False, True):  # count the frames FFmpeg decodes, as _sampled drives it
+        with av.open(SAMPLE_CALL) as c:
+            vs = c.streams.video[0]
+            wanted = media._wanted_packets(vs, 0.1, 0.0)
+            n = 0
+            for packet in c.demux(vs):
+                vs.codec_context.skip_frame = "NONREF" if skip and not wanted(packet) else "DEFAULT"
+                n += len(vs.codec_context.decode(packet))
+        decoded[skip] = n
+    assert decoded[True] < 0.8 * decoded[False]   # the sample call: 1068 of 1488
+
+
+def test_skipping_frames_of_a_variable_rate_video_keeps_times_near(tmp_path):
+    gaps = np.where(np.arange(59) % 3, 0.02, 0.09)
+    times = list(np.round(np.cumsum(np.r_[0.0, gaps]), 3))
+    path = write_media(str(tmp_path / "vfr.mp4"), frame_times_s=times)
+    plain = [t for t, _ in media.iter_pictures(path, step_s=0.1, skip_unsampled=False)]
+    fast = [t for t, _ in media.iter_pictures(path, step_s=0.1)]
+    assert len(fast) == len(plain)
+    assert np.max(np.abs(np.subtract(fast, plain))) <= 0.09 + 1e-6   # at most the next frame

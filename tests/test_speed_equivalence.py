@@ -1,10 +1,11 @@
 """The fast frame pipeline gives the same cues as the plain one.
 
 The plain path is written out here from the public building blocks: one thread, every sampled
-frame decoded to BGR, one face track per tile sharing one detector, landmarks kept as float64,
-motion from the colour tile shrunk before greying, pose on every k-th frame. The fast path is
-``analyze_video`` (models on worker threads fed by the decoding thread, float32 landmarks, motion
-greyed before shrinking). Both analyse the first 20 s of the sample call at the same rates.
+frame converted whole to BGR, one face track per tile sharing one detector, landmarks kept as
+float64, motion from the colour tile shrunk before greying, pose on every k-th frame. The fast
+path is ``analyze_video`` (models on worker threads fed by the decoding thread, only the pixels
+each model needs converted from the decoded YUV planes, float32 landmarks, motion from the luma
+plane). Both analyse the first 20 s of the sample call at the same rates.
 """
 
 import json
@@ -19,6 +20,7 @@ from conftest import SAMPLE_CALL, SAMPLE_TRUTH
 from cuekit import media
 from cuekit.cues import concat_samples, make_segments
 from cuekit.layout import Participant
+from cuekit.media import Picture
 from cuekit.video import body
 from cuekit.video.assemble import FaceSeries, PoseSeries, participant_tables
 from cuekit.video.landmarks import FACEMESH, FaceDetector, FaceMeshLandmarker, PoseLandmarker
@@ -27,7 +29,7 @@ from cuekit.video.track import FaceTrack
 
 CLIP_S = 20.0
 FACE_FPS, POSE_FPS = 10.0, 1.0
-MOTION_TOL = 0.002   # share of pixels: greying before shrinking moves pixels by <= 1 grey level
+MOTION_TOL = 0.002   # share of pixels: grey from luma, shrunk, differs by ~1 grey level
 VALUE_TOL = 1e-3     # other cues: only float32 landmark storage differs (1e-4 px)
 
 
@@ -68,11 +70,12 @@ def _plain_path(path, participants):
                      "pose_t": [], "pose_pts": [], "pose_vis": []} for p in participants}
     pose_every = round(FACE_FPS / POSE_FPS)
     try:
-        for n, (t, frame) in enumerate(media.iter_frames(path, step_s=1 / FACE_FPS)):
+        for n, (t, picture) in enumerate(media.iter_pictures(path, step_s=1 / FACE_FPS)):
+            frame = picture.bgr()
             for p in participants:
                 x, y, w, h = p.box
                 tile, s = frame[y:y + h, x:x + w], seen[p.name]
-                found = tracks[p.name].step(tile, int(round(t * 1000)))
+                found = tracks[p.name].step(Picture(bgr=tile), int(round(t * 1000)))
                 s["t"].append(t)
                 s["pts"].append(np.full((478, 3), np.nan) if found is None else found.points)
                 gray = _plain_motion_gray(tile)

@@ -59,7 +59,7 @@ def test_lean_relative_to_own_median():
 
 def test_motion_energy_share_of_changed_pixels():
     rng = np.random.default_rng(0)
-    a = rng.integers(100, 110, (360, 640, 3), dtype=np.uint8)    # flat with faint noise
+    a = rng.integers(100, 110, (360, 640), dtype=np.uint8)       # flat with faint noise
     b = a.copy()
     b[:, :160] = 250                                            # a quarter of the region changes
     g0, g1 = body.motion_gray(a), body.motion_gray(b)

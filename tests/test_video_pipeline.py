@@ -17,6 +17,7 @@ from conftest import SAMPLE_CALL, SAMPLE_TRUTH, shared_path
 from cuekit.cues import CUES, SEGMENT_KINDS, series
 from cuekit.errors import InputError
 from cuekit.layout import Participant
+from cuekit.media import Picture
 from cuekit.video import face, landmarks
 from cuekit.video.pipeline import analyze_video
 from cuekit.video.track import FaceTrack
@@ -173,7 +174,7 @@ def _landmarks(img, backend):
           landmarks.FaceLandmarkerTask(shared_path("models", "face_landmarker.task")))
     det = landmarks.FaceDetector()
     try:
-        return FaceTrack(lm, det).step(img, 0)
+        return FaceTrack(lm, det).step(Picture(bgr=img), 0)
     finally:
         lm.close()
         det.close()

@@ -102,13 +102,12 @@ def lean(face_size: np.ndarray) -> np.ndarray:
     return np.clip(s / np.median(s[ok]) - 1.0, -1.0, 1.0)
 
 
-def motion_gray(region_bgr: np.ndarray) -> np.ndarray:
-    """A region prepared for differencing: grey, ``MOTION_WIDTH_PX`` wide, lightly blurred
-    (so compression noise does not count as motion). Greyed before it is shrunk: a third of the
-    pixels to average, same result within one grey level."""
-    h, w = region_bgr.shape[:2]
+def motion_gray(region_gray: np.ndarray) -> np.ndarray:
+    """A grey region (0..255) prepared for differencing: ``MOTION_WIDTH_PX`` wide, lightly
+    blurred (so compression noise does not count as motion)."""
+    h, w = region_gray.shape[:2]
     size = (MOTION_WIDTH_PX, max(1, round(h * MOTION_WIDTH_PX / w)))
-    g = cv2.resize(cv2.cvtColor(region_bgr, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
+    g = cv2.resize(region_gray, size, interpolation=cv2.INTER_AREA)
     return cv2.GaussianBlur(g, (5, 5), 0)
 
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 
+import cv2
 import numpy as np
 
 from .. import media
@@ -27,9 +28,9 @@ from .landmarks import (POSE, FaceDetector, PoseLandmarker, make_face_landmarker
                         resolve_face_backend)
 from .track import FaceTrack
 
-N_FACE_POINTS, N_POSE_POINTS = 478, 33
+N_POSE_POINTS = 33
 POSE_MIN_PX = 256  # tiles smaller than this (height) are upscaled for the pose model
-QUEUE_FRAMES = 4   # sampled frames waiting per worker (a 720p BGR frame is 2.8 MB)
+QUEUE_FRAMES = 4   # sampled frames waiting per worker (a 720p YUV 4:2:0 frame is 1.4 MB)
 
 
 class _Timer:
@@ -63,15 +64,9 @@ class _Recorder:
         self.pose_points: list[np.ndarray | None] = []
         self.pose_vis: list[np.ndarray | None] = []
 
-    def tile(self, frame: np.ndarray) -> np.ndarray:
-        if self.box is None:
-            return frame
-        x, y, w, h = self.box
-        return frame[y:y + h, x:x + w]
-
-    def step(self, frame: np.ndarray, t: float, with_pose: bool, timer: _Timer) -> None:
-        """Face, motion and (when ``with_pose``) pose of this participant's tile of ``frame``."""
-        tile = self.tile(frame)
+    def step(self, picture: media.Picture, t: float, with_pose: bool, timer: _Timer) -> None:
+        """Face, motion and (when ``with_pose``) pose of this participant's tile of a frame."""
+        tile = picture.crop(self.box)
         with timer.stage("face"):
             self.face_step(tile, t)
         with timer.stage("motion"):
@@ -80,25 +75,24 @@ class _Recorder:
             with timer.stage("pose"):
                 self.pose_step(tile, t)
 
-    def face_step(self, tile: np.ndarray, t: float) -> None:
+    def face_step(self, tile: media.Picture, t: float) -> None:
         found = self.face.step(tile, int(round(t * 1000)))
         if found is None:
             self.frames.add(t, None, None)
         else:
             self.frames.add(t, found.points, found.blendshapes)
 
-    def motion_step(self, tile: np.ndarray) -> None:
-        gray = body.motion_gray(tile)
+    def motion_step(self, tile: media.Picture) -> None:
+        gray = body.motion_gray(tile.gray())
         self.frames.motion.append(body.motion_energy(self.prev_gray, gray))
         self.prev_gray = gray
 
-    def pose_step(self, tile: np.ndarray, t: float) -> None:
-        import cv2
-
-        h = tile.shape[0]
-        scale = max(1.0, POSE_MIN_PX / h)
-        img = cv2.resize(tile, None, fx=scale, fy=scale) if scale > 1 else tile
-        found = self.pose.detect(cv2.cvtColor(img, cv2.COLOR_BGR2RGB), int(round(t * 1000)))
+    def pose_step(self, tile: media.Picture, t: float) -> None:
+        rgb = tile.rgb()
+        scale = max(1.0, POSE_MIN_PX / tile.height)
+        if scale > 1:
+            rgb = cv2.resize(rgb, None, fx=scale, fy=scale)
+        found = self.pose.detect(rgb, int(round(t * 1000)))
         self.pose_t.append(t)
         self.pose_points.append(None if found is None else found.points / scale)
         self.pose_vis.append(None if found is None else found.visibility)
@@ -241,7 +235,7 @@ def _feed(path: str, face_fps: float, pool: list[_Worker], timer: _Timer,
     """Decode the sampled frames and hand each to every worker; stops early when a worker
     failed. Returns the number of frames decoded."""
     n = 0
-    frames = iter(media.iter_frames(path, step_s=1.0 / face_fps))
+    frames = iter(media.iter_pictures(path, step_s=1.0 / face_fps))
     while not any(w.error for w in pool):
         with timer.stage("decode"):
             item = next(frames, None)

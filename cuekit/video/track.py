@@ -13,25 +13,36 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..media import Picture
 from .landmarks import FaceDetector, FaceLandmarks, Landmarker
 
 CROP_PX = 256          # side of the square the landmarker sees
 ROI_PER_FACE = 2.2     # side of the region of interest in face widths (face bbox max side)
 
 
-def crop_square(img: np.ndarray, cx: float, cy: float, side: float, out_px: int) -> tuple[np.ndarray, float]:
-    """Square of ``side`` pixels centred on (cx, cy), resized to ``out_px``; areas outside the
-    image are black. Returns (crop, scale) with crop pixel = (tile pixel - corner) * scale."""
+def crop_square(tile: Picture, cx: float, cy: float, side: float, out_px: int,
+                ) -> tuple[np.ndarray, float]:
+    """RGB square of ``side`` pixels centred on (cx, cy), resized to ``out_px``; areas outside
+    the tile are black. Returns (crop, scale) with crop pixel = (tile pixel - corner) * scale.
+    Only the pixels the square covers (plus a margin for interpolation) are converted, so the
+    crop is the same as one cut from the whole tile converted first."""
     scale = out_px / side
     x0, y0 = cx - side / 2, cy - side / 2
-    m = np.array([[scale, 0, -x0 * scale], [0, scale, -y0 * scale]], dtype="float64")
+    sx, sy = int(np.floor(x0)) - 2, int(np.floor(y0)) - 2
+    ex, ey = int(np.ceil(x0 + side)) + 2, int(np.ceil(y0 + side)) + 2
+    if ex <= 0 or ey <= 0 or sx >= tile.width or sy >= tile.height:
+        return np.zeros((out_px, out_px, 3), np.uint8), scale
+    sx, sy = max(0, sx), max(0, sy)
+    region = tile.rgb((sx, sy, ex - sx, ey - sy))
+    m = np.array([[scale, 0, -(x0 - sx) * scale], [0, scale, -(y0 - sy) * scale]], dtype="float64")
     interp = cv2.INTER_LINEAR if scale >= 1 else cv2.INTER_AREA
-    crop = cv2.warpAffine(img, m, (out_px, out_px), flags=interp, borderMode=cv2.BORDER_CONSTANT)
+    crop = cv2.warpAffine(region, m, (out_px, out_px), flags=interp, borderMode=cv2.BORDER_CONSTANT)
     return crop, scale
 
 
 class FaceTrack:
-    """Follows one participant's face in their tile (BGR images, tile pixels)."""
+    """Follows one participant's face in their tile (a :class:`~cuekit.media.Picture`; points
+    in tile pixels)."""
 
     def __init__(self, landmarker: Landmarker, detector: FaceDetector) -> None:
         self.landmarker = landmarker
@@ -39,21 +50,21 @@ class FaceTrack:
         self.roi: tuple[float, float, float] | None = None  # cx, cy, side in tile px
         self.last_centre: tuple[float, float] | None = None
 
-    def step(self, tile_bgr: np.ndarray, t_ms: int) -> FaceLandmarks | None:
+    def step(self, tile: Picture, t_ms: int) -> FaceLandmarks | None:
         """Landmarks in tile pixels, or None when there is no face in the tile."""
         if self.roi is not None:
-            found = self._landmarks(tile_bgr, t_ms)
+            found = self._landmarks(tile, t_ms)
             if found is not None:
                 return found
-        self.roi = self._seed(tile_bgr)
+        self.roi = self._seed(tile)
         if self.roi is None:
             return None
-        return self._landmarks(tile_bgr, t_ms)
+        return self._landmarks(tile, t_ms)
 
-    def _landmarks(self, tile_bgr: np.ndarray, t_ms: int) -> FaceLandmarks | None:
+    def _landmarks(self, tile: Picture, t_ms: int) -> FaceLandmarks | None:
         cx, cy, side = self.roi
-        crop, scale = crop_square(tile_bgr, cx, cy, side, CROP_PX)
-        found = self.landmarker.detect(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), t_ms)
+        crop, scale = crop_square(tile, cx, cy, side, CROP_PX)
+        found = self.landmarker.detect(crop, t_ms)
         if found is None:
             self.roi = None
             return None
@@ -67,8 +78,8 @@ class FaceTrack:
         self.last_centre = (float(centre[0]), float(centre[1]))
         return found
 
-    def _seed(self, tile_bgr: np.ndarray) -> tuple[float, float, float] | None:
-        faces = self.detector.detect(cv2.cvtColor(tile_bgr, cv2.COLOR_BGR2RGB))
+    def _seed(self, tile: Picture) -> tuple[float, float, float] | None:
+        faces = self.detector.detect(tile.rgb())
         if not faces:
             return None
         if self.last_centre is not None:

@@ -247,3 +247,19 @@ def test_bad_arguments_raise_before_work(tmp_path):
         analyze_video("x.mp4", [Participant("P1")], face_fps=10, pose_fps=20)
     with pytest.raises(InputError, match="distinct"):
         analyze_video("x.mp4", [Participant("P1"), Participant("P1")], face_fps=10, pose_fps=2)
+
+
+def test_landmarks_read_from_wire_bytes_equal_attribute_reads():
+    from mediapipe.framework.formats import landmark_pb2
+
+    rng = np.random.default_rng(1)
+    xyz = rng.random((478, 3)).astype("float32") - 0.2   # negative values too
+    msg = landmark_pb2.NormalizedLandmarkList()
+    for x, y, z in xyz:
+        msg.landmark.add(x=x, y=y, z=z)
+    want = xyz.astype("float64") * [640, 480, 640]
+    np.testing.assert_array_equal(landmarks._to_px(msg, 640, 480), want)
+    np.testing.assert_array_equal(landmarks._to_px(list(msg.landmark), 640, 480), want)
+    for lm in msg.landmark[:5]:   # pose landmarks carry visibility: the wire layout differs
+        lm.visibility = 0.5
+    np.testing.assert_array_equal(landmarks._to_px(msg, 640, 480), want)

@@ -129,3 +129,33 @@ def test_syllable_count_of_real_speech(name, truth):
     ft, f0 = voice.pitch(y, sr=SR, fmin_hz=60, fmax_hz=500, hop_s=0.01)
     n = len(pace.syllable_nuclei(y, sr=SR, f0_t=ft, f0_hz=f0))
     assert abs(n - truth) <= 0.1 * truth
+
+
+def test_level_is_the_same_in_blocks_as_at_once(monkeypatch):
+    rng = np.random.default_rng(3)
+    y = (rng.standard_normal(SR * 7) * np.linspace(0.01, 0.5, SR * 7)).astype("float32")
+    whole = voice.frame_level_db(y, sr=SR, frame_s=0.05, hop_s=0.032)
+    monkeypatch.setattr(voice, "_LEVEL_BLOCK_SAMPLES", 5000)   # 22 blocks
+    blocks = voice.frame_level_db(y, sr=SR, frame_s=0.05, hop_s=0.032)
+    np.testing.assert_array_equal(whole[0], blocks[0])
+    np.testing.assert_allclose(whole[1], blocks[1], atol=1e-9)
+    direct = [20 * np.log10(np.sqrt(np.mean(y[i * 512:i * 512 + 800].astype(float) ** 2)))
+              for i in range(len(whole[1]))]
+    np.testing.assert_allclose(whole[1], direct, atol=1e-6)
+
+
+@pytest.mark.parametrize("block", [4096, 700])
+def test_mfcc_is_librosas(monkeypatch, block):
+    librosa = pytest.importorskip("librosa")
+    from cuekit.audio import speakers
+
+    rng = np.random.default_rng(4)
+    y = np.concatenate([_harmonic(120.0, 2.0), 1e-4 * rng.standard_normal(SR).astype("float32"),
+                        _harmonic(210.0, 1.5)])
+    np.testing.assert_allclose(speakers.mel_filters(sr=SR, n_fft=512),
+                               librosa.filters.mel(sr=SR, n_fft=512), atol=1e-7)
+    monkeypatch.setattr(speakers, "MFCC_BLOCK_FRAMES", block)
+    got = speakers._mfcc(y, sr=SR, hop=160, n_fft=512)
+    want = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=speakers.N_MFCC, n_fft=512, hop_length=160)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())

@@ -91,14 +91,16 @@ def energy_vad(y: np.ndarray, *, sr: int, hop_s: float = 0.01, margin_db: float 
     return t, score
 
 
-_LEVEL_BLOCK_FRAMES = 20_000  # frames per block of frame_level_db (bounded scratch memory)
+_LEVEL_BLOCK_SAMPLES = 1 << 20  # samples per block of frame_level_db: ~25 MB of float64 scratch
 
 
 def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
                    ) -> tuple[np.ndarray, np.ndarray]:
     """RMS level in dB re full scale over ``frame_s`` windows every ``hop_s`` seconds.
 
-    Returns ``(t, level_db)``; digital silence gives -100 dB (never -inf).
+    Returns ``(t, level_db)``; digital silence gives -100 dB (never -inf). Sums run in float64
+    a block of about ``_LEVEL_BLOCK_SAMPLES`` samples at a time, so the scratch memory is the
+    same for any length of recording.
     """
     y = _check(y, sr)
     frame = max(2, int(round(frame_s * sr)))
@@ -108,11 +110,14 @@ def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
     n = 1 + (len(y) - frame) // hop
     starts = np.arange(n) * hop
     rms = np.empty(n)
-    for k0 in range(0, n, _LEVEL_BLOCK_FRAMES):  # blocks keep the float64 sums small
-        k1 = min(n, k0 + _LEVEL_BLOCK_FRAMES)
+    block = max(1, _LEVEL_BLOCK_SAMPLES // hop)  # frames per block
+    for k0 in range(0, n, block):
+        k1 = min(n, k0 + block)
         a = starts[k0]
         seg = y[a:starts[k1 - 1] + frame].astype("float64")
-        sq = np.concatenate([[0.0], np.cumsum(seg * seg)])
+        sq = np.empty(len(seg) + 1)
+        sq[0] = 0.0
+        np.cumsum(np.square(seg, out=seg), out=sq[1:])
         local = starts[k0:k1] - a
         rms[k0:k1] = np.sqrt(np.maximum(sq[local + frame] - sq[local], 0.0) / frame)
     t = (starts + frame / 2) / sr

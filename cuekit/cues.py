@@ -144,12 +144,41 @@ def make_segments(rows: list[dict]) -> pd.DataFrame:
 
 
 def concat_samples(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One samples table sorted by (participant, cue, t); where a key repeats, the last wins.
+
+    Tables made of whole (participant, cue) runs already sorted by time, no run's key in two
+    places (what the pipelines produce) are put in order by moving the runs (one copy); others
+    go through a full de-duplication and sort (several copies of the table)."""
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_samples()
-    df = pd.concat(frames, ignore_index=True)[SAMPLE_COLUMNS]
+    order = _run_order(frames)
+    df = pd.concat([f[SAMPLE_COLUMNS] for f in frames], ignore_index=True)
+    if order is not None:
+        return df.take(order).reset_index(drop=True)
     df = df.drop_duplicates(["participant", "cue", "t"], keep="last")
     return df.sort_values(["participant", "cue", "t"], kind="stable").reset_index(drop=True)
+
+
+def _run_order(frames: list[pd.DataFrame]) -> np.ndarray | None:
+    """Row order that sorts the concatenated ``frames`` by moving whole (participant, cue) runs,
+    or None when some run is not strictly increasing in time or a key has two runs."""
+    runs, offset = [], 0
+    for f in frames:
+        p, c = f["participant"].to_numpy(), f["cue"].to_numpy()
+        t = f["t"].to_numpy(dtype="float64")
+        new_run = (p[1:] != p[:-1]) | (c[1:] != c[:-1])
+        if not (new_run | (t[1:] > t[:-1])).all():  # within a run: strictly increasing times
+            return None
+        starts = np.concatenate([[0], np.flatnonzero(new_run) + 1])
+        ends = np.concatenate([starts[1:], [len(f)]])
+        runs += [((p[a], c[a]), offset + a, offset + b) for a, b in zip(starts, ends, strict=True)]
+        offset += len(f)
+    keys = [k for k, _, _ in runs]
+    if len(set(keys)) != len(keys):
+        return None
+    runs.sort(key=lambda r: r[0])
+    return np.concatenate([np.arange(a, b) for _, a, b in runs])
 
 
 def concat_segments(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -4,6 +4,8 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from cuekit import cueset
 from cuekit.cues import (CUES, align, concat_samples, empty_samples, make_segments,
@@ -113,3 +115,28 @@ def test_align_keeps_samples_on_grid_points_in_their_own_bin():
     grid = align(s, 0.1, end_s=3.0)
     assert len(grid) == 30
     assert not grid["P1/face.present"].isna().any()
+
+
+@settings(max_examples=150, deadline=None)
+@example([[("B", "face.present", 2, False), ("A", "face.present", 1, False)],
+          [("A", "head.yaw_deg", 1, False)]])
+@example([[("A", "face.present", 2, False)], [("A", "face.present", 1, False)]])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]),
+                                   st.sampled_from(["face.present", "head.yaw_deg", "voice.active"]),
+                                   st.integers(0, 4), st.booleans()),
+                         max_size=5), min_size=1, max_size=4))
+def test_concat_samples_equals_dedup_and_sort(tables):
+    """Whatever the tables (runs in order or not, keys repeated or not), concat_samples gives
+    the de-duplicated (last wins) and sorted table."""
+    frames = []
+    for k, runs in enumerate(tables):
+        parts = []
+        for p, c, n, shuffled in runs:
+            t = np.arange(n + 1) * 0.5
+            parts.append(series_to_samples(t[::-1] if shuffled else t, p, c, t + 10 * k))
+        frames.append(pd.concat(parts, ignore_index=True) if parts else empty_samples())
+    got = concat_samples(frames)
+    every = pd.concat(frames, ignore_index=True)
+    want = (every.drop_duplicates(["participant", "cue", "t"], keep="last")
+            .sort_values(["participant", "cue", "t"], kind="stable").reset_index(drop=True))
+    pd.testing.assert_frame_equal(got, want[got.columns] if len(want) else got)

@@ -48,7 +48,8 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     participants = _participants(path, info, config, use_video, notes)
     seconds["probe_layout"] = time.perf_counter() - clock
 
-    video, audio = _run_streams(path, participants, config, hook, seconds, use_video, has_audio)
+    video, audio = _run_streams(path, participants, config, hook, seconds, use_video, has_audio,
+                                info.duration_s)
 
     if audio is not None and audio.provenance.get("mixed"):
         participants, audio = _attribute(audio, video, participants, config, info.duration_s)
@@ -177,17 +178,18 @@ def _timed(stage: str, seconds: dict, fn, *args, **kwargs):
     return out
 
 
-def _run_streams(path, participants, config, hook, seconds, use_video: bool, has_audio: bool
-                 ) -> tuple[StreamResult | None, StreamResult | None]:
+def _run_streams(path, participants, config, hook, seconds, use_video: bool, has_audio: bool,
+                 duration_s: float) -> tuple[StreamResult | None, StreamResult | None]:
     """The video and audio pipelines, at once when there are both: audio on a second thread
     (its decoding, VAD and numpy release the GIL) while video runs on this one. Only this thread
     calls ``hook``: audio reports its progress when it is done."""
     if not (use_video and has_audio):
-        return (_run_video(path, participants, config, hook, seconds) if use_video else None,
+        return (_run_video(path, participants, config, hook, seconds, duration_s)
+                if use_video else None,
                 _run_audio(path, participants, config, hook, seconds) if has_audio else None)
     with ThreadPoolExecutor(max_workers=1) as pool:
         audio = pool.submit(_run_audio, path, participants, config, _quiet, seconds)
-        video = _run_video(path, participants, config, hook, seconds)
+        video = _run_video(path, participants, config, hook, seconds, duration_s)
         result = audio.result()
     hook("audio", 1, 1)
     return video, result
@@ -197,12 +199,13 @@ def _quiet(stage: str, done: int, total: int) -> None:
     """A progress hook that reports nothing."""
 
 
-def _run_video(path, participants, config, hook, seconds) -> StreamResult:
+def _run_video(path, participants, config, hook, seconds, duration_s: float) -> StreamResult:
     from .video.pipeline import analyze_video
 
     return _timed("video", seconds, analyze_video, path, participants,
                   face_fps=config.face_fps, pose_fps=config.pose_fps,
-                  face_backend=config.face_backend, models_dir=config.models_dir, hook=hook)
+                  face_backend=config.face_backend, models_dir=config.models_dir, hook=hook,
+                  duration_s=duration_s)
 
 
 def _run_audio(path, participants, config, hook, seconds) -> StreamResult:

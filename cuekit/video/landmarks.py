@@ -8,8 +8,8 @@ Backends:
 
 - ``facemesh-legacy``: ``mp.solutions.face_mesh`` with iris (``refine_landmarks=True``), 478
   points, bundled in the mediapipe 0.10.21 wheel, always available.
-- ``face-landmarker-task``: the Tasks Face Landmarker, 478 points plus 52 blendshapes and a
-  head transformation matrix, when ``face_landmarker.task`` is found (see :func:`find_model`).
+- ``face-landmarker-task``: the Tasks Face Landmarker, 478 points plus 52 blendshapes, when
+  ``face_landmarker.task`` is found (see :func:`find_model`).
 - ``pose-full``: ``mp.solutions.pose`` with ``model_complexity=1``, the only pose model inside the
   wheel (0 and 2 try to download and fail offline).
 - ``face-detection-full-range``: the full-range face detector, used to seed the face search when
@@ -19,6 +19,7 @@ Backends:
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -38,11 +39,10 @@ POSE = "pose-full"
 @dataclass
 class FaceLandmarks:
     """One face: ``points`` (478, 3) float in input-image pixels; ``blendshapes`` name -> 0..1
-    (None for Face Mesh); ``matrix`` 4x4 head transform from the Tasks backend (else None)."""
+    (None for Face Mesh)."""
 
     points: np.ndarray
     blendshapes: dict[str, float] | None = None
-    matrix: np.ndarray | None = None
 
 
 @dataclass
@@ -111,7 +111,8 @@ class FaceMeshLandmarker:
 
 
 class FaceLandmarkerTask:
-    """Tasks Face Landmarker (VIDEO mode) with blendshapes and the head transformation matrix."""
+    """Tasks Face Landmarker (VIDEO mode) with blendshapes (head pose comes from the landmarks,
+    as for Face Mesh, so the transformation matrix is not asked for)."""
 
     name = TASK
 
@@ -121,7 +122,7 @@ class FaceLandmarkerTask:
         opts = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(model_path)),
             running_mode=vision.RunningMode.VIDEO, num_faces=1,
-            output_face_blendshapes=True, output_facial_transformation_matrixes=True)
+            output_face_blendshapes=True)
         self._task = vision.FaceLandmarker.create_from_options(opts)
         self._last_ms = -1
 
@@ -136,8 +137,7 @@ class FaceLandmarkerTask:
             return None
         h, w = rgb.shape[:2]
         shapes = {c.category_name: float(c.score) for c in res.face_blendshapes[0]}
-        matrix = np.asarray(res.facial_transformation_matrixes[0], dtype="float64")
-        return FaceLandmarks(_to_px(res.face_landmarks[0], w, h), shapes, matrix)
+        return FaceLandmarks(_to_px(res.face_landmarks[0], w, h), shapes)
 
     def close(self) -> None:
         self._task.close()
@@ -169,7 +169,8 @@ class PoseLandmarker:
 
 
 class FaceDetector:
-    """Full-range face detector: finds faces down to a few percent of the image width."""
+    """Full-range face detector: finds faces down to a few percent of the image width. Threads
+    may share one: a MediaPipe graph serves one call at a time, so calls take turns."""
 
     name = "face-detection-full-range"
 
@@ -178,10 +179,12 @@ class FaceDetector:
 
         self._det = mp.solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_confidence)
+        self._lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
         """Faces as ``(x, y, w, h, score)`` in pixels of ``rgb``, best score first."""
-        res = self._det.process(rgb)
+        with self._lock:
+            res = self._det.process(rgb)
         h, w = rgb.shape[:2]
         out = []
         for d in res.detections or []:

@@ -113,12 +113,12 @@ class _Recorder:
 
 
 class _Worker(threading.Thread):
-    """Runs the models of some participants on every sampled frame, in order. Owns its face
-    detector (a MediaPipe graph serves one thread at a time) and its stage timer."""
+    """Runs the models of some participants on every sampled frame, in order, timing each
+    stage."""
 
-    def __init__(self, recs: list[_Recorder], detector: FaceDetector, pose_every: int) -> None:
+    def __init__(self, recs: list[_Recorder], pose_every: int) -> None:
         super().__init__(daemon=True)
-        self.recs, self.detector, self.pose_every = recs, detector, pose_every
+        self.recs, self.pose_every = recs, pose_every
         self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.timer = _Timer()
         self.error: BaseException | None = None
@@ -138,7 +138,6 @@ class _Worker(threading.Thread):
     def close(self) -> None:
         for rec in self.recs:
             rec.close()
-        self.detector.close()
 
 
 def _stack(items: list[np.ndarray | None], shape: tuple[int, ...], dtype: str = "float64",
@@ -166,7 +165,7 @@ def _check(participants: list[Participant], face_fps: float, pose_fps: float) ->
 def analyze_video(path: str, participants: list[Participant], *, face_fps: float, pose_fps: float,
                   face_backend: str = "auto", models_dir: str | None = None,
                   hook: Callable[[str, int, int], None] | None = None,
-                  workers: int | None = None) -> StreamResult:
+                  workers: int | None = None, duration_s: float | None = None) -> StreamResult:
     """Visual cues of every participant of a recording.
 
     Decodes once at ``face_fps`` frames per second, crops each participant's tile (``box``; None =
@@ -176,7 +175,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     ``landmarker``. ``workers``: threads running the models, each owning whole participants
     (default: one per participant, at most one per CPU core); results do not depend on it.
     ``hook("video", done, total)`` reports progress about every 1% of frames, from the calling
-    thread.
+    thread; ``duration_s`` (the recording's, when the caller has probed it) sizes that total.
 
     Returns samples (cue names of ``cuekit.cues.CUES``; NaN where there is no face or body),
     segments (nod, shake, blink, smile, gaze_away), a per-participant summary and provenance
@@ -184,18 +183,20 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     """
     _check(participants, face_fps, pose_fps)
     backend = resolve_face_backend(face_backend, models_dir)
-    total = max(1, int(media.probe(path).duration_s * face_fps))
+    if duration_s is None:
+        duration_s = media.probe(path).duration_s
+    total = max(1, int(duration_s * face_fps))
     every = max(1, total // 100)
     pose_every = max(1, round(face_fps / pose_fps)) if pose_fps > 0 else 0
     n_workers = max(1, min(len(participants), workers or os.cpu_count() or 1))
     timer = _Timer()
     pool = []
+    detector = FaceDetector()  # re-seeds lost faces, rarely: one for all, behind a lock
     try:
         for k in range(n_workers):
-            detector = FaceDetector()
             recs = [_Recorder(p, backend, models_dir, detector, pose_every > 0)
                     for p in participants[k::n_workers]]
-            pool.append(_Worker(recs, detector, pose_every))
+            pool.append(_Worker(recs, pose_every))
         for w in pool:
             w.start()
         n = _feed(path, face_fps, pool, timer, hook, total, every)
@@ -205,6 +206,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
                 w.frames.put(None)
                 w.join()
             w.close()
+        detector.close()
     for w in pool:
         if w.error is not None:
             raise w.error

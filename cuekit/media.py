@@ -164,7 +164,7 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
 
 def iter_pictures(path: str | os.PathLike, *, step_s: float, start_s: float = 0.0,
                   end_s: float | None = None, skip_unsampled: bool = True,
-                  ) -> Iterator[tuple[float, Picture]]:
+                  decode_threads: int | None = None) -> Iterator[tuple[float, Picture]]:
     """Like :func:`iter_frames`, but each frame is a :class:`Picture` whose pixels are converted
     only where they are read: a region's colours, or its grey levels.
 
@@ -172,20 +172,32 @@ def iter_pictures(path: str | os.PathLike, *, step_s: float, start_s: float = 0.
     other frame is predicted from and that are not yielded (most B-frames) are not decoded at
     all when ``skip_unsampled``: with 30 fps H.264 (B-frames) sampled at 10 fps a third fewer
     frames are decoded, and the frames yielded are the same as with every frame decoded.
+
+    ``decode_threads``: None lets FFmpeg decode on as many threads as it likes (fastest alone);
+    1 decodes on the calling thread only, which costs ~30% less CPU in all (no hand-offs
+    between threads): the choice when other threads keep the cores busy anyway.
     """
-    for t, frame in _sampled(path, step_s, start_s, end_s, skip_unsampled=skip_unsampled):
+    for t, frame in _sampled(path, step_s, start_s, end_s, skip_unsampled=skip_unsampled,
+                             threads=decode_threads):
         yield t, Picture.of(frame)
 
 
 def _sampled(path: str | os.PathLike, step_s: float, start_s: float, end_s: float | None,
-             *, skip_unsampled: bool) -> Iterator[tuple[float, av.VideoFrame]]:
-    """The decoded frames of the first video track, one every ``step_s`` (0 = every frame)."""
+             *, skip_unsampled: bool, threads: int | None = None,
+             ) -> Iterator[tuple[float, av.VideoFrame]]:
+    """The decoded frames of the first video track, one every ``step_s`` (0 = every frame),
+    decoded on ``threads`` threads (None = FFmpeg's choice)."""
     if not step_s >= 0:
         raise InputError(f"step_s must be >= 0, got {step_s!r}")
+    if threads is not None and not (isinstance(threads, int) and threads >= 1):
+        raise InputError(f"decode threads must be a whole number >= 1, got {threads!r}")
     path = _check_path(path)
     with _open(path) as c:
         vs = _first_decodable(c.streams.video, "video", path)
-        vs.thread_type = "AUTO"
+        if threads is None:
+            vs.thread_type = "AUTO"
+        else:
+            vs.codec_context.thread_count = threads
         wanted = _wanted_packets(vs, step_s, start_s) if skip_unsampled else None
         next_t = start_s
         produced = 0
@@ -281,13 +293,70 @@ class Picture:
         """RGB uint8 pixels of ``box``, as the MediaPipe models take them."""
         return self._colour(box, cv2.COLOR_YUV2RGB_I420)
 
-    def gray(self, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    def rgb_square(self, x0: float, y0: float, side: float, out_px: int) -> np.ndarray:
+        """RGB uint8 ``out_px`` x ``out_px`` image of the square whose corner is (``x0``, ``y0``)
+        and whose side is ``side`` pixels of this picture (fractions allowed), resampled
+        bilinearly; what lies outside this picture is black. Output pixel (i, j) shows the
+        picture at (x0 + j * side / out_px, y0 + i * side / out_px).
+
+        A YUV 4:2:0 picture is resampled plane by plane (the chroma planes at half size) and
+        only the output is converted: ~0.3 ms for a 256 px face crop, against ~1.4 ms for
+        converting the square's pixels first and resampling after (what other pictures do)."""
+        scale = out_px / side
+        if self._planes is None or out_px % 2:
+            return self._rgb_square_converted(x0, y0, side, out_px)
+        # the part of this picture the square covers, with a margin for interpolation
+        x, y = self._x + x0, self._y + y0  # corner in frame pixels
+        sx, sy = max(self._x, int(np.floor(x)) - 2), max(self._y, int(np.floor(y)) - 2)
+        ex = min(self._x + self.width, int(np.ceil(x + side)) + 2)
+        ey = min(self._y + self.height, int(np.ceil(y + side)) + 2)
+        if ex <= sx or ey <= sy:
+            return np.zeros((out_px, out_px, 3), np.uint8)
+        yp, up, vp = self._planes
+        inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        # luma: output (j, i) samples plane (x + j / scale, y + i / scale)
+        m = np.array([[1 / scale, 0, x - sx], [0, 1 / scale, y - sy]])
+        luma = cv2.warpAffine(yp[sy:ey, sx:ex], m, (out_px, out_px), flags=inverse,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=16)
+        # chroma sample c covers luma 2c and 2c + 1 (centre 2c + 0.5), in and out alike
+        csx, csy, cex, cey = sx // 2, sy // 2, (ex + 1) // 2, (ey + 1) // 2
+        mc = np.array([[1 / scale, 0, (0.5 / scale + x - 0.5) / 2 - csx],
+                       [0, 1 / scale, (0.5 / scale + y - 0.5) / 2 - csy]])
+        half = (out_px // 2, out_px // 2)
+        u, v = (cv2.warpAffine(p[csy:cey, csx:cex], mc, half, flags=inverse,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=128)
+                for p in (up, vp))
+        i420 = np.concatenate([luma.ravel(), u.ravel(), v.ravel()])
+        return cv2.cvtColor(i420.reshape(out_px * 3 // 2, out_px), cv2.COLOR_YUV2RGB_I420)
+
+    def _rgb_square_converted(self, x0: float, y0: float, side: float, out_px: int
+                              ) -> np.ndarray:
+        scale = out_px / side
+        sx, sy = int(np.floor(x0)) - 2, int(np.floor(y0)) - 2
+        ex, ey = int(np.ceil(x0 + side)) + 2, int(np.ceil(y0 + side)) + 2
+        if ex <= 0 or ey <= 0 or sx >= self.width or sy >= self.height:
+            return np.zeros((out_px, out_px, 3), np.uint8)
+        sx, sy = max(0, sx), max(0, sy)
+        region = self.rgb((sx, sy, ex - sx, ey - sy))
+        m = np.array([[scale, 0, -(x0 - sx) * scale], [0, scale, -(y0 - sy) * scale]])
+        return cv2.warpAffine(region, m, (out_px, out_px), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT)
+
+    def gray(self, box: tuple[int, int, int, int] | None = None, *, shrink: int = 1
+             ) -> np.ndarray:
         """Grey levels 0..255 of ``box`` (``cv2.COLOR_BGR2GRAY`` of its colours, within a few
-        levels): the luma plane stretched from video range (16..235) to full range."""
+        levels): the luma plane stretched from video range (16..235) to full range.
+
+        ``shrink`` > 1: each ``shrink`` x ``shrink`` block averaged into one pixel (the box cut
+        down to whole blocks), before the stretch: ~0.1 ms for a 640x720 tile, against ~1 ms
+        for resizing it to a width that is not a whole fraction of its own."""
         x, y, w, h = self._absolute(box)
+        if shrink > 1:
+            w, h = max(shrink, w - w % shrink), max(shrink, h - h % shrink)
         if self._planes is None:
-            return cv2.cvtColor(self._bgr[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
-        return cv2.LUT(self._planes[0][y:y + h, x:x + w], _FULL_RANGE)
+            grey = cv2.cvtColor(self._bgr[y:y + h, x:x + w], cv2.COLOR_BGR2GRAY)
+            return _shrink(grey, shrink)
+        return cv2.LUT(_shrink(self._planes[0][y:y + h, x:x + w], shrink), _FULL_RANGE)
 
     def _absolute(self, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
         if box is None:
@@ -312,6 +381,15 @@ class Picture:
         i420 = np.concatenate([yp[y0:y1, x0:x1].ravel(), up[cy, cx].ravel(), vp[cy, cx].ravel()])
         out = cv2.cvtColor(i420.reshape((y1 - y0) * 3 // 2, x1 - x0), code)
         return out[y - y0:y - y0 + h, x - x0:x - x0 + w]
+
+
+def _shrink(img: np.ndarray, k: int) -> np.ndarray:
+    """Average ``k`` x ``k`` blocks (OpenCV's exact whole-factor area resize); sizes are
+    multiples of ``k`` (or smaller than ``k``: then the whole is one block per side)."""
+    if k <= 1:
+        return img
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
 
 
 # video-range luma (16..235) to full-range grey (0..255)

@@ -188,3 +188,59 @@ def test_skipping_frames_of_a_variable_rate_video_keeps_times_near(tmp_path):
     fast = [t for t, _ in media.iter_pictures(path, step_s=0.1)]
     assert len(fast) == len(plain)
     assert np.max(np.abs(np.subtract(fast, plain))) <= 0.09 + 1e-6   # at most the next frame
+
+
+def test_square_crops_resampled_from_the_planes_match_converting_first():
+    """A face crop resampled plane by plane (then converted) shows what converting the pixels
+    first and resampling after shows: same place, colours within a grey level on average,
+    black outside the picture, nothing from beyond a tile's edge."""
+    from conftest import SAMPLE_CALL
+
+    _, pic = next(media.iter_pictures(SAMPLE_CALL, step_s=1.0, start_s=12.0))
+    whole = media.Picture(bgr=pic.bgr())
+    for box, (x0, y0, side) in [((8, 8, 628, 704), (20.3, -5.7, 594.2)),
+                                ((644, 8, 628, 704), (400.5, 300.2, 300.0)),
+                                ((644, 8, 628, 704), (150.25, 200.75, 90.0))]:
+        planes = pic.crop(box).rgb_square(x0, y0, side, 256)
+        converted = whole.crop(box).rgb_square(x0, y0, side, 256)
+        assert planes.shape == converted.shape == (256, 256, 3)
+        diff = np.abs(planes.astype(int) - converted.astype(int))
+        assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 12, (box, diff.mean())
+        # the same place: shifting either by half a pixel makes them differ more
+        grey = lambda rgb: rgb.astype(float).mean(axis=2)[8:-8, 8:-8]
+        shifted = pic.crop(box).rgb_square(x0 + 0.5, y0, side, 256)
+        assert np.abs(grey(shifted) - grey(converted)).mean() > 3 * np.abs(
+            grey(planes) - grey(converted)).mean()
+    # a square reaching past the left tile's right edge: black there, not the other tile
+    left = pic.crop((0, 0, 640, 720)).rgb_square(400.0, 100.0, 400.0, 256)
+    assert left[:, 160:].max() == 0 and left[:, :140].max() > 0
+    # a square wholly outside is black; an odd size is converted first, the same picture
+    assert pic.crop((0, 0, 640, 720)).rgb_square(700.0, 0.0, 50.0, 64).max() == 0
+    odd = pic.rgb_square(100.0, 100.0, 200.0, 255)
+    assert odd.shape == (255, 255, 3) and np.abs(odd.astype(int) - whole.rgb_square(
+        100.0, 100.0, 200.0, 255).astype(int)).max() == 0
+
+
+def test_grey_shrunk_by_whole_blocks():
+    from conftest import SAMPLE_CALL
+
+    _, pic = next(media.iter_pictures(SAMPLE_CALL, step_s=1.0, start_s=12.0))
+    full = pic.gray((8, 8, 628, 704)).astype(float)
+    small = pic.gray((8, 8, 628, 704), shrink=4)
+    assert small.shape == (176, 157)
+    blocks = full[:704, :628].reshape(176, 4, 157, 4).mean(axis=(1, 3))
+    err = np.abs(small - blocks)   # stretched (x255/219, clipped) after averaging, not before
+    assert err.mean() < 0.5 and err.max() <= 3
+    assert pic.gray(shrink=1).shape == (720, 1280)
+
+
+def test_decoding_on_one_thread_gives_the_same_frames():
+    from conftest import SAMPLE_CALL
+
+    many = list(media.iter_pictures(SAMPLE_CALL, step_s=0.5, end_s=10.0))
+    one = list(media.iter_pictures(SAMPLE_CALL, step_s=0.5, end_s=10.0, decode_threads=1))
+    assert [t for t, _ in one] == [t for t, _ in many] and len(one) == 20
+    for (_, a), (_, b) in zip(one, many, strict=True):
+        np.testing.assert_array_equal(a.gray(), b.gray())
+    with pytest.raises(InputError, match="decode threads"):
+        next(media.iter_pictures(SAMPLE_CALL, step_s=0.5, decode_threads=0))

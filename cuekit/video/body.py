@@ -12,7 +12,8 @@ import numpy as np
 
 NOSE, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 0, 11, 12, 13, 14, 15, 16
 MIN_VISIBILITY = 0.5
-MOTION_WIDTH_PX = 160      # regions are compared at this width, so the share is size-independent
+MOTION_WIDTH_PX = 160      # regions are compared at about this width (a whole fraction of their
+                           # own), so the share barely depends on the tile's size
 MOTION_THRESHOLD = 12      # grey levels (of 255) a pixel must change by to count as motion
 
 
@@ -102,12 +103,22 @@ def lean(face_size: np.ndarray) -> np.ndarray:
     return np.clip(s / np.median(s[ok]) - 1.0, -1.0, 1.0)
 
 
+def motion_shrink(width_px: int) -> int:
+    """The whole factor that brings a region ``width_px`` wide nearest ``MOTION_WIDTH_PX``."""
+    return max(1, int(round(width_px / MOTION_WIDTH_PX)))
+
+
 def motion_gray(region_gray: np.ndarray) -> np.ndarray:
-    """A grey region (0..255) prepared for differencing: ``MOTION_WIDTH_PX`` wide, lightly
-    blurred (so compression noise does not count as motion)."""
-    h, w = region_gray.shape[:2]
-    size = (MOTION_WIDTH_PX, max(1, round(h * MOTION_WIDTH_PX / w)))
-    g = cv2.resize(region_gray, size, interpolation=cv2.INTER_AREA)
+    """A grey region (0..255) prepared for differencing: shrunk by :func:`motion_shrink` of its
+    width (whole blocks averaged; a region already about ``MOTION_WIDTH_PX`` wide stays as it
+    is), lightly blurred (so compression noise does not count as motion)."""
+    k = motion_shrink(region_gray.shape[1])
+    if k > 1 and region_gray.shape[0] >= k:
+        h, w = region_gray.shape[:2]
+        g = cv2.resize(region_gray[:h - h % k, :w - w % k], (w // k, h // k),
+                       interpolation=cv2.INTER_AREA)
+    else:
+        g = region_gray
     return cv2.GaussianBlur(g, (5, 5), 0)
 
 

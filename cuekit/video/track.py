@@ -10,7 +10,6 @@ outside its own tile, so faces cannot swap between participants.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..media import Picture
@@ -23,21 +22,8 @@ ROI_PER_FACE = 2.2     # side of the region of interest in face widths (face bbo
 def crop_square(tile: Picture, cx: float, cy: float, side: float, out_px: int,
                 ) -> tuple[np.ndarray, float]:
     """RGB square of ``side`` pixels centred on (cx, cy), resized to ``out_px``; areas outside
-    the tile are black. Returns (crop, scale) with crop pixel = (tile pixel - corner) * scale.
-    Only the pixels the square covers (plus a margin for interpolation) are converted, so the
-    crop is the same as one cut from the whole tile converted first."""
-    scale = out_px / side
-    x0, y0 = cx - side / 2, cy - side / 2
-    sx, sy = int(np.floor(x0)) - 2, int(np.floor(y0)) - 2
-    ex, ey = int(np.ceil(x0 + side)) + 2, int(np.ceil(y0 + side)) + 2
-    if ex <= 0 or ey <= 0 or sx >= tile.width or sy >= tile.height:
-        return np.zeros((out_px, out_px, 3), np.uint8), scale
-    sx, sy = max(0, sx), max(0, sy)
-    region = tile.rgb((sx, sy, ex - sx, ey - sy))
-    m = np.array([[scale, 0, -(x0 - sx) * scale], [0, scale, -(y0 - sy) * scale]], dtype="float64")
-    interp = cv2.INTER_LINEAR if scale >= 1 else cv2.INTER_AREA
-    crop = cv2.warpAffine(region, m, (out_px, out_px), flags=interp, borderMode=cv2.BORDER_CONSTANT)
-    return crop, scale
+    the tile are black. Returns (crop, scale) with crop pixel = (tile pixel - corner) * scale."""
+    return tile.rgb_square(cx - side / 2, cy - side / 2, side, out_px), out_px / side
 
 
 class FaceTrack:

@@ -40,6 +40,20 @@ def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
                     strict=True))
 
 
+def balanced_groups(spans: list[tuple[float, float]], k: int) -> list[list[tuple[float, float]]]:
+    """``spans`` (in order) cut into at most ``k`` groups of consecutive spans whose summed
+    lengths (``end - start``) are about equal, for ``k`` workers; no group is empty."""
+    if k <= 1 or len(spans) <= 1:
+        return [list(spans)] if spans else []
+    lengths = np.array([max(0.0, b - a) for a, b in spans], dtype="float64")
+    cum = np.cumsum(lengths)
+    # a group ends after the span whose running total is nearest each k-th of the whole
+    targets = cum[-1] * np.arange(1, k) / k
+    cuts = np.abs(cum[None, :] - targets[:, None]).argmin(axis=1) + 1
+    bounds = np.unique(np.clip(np.concatenate([[0], cuts, [len(spans)]]), 0, len(spans)))
+    return [list(spans[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=False) if b > a]
+
+
 def drop_short_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
     """A copy of the boolean ``mask`` with runs of True shorter than ``min_len`` samples set to
     False (a run of exactly ``min_len`` stays). To fill short runs of False instead, use

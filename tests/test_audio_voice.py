@@ -7,6 +7,7 @@ import pytest
 
 from cuekit.audio import pace, voice
 from cuekit.errors import InputError
+from cuekit.intervals import true_runs
 
 SR = 16000
 MEDIA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "media")
@@ -159,3 +160,28 @@ def test_mfcc_is_librosas(monkeypatch, block):
     want = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=speakers.N_MFCC, n_fft=512, hop_length=160)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())
+
+
+def test_vad_and_pitch_on_threads_give_the_same_numbers():
+    """Stretches between skipped silences are judged independently, so sharing them among
+    threads changes nothing: the same probabilities, the same pitch, bit for bit."""
+    from cuekit.audio.pipeline import _pitch_in_speech
+    from cuekit.media import load_audio
+    from conftest import SAMPLE_CALL
+
+    y = load_audio(SAMPLE_CALL, sr=SR)
+    win = voice.silero_window_samples(SR)
+    level = np.sqrt(np.mean(y[: len(y) // win * win].reshape(-1, win) ** 2, axis=1))
+    run = level > 1e-3                        # skip the silences, as the pipeline's gate does
+    assert 5 < len(true_runs(run)) and run.mean() < 0.95
+    t1, p1 = voice.silero_vad(y, sr=SR, run=run)
+    t2, p2 = voice.silero_vad(y, sr=SR, run=run, threads=3)
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(p1, p2)
+    assert (p1 > 0.5).mean() > 0.3
+    speech = voice.mask_intervals(t1, p1 > 0.5)
+    f1 = _pitch_in_speech(y, sr=SR, speech=speech)
+    f2 = _pitch_in_speech(y, sr=SR, speech=speech, threads=2)
+    np.testing.assert_array_equal(f1[0], f2[0])
+    np.testing.assert_array_equal(f1[1], f2[1])
+    assert np.isfinite(f1[1]).mean() > 0.3

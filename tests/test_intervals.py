@@ -161,3 +161,21 @@ def test_robust_sd():
     assert iv.robust_sd(rng.normal(0, 2.0, 20000)) == pytest.approx(2.0, rel=0.03)
     with pytest.warns(RuntimeWarning):
         assert np.isnan(iv.robust_sd(np.full(3, np.nan), ignore_nan=True))
+
+
+def test_balanced_groups_keep_order_and_share_the_length():
+    spans = [(0, 1), (2, 3), (4, 10), (11, 12)]
+    groups = iv.balanced_groups(spans, 2)
+    assert [s for g in groups for s in g] == spans            # every span once, in order
+    assert groups == [[(0, 1), (2, 3)], [(4, 10), (11, 12)]]  # 2 + 7 beats 8 + 1
+    rng = np.random.default_rng(5)
+    starts = np.cumsum(rng.uniform(0.5, 3.0, 200))
+    spans = [(float(a), float(a + d)) for a, d in zip(starts, rng.uniform(0.1, 0.4, 200))]
+    for k in (2, 3, 7):
+        groups = iv.balanced_groups(spans, k)
+        assert len(groups) == k and [s for g in groups for s in g] == spans
+        sums = [sum(b - a for a, b in g) for g in groups]
+        assert max(sums) - min(sums) <= 2 * 0.4   # within two of the longest spans
+    assert iv.balanced_groups([], 2) == []
+    assert iv.balanced_groups([(0, 1)], 4) == [[(0, 1)]]
+    assert iv.balanced_groups(spans[:3], 1) == [spans[:3]]

@@ -24,7 +24,7 @@ from ..cues import StreamResult, concat_samples, concat_segments, make_segments,
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
-from ..intervals import inside, merge
+from ..intervals import balanced_groups, inside, merge
 from . import pace, voice
 from .speakers import cluster_voices, label_frames, voice_features, voice_windows
 
@@ -79,9 +79,13 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
                  or all(p.audio_channel is not None for p in participants))
     per_speaker: dict[str, tuple[_Track, list[tuple[float, float]]]] = {}
     gate = _vad_gate(signals, sr=sr)
-    # one thread per track: the VAD (ctypes) and numpy release the GIL, so tracks run in parallel
-    with ThreadPoolExecutor(max_workers=min(len(signals), os.cpu_count() or 1)) as pool:
-        futures = {name: pool.submit(_analyze_track, y, sr=sr, gate=gate[name])
+    # the VAD (ctypes) and numpy release the GIL: tracks run on threads of their own, and a
+    # track's stretches of speech share the cores left (one mixed track: all of them)
+    cores = os.cpu_count() or 1
+    per_track = max(1, cores // len(signals))
+    with ThreadPoolExecutor(max_workers=min(len(signals), cores)) as pool:
+        futures = {name: pool.submit(_analyze_track, y, sr=sr, gate=gate[name],
+                                     threads=per_track)
                    for name, y in signals.items()}
         tracks = {}
         for i, (name, fut) in enumerate(futures.items()):
@@ -152,11 +156,11 @@ def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarra
     return gate
 
 
-def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray) -> _Track:
+def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1) -> _Track:
     n_windows = len(y) // voice.silero_window_samples(sr)
-    vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows))
+    vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
     speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **VAD_PARAMS))
-    f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech)
+    f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
     return _Track(len(y) / sr, vad_t, prob, speech, f0_t, f0_hz, loud, nuclei)
@@ -166,19 +170,31 @@ def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([mask[:n], np.zeros(max(0, n - len(mask)), bool)])
 
 
-def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]]
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]],
+                     threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pitch track of the whole signal, computed only inside speech (padded by 0.2 s) to save
-    time; NaN elsewhere. Frame ``k`` is at the same time as in ``voice.pitch`` of all of ``y``."""
+    time; NaN elsewhere. Frame ``k`` is at the same time as in ``voice.pitch`` of all of ``y``.
+    Each stretch of speech is tracked on its own, so ``threads`` share them (numpy's FFTs
+    release the GIL); a frame two padded stretches share gets the later one's value either
+    way."""
     hop = int(round(PITCH_PARAMS["hop_s"] * sr))
     frame = 2 * int(np.ceil(sr / PITCH_PARAMS["fmin_hz"])) + 2  # as in voice.pitch
     n = 1 + (len(y) - frame) // hop if len(y) >= frame else 0
     f0_t = (np.arange(n) * hop + frame / 2) / sr
     f0 = np.full(n, np.nan)
-    for a, b in speech:
-        k0 = max(0, int((a - 0.2) * sr) // hop)
-        s1 = min(len(y), int((b + 0.2) * sr) + frame)
-        _, part = voice.pitch(y[k0 * hop: s1], sr=sr, **PITCH_PARAMS)
+
+    def track(part_of_speech: list[tuple[float, float]]) -> list[tuple[int, np.ndarray]]:
+        out = []
+        for a, b in part_of_speech:
+            k0 = max(0, int((a - 0.2) * sr) // hop)
+            s1 = min(len(y), int((b + 0.2) * sr) + frame)
+            out.append((k0, voice.pitch(y[k0 * hop: s1], sr=sr, **PITCH_PARAMS)[1]))
+        return out
+
+    groups = balanced_groups(list(speech), max(1, threads))
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+        tracked = [piece for pieces in pool.map(track, groups) for piece in pieces]
+    for k0, part in tracked:  # in order of time, as one thread would write them
         f0[k0: k0 + len(part)] = part[: max(0, n - k0)]
     return f0_t, f0
 

@@ -10,6 +10,11 @@ pass (every video frame decoded, nothing converted; the audio track decoded and 
 wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
 resident memory, and seconds per stage; then how peak memory grows per minute of call.
 ``--long`` adds the 30-minute call (several minutes).
+
+Last, the floor (``--no-floor`` skips it): what the two models and the decoder cost per minute
+of call at the default rates, measured in a fresh process on the first minute's own frames
+(CPU seconds of the whole process, one model call at a time, so nothing waits on anything),
+and the real-time factor that cost would allow with every core busy and nothing else to do.
 """
 
 from __future__ import annotations
@@ -125,8 +130,57 @@ def _analysis(path: str) -> dict:
             "frames": video.get("frames"), "pose_frames": video.get("pose_frames")}
 
 
+def _floor(path: str) -> dict:
+    """CPU seconds per minute of call of the work no analysis at the default rates can skip:
+    decoding the sampled frames, Face Mesh on every participant's face at ``face_fps``, Pose on
+    every tile at ``pose_fps`` (the first minute; per-call costs from ~580 face and 40 pose
+    calls after 20 warm-up calls each)."""
+    from cuekit import media
+    from cuekit.config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
+    from cuekit.video.landmarks import FaceDetector, FaceMeshLandmarker, PoseLandmarker
+    from cuekit.video.track import CROP_PX, FaceTrack, crop_square
+
+    def cpu_of(fn) -> float:
+        start = time.process_time()
+        fn()
+        return time.process_time() - start
+
+    sampled = []  # the first 300 frames are kept for the models
+
+    def decode() -> None:
+        for i, (_, pic) in enumerate(media.iter_pictures(
+                path, step_s=1.0 / DEFAULT_FACE_FPS, end_s=60.0, decode_threads=1)):
+            if i < 300:
+                sampled.append(pic)
+        sampled.append(i + 1)
+
+    decode_cpu = cpu_of(decode)
+    minutes = sampled.pop() / DEFAULT_FACE_FPS / 60.0
+    with open(os.path.join(ROOT, "sample_media", "sample_call.truth.json")) as f:
+        boxes = [tuple(p["box"]) for p in json.load(f)["participants"].values()]
+    tiles = [pic.crop(box) for pic in sampled for box in boxes]
+    track = FaceTrack(FaceMeshLandmarker(), FaceDetector())
+    crops = []  # the crops the face model sees, made beforehand: only the model is timed
+    for tile in tiles:
+        if track.step(tile, 0) is not None:
+            crops.append(crop_square(tile, *track.roi, CROP_PX)[0])
+    mesh = track.landmarker
+    for crop in crops[:20]:
+        mesh.detect(crop, 0)
+    face_ms = 1000 * cpu_of(lambda: [mesh.detect(c, 0) for c in crops[20:]]) / len(crops[20:])
+    pose = PoseLandmarker()
+    rgb = [tiles[i].rgb() for i in range(0, 120, 2)]
+    for img in rgb[:20]:
+        pose.detect(img, 0)
+    pose_ms = 1000 * cpu_of(lambda: [pose.detect(img, 0) for img in rgb[20:]]) / len(rgb[20:])
+    n = len(boxes)
+    models_cpu = 60 * n * (DEFAULT_FACE_FPS * face_ms + DEFAULT_POSE_FPS * pose_ms) / 1000
+    return {"face_ms": face_ms, "pose_ms": pose_ms, "participants": n,
+            "decode_cpu_per_min": decode_cpu / minutes, "models_cpu_per_min": models_cpu}
+
+
 def _child(kind: str, path: str) -> None:
-    out = _decode_only(path) if kind == "decode" else _analysis(path)
+    out = {"decode": _decode_only, "analysis": _analysis, "floor": _floor}[kind](path)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out["peak_rss_mb"] = usage.ru_maxrss / 1024
     out["cpu_s"] = usage.ru_utime + usage.ru_stime  # all threads, imports included
@@ -148,6 +202,7 @@ def main() -> None:
                     help="call lengths in minutes (default: 1 10)")
     ap.add_argument("--long", action="store_true", help="also the 30-minute call")
     ap.add_argument("--cache", default="/tmp/cuekit_bench", help="where the built calls are kept")
+    ap.add_argument("--no-floor", action="store_true", help="skip the cost floor")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -177,6 +232,16 @@ def main() -> None:
         slope = (peaks[hi] - peaks[lo]) / (hi - lo)
         print(f"peak RSS growth {slope:+.1f} MB per minute of call ({lo}→{hi} min); straight-line "
               f"extrapolation to 60 min: {peaks[hi] + slope * (60 - hi):.0f} MB", flush=True)
+    if not args.no_floor:
+        f = _run("floor", long_call(args.cache, 1))
+        need = f["models_cpu_per_min"] + f["decode_cpu_per_min"]
+        cores = os.cpu_count() or 1
+        print(f"floor per minute of call: Face Mesh {f['face_ms']:.1f} ms x 10/s x "
+              f"{f['participants']} + Pose {f['pose_ms']:.1f} ms x 1/s x {f['participants']} = "
+              f"{f['models_cpu_per_min']:.1f} CPU-s, decoding {f['decode_cpu_per_min']:.1f} "
+              f"CPU-s; {need:.1f} CPU-s on {cores} cores allows at most "
+              f"{60 * cores / need:.1f}x real time (audio, crops, motion and cues not counted)",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Analyse one recording end to end and assemble its :class:`~cuekit.cueset.CueSet`.
 
-The order is fixed and one-way: probe → layout → video and audio pipelines (concurrently) → who
+The order is fixed and one-way: probe → layout → audio pipeline, then video pipeline (one after
+the other, so their memory peaks do not add; each spreads its own work over the cores) → who
 speaks when (attribution) → conversation timing → synchrony and listening profile → CueSet.
 """
 
@@ -184,7 +185,7 @@ def _run_streams(path, participants, config, hook, seconds, use_video: bool, has
     stage holds the whole track (3.8 MB per minute at 16 kHz) and its scratch while it runs,
     the video stage its models (~450 MB) for as long as it runs; at once, the two peaks add
     (~1 GB for a 60-minute call), in turn the higher one is the peak. The video stage keeps both
-    cores busy on its own."""
+    cores busy on its own; the audio stage shares its VAD and pitch work among them."""
     audio = _run_audio(path, participants, config, hook, seconds) if has_audio else None
     _return_freed_memory()
     video = _run_video(path, participants, config, hook, seconds, duration_s) if use_video else None

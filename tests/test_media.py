@@ -244,3 +244,33 @@ def test_decoding_on_one_thread_gives_the_same_frames():
         np.testing.assert_array_equal(a.gray(), b.gray())
     with pytest.raises(InputError, match="decode threads"):
         next(media.iter_pictures(SAMPLE_CALL, step_s=0.5, decode_threads=0))
+
+
+def test_square_crops_of_synthetic_planes_are_exact_where_converting_first_is():
+    """Known planes: smooth colour ramps and a saturated edge. Inside, the plane path is within
+    a grey level or two of converting first (chroma resampled at half size); a pixel or more
+    beyond the picture's edge it is black, as converting first gives, without a coloured
+    fringe."""
+    h, w = 64, 96
+    yy, xx = np.mgrid[0:h, 0:w]
+    luma = (40 + 1.5 * xx + yy).astype(np.uint8)
+    u = np.full((h // 2, w // 2), 110, np.uint8) + np.arange(w // 2, dtype=np.uint8)[None, :] // 2
+    v = np.full((h // 2, w // 2), 150, np.uint8) - np.arange(h // 2, dtype=np.uint8)[:, None]
+    pic = media.Picture(planes=(luma, u, v))
+    whole = media.Picture(bgr=pic.bgr())
+    for box, square in [((0, 0, 96, 64), (10.25, 5.5, 40.0)), ((0, 0, 52, 64), (40.0, 10.0, 16.0)),
+                        ((20, 6, 50, 40), (-7.5, -3.0, 30.0))]:
+        a = pic.crop(box).rgb_square(*square, 128).astype(int)
+        b = whole.crop(box).rgb_square(*square, 128).astype(int)
+        diff = np.abs(a - b)
+        x0, y0, side = square
+        pos = np.arange(128) * side / 128
+        inner = (((y0 + pos >= 1) & (y0 + pos <= box[3] - 2))[:, None]
+                 & ((x0 + pos >= 1) & (x0 + pos <= box[2] - 2))[None, :])
+        assert diff.mean() < 1.0 and diff[inner].max() <= 3, (box, diff.mean(), diff[inner].max())
+        cols = (x0 + pos >= box[2]) | (x0 + pos <= -1)
+        rows = (y0 + pos >= box[3]) | (y0 + pos <= -1)
+        assert a[:, cols].max(initial=0) == 0 and a[rows].max(initial=0) == 0
+        assert b[:, cols].max(initial=0) == 0 and b[rows].max(initial=0) == 0
+    assert pic.gray((0, 0, 3, 3), shrink=4).shape == (1, 1)   # never reads past the box
+    assert abs(int(pic.gray((0, 0, 3, 3), shrink=4)[0, 0]) - int(pic.gray((0, 0, 3, 3)).mean())) <= 1

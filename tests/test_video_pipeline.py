@@ -15,7 +15,7 @@ import synth
 from conftest import SAMPLE_CALL, SAMPLE_TRUTH, shared_path
 
 from cuekit.cues import CUES, SEGMENT_KINDS, series
-from cuekit.errors import InputError
+from cuekit.errors import InputError, MediaError
 from cuekit.layout import Participant
 from cuekit.media import Picture
 from cuekit.video import face, landmarks
@@ -247,6 +247,23 @@ def test_bad_arguments_raise_before_work(tmp_path):
         analyze_video("x.mp4", [Participant("P1")], face_fps=10, pose_fps=20)
     with pytest.raises(InputError, match="distinct"):
         analyze_video("x.mp4", [Participant("P1"), Participant("P1")], face_fps=10, pose_fps=2)
+
+
+def test_opencv_threads_restored_after_the_models_ran():
+    """The pipeline runs OpenCV on one thread while its own threads keep the cores busy; the
+    process-wide setting is back as it was afterwards, also when the analysis fails."""
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        analyze_video(SAMPLE_CALL, [Participant("P1", (8, 8, 628, 704))], face_fps=2, pose_fps=0,
+                      face_backend="facemesh")
+        assert cv2.getNumThreads() == 3
+        with pytest.raises(MediaError):
+            analyze_video(__file__, [Participant("P1")], face_fps=2, pose_fps=0,
+                          face_backend="facemesh", duration_s=1.0)  # fails while decoding
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
 
 
 def test_landmarks_read_from_wire_bytes_equal_attribute_reads():

@@ -140,17 +140,28 @@ class _Worker(threading.Thread):
             rec.close()
 
 
+_OPENCV_LOCK = threading.Lock()
+_opencv_users = [0, 1]  # analyses running now, OpenCV's thread count before the first
+
+
 @contextmanager
 def _opencv_single_threaded():
     """OpenCV on one thread per caller while the models run: the worker threads already keep
     the cores busy, and OpenCV's own thread pool on top of them costs ~15% more CPU in all
-    (hand-offs) for no gain in time. The setting is process-wide, so it is restored after."""
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(1)
+    (hand-offs) for no gain in time. The setting is process-wide, so the first analysis to
+    start saves it and the last to end restores it."""
+    with _OPENCV_LOCK:
+        if _opencv_users[0] == 0:
+            _opencv_users[1] = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        _opencv_users[0] += 1
     try:
         yield
     finally:
-        cv2.setNumThreads(before)
+        with _OPENCV_LOCK:
+            _opencv_users[0] -= 1
+            if _opencv_users[0] == 0:
+                cv2.setNumThreads(_opencv_users[1])
 
 
 def _stack(items: list[np.ndarray | None], shape: tuple[int, ...], dtype: str = "float64",

@@ -170,7 +170,8 @@ def test_balanced_groups_keep_order_and_share_the_length():
     assert groups == [[(0, 1), (2, 3)], [(4, 10), (11, 12)]]  # 2 + 7 beats 8 + 1
     rng = np.random.default_rng(5)
     starts = np.cumsum(rng.uniform(0.5, 3.0, 200))
-    spans = [(float(a), float(a + d)) for a, d in zip(starts, rng.uniform(0.1, 0.4, 200))]
+    spans = [(float(a), float(a + d)) for a, d in zip(starts, rng.uniform(0.1, 0.4, 200),
+                                                            strict=True)]
     for k in (2, 3, 7):
         groups = iv.balanced_groups(spans, k)
         assert len(groups) == k and [s for g in groups for s in g] == spans

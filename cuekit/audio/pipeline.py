@@ -192,8 +192,11 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
         return out
 
     groups = balanced_groups(list(speech), max(1, threads))
-    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
-        tracked = [piece for pieces in pool.map(track, groups) for piece in pieces]
+    if len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            tracked = [piece for pieces in pool.map(track, groups) for piece in pieces]
+    else:
+        tracked = track(groups[0]) if groups else []
     for k0, part in tracked:  # in order of time, as one thread would write them
         f0[k0: k0 + len(part)] = part[: max(0, n - k0)]
     return f0_t, f0

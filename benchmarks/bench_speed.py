@@ -1,18 +1,20 @@
 """End-to-end speed and memory of ``cuekit.session.analyze`` on long two-person 720p30 calls.
 
-    .venv/bin/python benchmarks/bench_speed.py [--minutes 1 10] [--long] [--cache DIR]
+    .venv/bin/python benchmarks/bench_speed.py [--minutes 1 10] [--long] [--face-fps 10]
+                                               [--pose-fps 1] [--cache DIR] [--no-floor]
 
 For each length, builds (once, cached in ``--cache``) a two-person gallery call of 1280x720 at
 30 fps with AAC audio by re-timing the bundled 60 s sample call to 30 fps (one H.264 encode) and
 looping it (packets re-muxed, no re-encode), then, each in a fresh process, times a decode-only
 pass (every video frame decoded, nothing converted; the audio track decoded and resampled to
-16 kHz as the analysis does) and a full analysis at the default settings, and prints one table:
+16 kHz as the analysis does) and a full analysis at the default settings (or the rates given),
+and prints one table:
 wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
 resident memory, and seconds per stage; then how peak memory grows per minute of call.
 ``--long`` adds the 30-minute call (several minutes).
 
 Last, the floor (``--no-floor`` skips it): what the two models and the decoder cost per minute
-of call at the default rates, measured in a fresh process on the first minute's own frames
+of call at those rates, measured in a fresh process on the first minute's own frames
 (CPU seconds of the whole process, one model call at a time, so nothing waits on anything),
 and the real-time factor that cost would allow with every core busy and nothing else to do.
 """
@@ -118,11 +120,12 @@ def _decode_only(path: str) -> dict:
     return {"wall_s": time.perf_counter() - start, "video_s": video_s, "frames": frames}
 
 
-def _analysis(path: str) -> dict:
+def _analysis(path: str, face_fps: float, pose_fps: float) -> dict:
     from cuekit import session
+    from cuekit.config import AnalysisConfig
 
     start = time.perf_counter()
-    cs = session.analyze(path)
+    cs = session.analyze(path, AnalysisConfig(face_fps=face_fps, pose_fps=pose_fps))
     wall = time.perf_counter() - start
     prov = cs.session["provenance"]
     video = prov["stages"].get("video", {})
@@ -130,13 +133,13 @@ def _analysis(path: str) -> dict:
             "frames": video.get("frames"), "pose_frames": video.get("pose_frames")}
 
 
-def _floor(path: str) -> dict:
-    """CPU seconds per minute of call of the work no analysis at the default rates can skip:
-    decoding the sampled frames, Face Mesh on every participant's face at ``face_fps``, Pose on
-    every tile at ``pose_fps`` (the first minute; per-call costs from ~580 face and 40 pose
-    calls after 20 warm-up calls each)."""
+def _floor(path: str, face_fps: float, pose_fps: float) -> dict:
+    """CPU seconds per minute of call of the work no analysis at these rates can skip:
+    decoding the sampled frames of the first minute, Face Mesh on every participant's face at
+    ``face_fps`` and Pose on every tile at ``pose_fps``. Per-call costs: each participant's own
+    tracker on the crops it made of the first 20 s (the crops made beforehand, so only the model
+    is timed), Pose on every other tile of the first 12 s; 10 warm-up calls each first."""
     from cuekit import media
-    from cuekit.config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
     from cuekit.video.landmarks import FaceDetector, FaceMeshLandmarker, PoseLandmarker
     from cuekit.video.track import CROP_PX, FaceTrack, crop_square
 
@@ -145,51 +148,75 @@ def _floor(path: str) -> dict:
         fn()
         return time.process_time() - start
 
-    sampled = []  # the first 300 frames are kept for the models
+    def timed_calls(call, items: list) -> tuple[float, int]:
+        """CPU seconds of ``call`` on each item after the first 10 (warm-up), and how many."""
+        for item in items[:10]:
+            call(item)
+        rest = items[10:]
+        start = time.process_time()
+        for item in rest:
+            call(item)
+        return time.process_time() - start, len(rest)
+
+    keep = int(20 * face_fps)
+    sampled: list = []  # the first ``keep`` frames, for the models
+    count = [0]
 
     def decode() -> None:
-        for i, (_, pic) in enumerate(media.iter_pictures(
-                path, step_s=1.0 / DEFAULT_FACE_FPS, end_s=60.0, decode_threads=1)):
-            if i < 300:
+        for _, pic in media.iter_pictures(path, step_s=1.0 / face_fps, end_s=60.0,
+                                          decode_threads=1):
+            count[0] += 1
+            if len(sampled) < keep:
                 sampled.append(pic)
-        sampled.append(i + 1)
 
     decode_cpu = cpu_of(decode)
-    minutes = sampled.pop() / DEFAULT_FACE_FPS / 60.0
+    if not sampled:
+        raise SystemExit(f"no video frame decoded from {path}")
+    minutes = count[0] / face_fps / 60.0
     with open(os.path.join(ROOT, "sample_media", "sample_call.truth.json")) as f:
         boxes = [tuple(p["box"]) for p in json.load(f)["participants"].values()]
-    tiles = [pic.crop(box) for pic in sampled for box in boxes]
-    track = FaceTrack(FaceMeshLandmarker(), FaceDetector())
-    crops = []  # the crops the face model sees, made beforehand: only the model is timed
-    for tile in tiles:
-        if track.step(tile, 0) is not None:
-            crops.append(crop_square(tile, *track.roi, CROP_PX)[0])
-    mesh = track.landmarker
-    for crop in crops[:20]:
-        mesh.detect(crop, 0)
-    face_ms = 1000 * cpu_of(lambda: [mesh.detect(c, 0) for c in crops[20:]]) / len(crops[20:])
-    pose = PoseLandmarker()
-    rgb = [tiles[i].rgb() for i in range(0, 120, 2)]
-    for img in rgb[:20]:
-        pose.detect(img, 0)
-    pose_ms = 1000 * cpu_of(lambda: [pose.detect(img, 0) for img in rgb[20:]]) / len(rgb[20:])
+    detector = FaceDetector()
+    face_cpu, face_calls = 0.0, 0
+    for box in boxes:
+        track = FaceTrack(FaceMeshLandmarker(), detector)
+        crops = []
+        for pic in sampled:
+            tile = pic.crop(box)
+            if track.step(tile, 0) is not None:
+                crops.append(crop_square(tile, *track.roi, CROP_PX)[0])
+        cpu, calls = timed_calls(lambda crop, mesh=track.landmarker: mesh.detect(crop, 0), crops)
+        face_cpu, face_calls = face_cpu + cpu, face_calls + calls
+        track.close()
+    detector.close()
+    pose_cpu, pose_calls = 0.0, 0
+    for box in boxes:
+        pose = PoseLandmarker()
+        rgb = [pic.crop(box).rgb() for pic in sampled[:int(12 * face_fps):2]]
+        cpu, calls = timed_calls(lambda img, model=pose: model.detect(img, 0), rgb)
+        pose_cpu, pose_calls = pose_cpu + cpu, pose_calls + calls
+        pose.close()
+    face_ms, pose_ms = 1000 * face_cpu / face_calls, 1000 * pose_cpu / pose_calls
     n = len(boxes)
-    models_cpu = 60 * n * (DEFAULT_FACE_FPS * face_ms + DEFAULT_POSE_FPS * pose_ms) / 1000
+    models_cpu = 60 * n * (face_fps * face_ms + pose_fps * pose_ms) / 1000
     return {"face_ms": face_ms, "pose_ms": pose_ms, "participants": n,
             "decode_cpu_per_min": decode_cpu / minutes, "models_cpu_per_min": models_cpu}
 
 
-def _child(kind: str, path: str) -> None:
-    out = {"decode": _decode_only, "analysis": _analysis, "floor": _floor}[kind](path)
+def _child(kind: str, path: str, face_fps: float, pose_fps: float) -> None:
+    if kind == "decode":
+        out = _decode_only(path)
+    else:
+        out = {"analysis": _analysis, "floor": _floor}[kind](path, face_fps, pose_fps)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out["peak_rss_mb"] = usage.ru_maxrss / 1024
     out["cpu_s"] = usage.ru_utime + usage.ru_stime  # all threads, imports included
     print(json.dumps(out))
 
 
-def _run(kind: str, path: str) -> dict:
+def _run(kind: str, path: str, face_fps: float, pose_fps: float) -> dict:
     """One measured pass in a fresh interpreter, so peak memory is that pass's own."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path]
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path,
+           "--face-fps", str(face_fps), "--pose-fps", str(pose_fps)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{kind} of {path} failed:\n{done.stderr[-3000:]}")
@@ -197,29 +224,37 @@ def _run(kind: str, path: str) -> dict:
 
 
 def main() -> None:
+    from cuekit.config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=int, nargs="+", default=[1, 10],
                     help="call lengths in minutes (default: 1 10)")
     ap.add_argument("--long", action="store_true", help="also the 30-minute call")
+    ap.add_argument("--face-fps", type=float, default=DEFAULT_FACE_FPS,
+                    help=f"face cues per second per participant (default {DEFAULT_FACE_FPS:g})")
+    ap.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS,
+                    help=f"pose samples per second (default {DEFAULT_POSE_FPS:g})")
     ap.add_argument("--cache", default="/tmp/cuekit_bench", help="where the built calls are kept")
     ap.add_argument("--no-floor", action="store_true", help="skip the cost floor")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    rates = (args.face_fps, args.pose_fps)
     if args.child:
-        _child(*args.child)
+        _child(*args.child, *rates)
         return
     os.makedirs(args.cache, exist_ok=True)
     minutes = sorted(set(args.minutes + ([30] if args.long else [])))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; call: 2 tiles, 1280x720, {FPS} fps; load average "
+          f"{platform.python_version()}; call: 2 tiles, 1280x720, {FPS} fps; face "
+          f"{args.face_fps:g} fps, pose {args.pose_fps:g} fps; load average "
           f"{os.getloadavg()[0]:.1f} at start")
     print(f"{'min':>4} {'wall s':>7} {'xRT':>6} {'cpu s':>7} {'decode s':>8} {'x decode':>8} "
           f"{'RSS MB':>7}  seconds per stage (video stages summed over threads)", flush=True)
     peaks = {}
     for m in minutes:
         path = long_call(args.cache, m)
-        dec = _run("decode", path)
-        ana = _run("analysis", path)
+        dec = _run("decode", path, *rates)
+        ana = _run("analysis", path, *rates)
         stages = dict(ana["video_stages"])
         stages.update({k: v for k, v in ana["seconds"].items() if k != "video"})
         per = " ".join(f"{k} {v:.1f}" for k, v in stages.items())
@@ -233,11 +268,12 @@ def main() -> None:
         print(f"peak RSS growth {slope:+.1f} MB per minute of call ({lo}→{hi} min); straight-line "
               f"extrapolation to 60 min: {peaks[hi] + slope * (60 - hi):.0f} MB", flush=True)
     if not args.no_floor:
-        f = _run("floor", long_call(args.cache, 1))
+        f = _run("floor", long_call(args.cache, 1), *rates)
         need = f["models_cpu_per_min"] + f["decode_cpu_per_min"]
         cores = os.cpu_count() or 1
-        print(f"floor per minute of call: Face Mesh {f['face_ms']:.1f} ms x 10/s x "
-              f"{f['participants']} + Pose {f['pose_ms']:.1f} ms x 1/s x {f['participants']} = "
+        print(f"floor per minute of call: Face Mesh {f['face_ms']:.1f} ms x "
+              f"{args.face_fps:g}/s x {f['participants']} + Pose {f['pose_ms']:.1f} ms x "
+              f"{args.pose_fps:g}/s x {f['participants']} = "
               f"{f['models_cpu_per_min']:.1f} CPU-s, decoding {f['decode_cpu_per_min']:.1f} "
               f"CPU-s; {need:.1f} CPU-s on {cores} cores allows at most "
               f"{60 * cores / need:.1f}x real time (audio, crops, motion and cues not counted)",

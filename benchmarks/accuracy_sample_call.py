@@ -95,9 +95,10 @@ def score(result, truth: dict) -> list[tuple[str, str, str]]:
                  f"{t['start']:.2f}–{t['end']:.2f})" for t, f in pairs) or "not found", ""))
     pair = result.summary.get("pairs", {}).get("P1|P2", {})
     sway = truth["sway"]
-    rows.append(("mirroring (sway)", f"leader {pair.get('leader', '-')}, lag "
-                 f"{pair.get('lag_s', math.nan):.2f} s, synchrony {pair.get('synchrony', math.nan):.2f}"
-                 f" vs surrogate {pair.get('synchrony_surrogate', math.nan):.2f}",
+    num = lambda key: math.nan if pair.get(key) is None else pair[key]  # None: not measured
+    rows.append(("mirroring (sway)", f"leader {pair.get('leader') or '-'}, lag "
+                 f"{num('lag_s'):.2f} s, synchrony {num('synchrony'):.2f}"
+                 f" vs surrogate {num('synchrony_surrogate'):.2f}",
                  f"leader {sway['leader']}, lag {sway['lag_s']} ± 0.2 s"))
     mirrors = events("mirror")
     in_sway = [m for m in mirrors if overlap_s(m, sway) > 0]

@@ -1,7 +1,8 @@
 """Body cues: posture from pose landmarks, lean from face size, motion energy by frame differencing.
 
-Pure numpy/OpenCV. Pose inputs are ``points`` (m, 33, 3) in pixels and ``visibility`` (m, 33)
-0..1, with NaN rows for frames where no body was found; outputs are (m,) and NaN where the body
+Pure numpy/OpenCV (the motion image shrunk with ``cuekit.media.shrink_blocks``). Pose inputs
+are ``points`` (m, 33, 3) in pixels and ``visibility`` (m, 33) 0..1, with NaN rows for frames
+where no body was found; outputs are (m,) and NaN where the body
 parts they need are not visible (never 0).
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from ..media import shrink_blocks
 
 NOSE, L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 0, 11, 12, 13, 14, 15, 16
 MIN_VISIBILITY = 0.5
@@ -112,13 +115,7 @@ def motion_gray(region_gray: np.ndarray) -> np.ndarray:
     """A grey region (0..255) prepared for differencing: shrunk by :func:`motion_shrink` of its
     width (whole blocks averaged; a region already about ``MOTION_WIDTH_PX`` wide stays as it
     is), lightly blurred (so compression noise does not count as motion)."""
-    k = motion_shrink(region_gray.shape[1])
-    if k > 1 and region_gray.shape[0] >= k:
-        h, w = region_gray.shape[:2]
-        g = cv2.resize(region_gray[:h - h % k, :w - w % k], (w // k, h // k),
-                       interpolation=cv2.INTER_AREA)
-    else:
-        g = region_gray
+    g = shrink_blocks(region_gray, motion_shrink(region_gray.shape[1]))
     return cv2.GaussianBlur(g, (5, 5), 0)
 
 

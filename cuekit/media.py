@@ -56,9 +56,14 @@ def _check_path(path: str | os.PathLike) -> str:
     return path
 
 
+# Tags that are not UTF-8 (some phones, old AVIs) must not stop a recording from opening: PyAV < 19
+# raises on them unless told to ignore; PyAV 19 dropped that argument and escapes them instead.
+_OPEN_OPTIONS = {"metadata_errors": "ignore"} if int(av.__version__.split(".")[0]) < 19 else {}
+
+
 def _open(path: str):
     try:
-        return av.open(path, metadata_errors="ignore")
+        return av.open(path, **_OPEN_OPTIONS)
     except av.error.FFmpegError as e:
         raise MediaError(f"cannot read {path}: not a recording, or damaged ({_reason(e)})") from None
     except (UnicodeDecodeError, ValueError) as e:
@@ -292,60 +297,85 @@ class Picture:
         """RGB uint8 pixels of ``box``, as the MediaPipe models take them."""
         return self._colour(box, cv2.COLOR_YUV2RGB_I420)
 
-    def rgb_square(self, x0: float, y0: float, side: float, out_px: int) -> np.ndarray:
+    def rgb_square(self, x0: float, y0: float, side: float, out_px: int,
+                   angle_rad: float = 0.0) -> np.ndarray:
         """RGB uint8 ``out_px`` x ``out_px`` image of the square whose corner is (``x0``, ``y0``)
-        and whose side is ``side`` pixels of this picture (fractions allowed), resampled
+        and whose side is ``side`` pixels of this picture (fractions allowed), turned by
+        ``angle_rad`` about its centre (clockwise on screen, y pointing down), resampled
         bilinearly; what lies outside this picture is black. Output pixel (i, j) shows the
-        picture at (x0 + j * side / out_px, y0 + i * side / out_px).
+        picture at ``centre + R(angle) @ ((j, i) * side / out_px - side / 2)``; unturned, at
+        (x0 + j * side / out_px, y0 + i * side / out_px).
 
         A YUV 4:2:0 picture is resampled plane by plane (the chroma planes at half size) and
         only the output is converted: ~0.5 ms for a 256 px crop of a ~600 px square, against
         ~1.4 ms for converting the square's pixels first and resampling after (what pictures
         of other pixel formats do)."""
-        scale = out_px / side
+        k = side / out_px
+        c, s = np.cos(angle_rad), np.sin(angle_rad)
+        a = k * np.array([[c, -s], [s, c]])  # output pixel -> picture pixel, about the corner
+        b = np.array([x0, y0]) + side / 2 - a @ np.array([out_px / 2, out_px / 2])
+        corners = np.array([[0, 0], [out_px, 0], [0, out_px], [out_px, out_px]]) @ a.T + b
+        lo, hi = corners.min(axis=0), corners.max(axis=0)
         if self._planes is None or out_px % 2:
-            return self._rgb_square_converted(x0, y0, side, out_px)
-        # the part of this picture the square covers, with a margin for interpolation
-        x, y = self._x + x0, self._y + y0  # corner in frame pixels
-        sx, sy = max(self._x, int(np.floor(x)) - 2), max(self._y, int(np.floor(y)) - 2)
-        ex = min(self._x + self.width, int(np.ceil(x + side)) + 2)
-        ey = min(self._y + self.height, int(np.ceil(y + side)) + 2)
-        if ex <= sx or ey <= sy:
+            rgb = self._rgb_affine_converted(a, b, lo, hi, out_px)
+        else:
+            rgb = self._rgb_affine_planes(a, b, lo, hi, out_px)
+        if rgb is None:
             return np.zeros((out_px, out_px, 3), np.uint8)
+        # where the samples lie a pixel or more beyond the picture, chroma (sampled at half
+        # the resolution) still fades towards grey: black there, as converting first gives
+        pos = np.arange(out_px)
+        if angle_rad == 0.0:
+            rgb[(y0 + pos * k <= -1) | (y0 + pos * k >= self.height)] = 0
+            rgb[:, (x0 + pos * k <= -1) | (x0 + pos * k >= self.width)] = 0
+        else:
+            px = a[0, 0] * pos[None, :] + a[0, 1] * pos[:, None] + b[0]
+            py = a[1, 0] * pos[None, :] + a[1, 1] * pos[:, None] + b[1]
+            rgb[(px <= -1) | (px >= self.width) | (py <= -1) | (py >= self.height)] = 0
+        return rgb
+
+    def _region(self, lo: np.ndarray, hi: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Frame-pixel bounds (sx, sy, ex, ey) of this picture's part within [lo, hi] (picture
+        pixels) and a margin of 2 for interpolation; None when they do not meet."""
+        sx = max(self._x, self._x + int(np.floor(lo[0])) - 2)
+        sy = max(self._y, self._y + int(np.floor(lo[1])) - 2)
+        ex = min(self._x + self.width, self._x + int(np.ceil(hi[0])) + 2)
+        ey = min(self._y + self.height, self._y + int(np.ceil(hi[1])) + 2)
+        return None if ex <= sx or ey <= sy else (sx, sy, ex, ey)
+
+    def _rgb_affine_planes(self, a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                           out_px: int) -> np.ndarray | None:
+        region = self._region(lo, hi)
+        if region is None:
+            return None
+        sx, sy, ex, ey = region
         yp, up, vp = self._planes
         inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        # luma: output (j, i) samples plane (x + j / scale, y + i / scale)
-        m = np.array([[1 / scale, 0, x - sx], [0, 1 / scale, y - sy]])
+        bf = b + (self._x, self._y)  # output pixel -> frame pixel: a @ o + bf
+        m = np.hstack([a, (bf - (sx, sy))[:, None]])
         luma = cv2.warpAffine(yp[sy:ey, sx:ex], m, (out_px, out_px), flags=inverse,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=16)
-        # chroma sample c covers luma 2c and 2c + 1 (centre 2c + 0.5), in and out alike
+        # chroma sample c covers luma 2c and 2c + 1 (centre 2c + 0.5), in and out alike:
+        # out chroma oc is out luma 2 oc + 0.5, and frame luma f is chroma (f - 0.5) / 2
         csx, csy, cex, cey = sx // 2, sy // 2, (ex + 1) // 2, (ey + 1) // 2
-        mc = np.array([[1 / scale, 0, (0.5 / scale + x - 0.5) / 2 - csx],
-                       [0, 1 / scale, (0.5 / scale + y - 0.5) / 2 - csy]])
+        mc = np.hstack([a, ((a @ (0.5, 0.5) + bf - 0.5) / 2 - (csx, csy))[:, None]])
         half = (out_px // 2, out_px // 2)
         u, v = (cv2.warpAffine(p[csy:cey, csx:cex], mc, half, flags=inverse,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=128)
                 for p in (up, vp))
         i420 = np.concatenate([luma.ravel(), u.ravel(), v.ravel()])
-        rgb = cv2.cvtColor(i420.reshape(out_px * 3 // 2, out_px), cv2.COLOR_YUV2RGB_I420)
-        # where the samples lie a pixel or more beyond the picture, chroma (sampled at half
-        # the resolution) still fades towards grey: black there, as converting first gives
-        pos = np.arange(out_px) / scale
-        rgb[(y + pos <= self._y - 1) | (y + pos >= self._y + self.height)] = 0
-        rgb[:, (x + pos <= self._x - 1) | (x + pos >= self._x + self.width)] = 0
-        return rgb
+        return cv2.cvtColor(i420.reshape(out_px * 3 // 2, out_px), cv2.COLOR_YUV2RGB_I420)
 
-    def _rgb_square_converted(self, x0: float, y0: float, side: float, out_px: int
-                              ) -> np.ndarray:
-        scale = out_px / side
-        sx, sy = int(np.floor(x0)) - 2, int(np.floor(y0)) - 2
-        ex, ey = int(np.ceil(x0 + side)) + 2, int(np.ceil(y0 + side)) + 2
-        if ex <= 0 or ey <= 0 or sx >= self.width or sy >= self.height:
-            return np.zeros((out_px, out_px, 3), np.uint8)
-        sx, sy = max(0, sx), max(0, sy)
-        region = self.rgb((sx, sy, ex - sx, ey - sy))
-        m = np.array([[scale, 0, -(x0 - sx) * scale], [0, scale, -(y0 - sy) * scale]])
-        return cv2.warpAffine(region, m, (out_px, out_px), flags=cv2.INTER_LINEAR,
+    def _rgb_affine_converted(self, a: np.ndarray, b: np.ndarray, lo: np.ndarray,
+                              hi: np.ndarray, out_px: int) -> np.ndarray | None:
+        region = self._region(lo, hi)
+        if region is None:
+            return None
+        sx, sy, ex, ey = region
+        rgb = self.rgb((sx - self._x, sy - self._y, ex - sx, ey - sy))
+        m = np.hstack([a, (b + (self._x - sx, self._y - sy))[:, None]])
+        return cv2.warpAffine(rgb, m, (out_px, out_px),
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_CONSTANT)
 
     def gray(self, box: tuple[int, int, int, int] | None = None, *, shrink: int = 1

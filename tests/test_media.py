@@ -221,6 +221,39 @@ def test_square_crops_resampled_from_the_planes_match_converting_first():
         100.0, 100.0, 200.0, 255).astype(int)).max() == 0
 
 
+def test_turned_square_crops_show_the_turned_square():
+    """A square turned by an angle about its centre shows what turning the whole picture about
+    that centre, then cutting the square upright, shows (plane by plane and converted first
+    alike); outside the picture is black; a quarter turn shows the upright crop turned a quarter the other way."""
+    import cv2
+    from conftest import SAMPLE_CALL
+
+    _, pic = next(media.iter_pictures(SAMPLE_CALL, step_s=1.0, start_s=12.0))
+    whole = media.Picture(bgr=pic.bgr())
+    cx, cy, side, out = 320.0, 300.0, 300.0, 256
+    for deg in (-25.0, 10.0, 40.0):
+        # reference: rotate the whole picture by -deg about the centre (cv2 angles are
+        # counter-clockwise on screen), then the upright square
+        m = cv2.getRotationMatrix2D((cx, cy), deg, 1.0)
+        turned = cv2.warpAffine(pic.rgb(), m, (pic.width, pic.height), flags=cv2.INTER_LINEAR)
+        want = media.Picture(bgr=turned[:, :, ::-1].copy()).rgb_square(cx - side / 2, cy - side / 2,
+                                                                      side, out)
+        for source in (pic, whole):
+            got = source.rgb_square(cx - side / 2, cy - side / 2, side, out, np.deg2rad(deg))
+            diff = np.abs(got.astype(int) - want.astype(int))[8:-8, 8:-8]
+            assert diff.mean() < 2.0, (deg, diff.mean())
+        wrong = pic.rgb_square(cx - side / 2, cy - side / 2, side, out, np.deg2rad(-deg))
+        assert np.abs(wrong.astype(int) - want.astype(int))[8:-8, 8:-8].mean() > 10
+    quarter = pic.rgb_square(100.0, 100.0, 200.0, 128, np.pi / 2)
+    upright = pic.rgb_square(100.0, 100.0, 200.0, 128)
+    # output pixel j samples the picture at j * side / out from the corner (not at the pixel's
+    # centre), so a quarter turn lands one output pixel over: compare with that shift
+    assert np.abs(quarter[1:].astype(int) - np.rot90(upright, 1)[:-1].astype(int))[
+        4:-4, 4:-4].mean() < 2.0
+    corner = pic.crop((0, 0, 640, 720)).rgb_square(-150.0, -150.0, 300.0, 128, 0.3)
+    assert corner[:20, :20].max() == 0 and corner[100:, 100:].max() > 0
+
+
 def test_grey_shrunk_by_whole_blocks():
     from conftest import SAMPLE_CALL
 

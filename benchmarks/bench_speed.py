@@ -135,13 +135,14 @@ def _analysis(path: str, face_fps: float, pose_fps: float) -> dict:
 
 def _floor(path: str, face_fps: float, pose_fps: float) -> dict:
     """CPU seconds per minute of call of the work no analysis at these rates can skip:
-    decoding the sampled frames of the first minute, Face Mesh on every participant's face at
-    ``face_fps`` and Pose on every tile at ``pose_fps``. Per-call costs: each participant's own
-    tracker on the crops it made of the first 20 s (the crops made beforehand, so only the model
-    is timed), Pose on every other tile of the first 12 s; 10 warm-up calls each first."""
+    decoding the sampled frames of the first minute, the face models (landmarks and blendshapes,
+    with the crop of the face region) on every participant's face at ``face_fps`` and the pose
+    models on every tile at ``pose_fps``. Per-call costs: each participant's own tracker on the
+    regions it found in the first 20 s (found beforehand, so only the crop and the models are
+    timed), pose on every other tile of the first 12 s; 10 warm-up calls each first."""
     from cuekit import media
-    from cuekit.video.landmarks import FaceDetector, FaceMeshLandmarker, PoseLandmarker
-    from cuekit.video.track import CROP_PX, FaceTrack, crop_square
+    from cuekit.video.landmarks import FaceDetector, FaceLandmarker, PoseLandmarker
+    from cuekit.video.track import FaceTrack
 
     def cpu_of(fn) -> float:
         start = time.process_time()
@@ -178,13 +179,13 @@ def _floor(path: str, face_fps: float, pose_fps: float) -> dict:
     detector = FaceDetector()
     face_cpu, face_calls = 0.0, 0
     for box in boxes:
-        track = FaceTrack(FaceMeshLandmarker(), detector)
-        crops = []
+        track = FaceTrack(FaceLandmarker(), detector)
+        regions = []
         for pic in sampled:
-            tile = pic.crop(box)
-            if track.step(tile, 0) is not None:
-                crops.append(crop_square(tile, *track.roi, CROP_PX)[0])
-        cpu, calls = timed_calls(lambda crop, mesh=track.landmarker: mesh.detect(crop, 0), crops)
+            tile, roi = pic.crop(box), track.roi
+            if track.step(tile) is not None and roi is not None:
+                regions.append((tile, roi))
+        cpu, calls = timed_calls(lambda item, lm=track.landmarker: lm.detect(*item), regions)
         face_cpu, face_calls = face_cpu + cpu, face_calls + calls
         track.close()
     detector.close()
@@ -271,8 +272,8 @@ def main() -> None:
         f = _run("floor", long_call(args.cache, 1), *rates)
         need = f["models_cpu_per_min"] + f["decode_cpu_per_min"]
         cores = os.cpu_count() or 1
-        print(f"floor per minute of call: Face Mesh {f['face_ms']:.1f} ms x "
-              f"{args.face_fps:g}/s x {f['participants']} + Pose {f['pose_ms']:.1f} ms x "
+        print(f"floor per minute of call: face models {f['face_ms']:.1f} ms x "
+              f"{args.face_fps:g}/s x {f['participants']} + pose {f['pose_ms']:.1f} ms x "
               f"{args.pose_fps:g}/s x {f['participants']} = "
               f"{f['models_cpu_per_min']:.1f} CPU-s, decoding {f['decode_cpu_per_min']:.1f} "
               f"CPU-s; {need:.1f} CPU-s on {cores} cores allows at most "

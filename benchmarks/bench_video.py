@@ -1,10 +1,9 @@
-"""Speed of the frame pipeline: milliseconds per sampled frame for each stage and backend.
+"""Speed of the frame pipeline: milliseconds per sampled frame for each stage and expression source.
 
 Usage: python benchmarks/bench_video.py [VIDEO] [--face-fps 10] [--pose-fps 2]
 Default VIDEO is sample_media/sample_call.mp4 with its two tiles (from the truth file); any
-other video is analysed as one participant (whole frame). Prints one table per face backend
-available (the task backend needs models/face_landmarker.task or CUEKIT_MODELS; ../shared/models
-is tried too).
+other video is analysed as one participant (whole frame). Prints one table per expression
+source (blendshapes: the blendshape model runs too; geometry: landmarks only).
 """
 
 from __future__ import annotations
@@ -19,11 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from cuekit.layout import Participant  # noqa: E402
-from cuekit.video.landmarks import find_model  # noqa: E402
+from cuekit.video.face import EXPRESSION_SOURCES  # noqa: E402
 from cuekit.video.pipeline import analyze_video  # noqa: E402
 
 SAMPLE = os.path.join(ROOT, "sample_media", "sample_call.mp4")
-SHARED_MODELS = os.path.join(os.path.dirname(ROOT), "shared", "models")
 
 
 def participants_for(path: str) -> list[Participant]:
@@ -41,21 +39,20 @@ def main() -> None:
     ap.add_argument("--pose-fps", type=float, default=2.0)
     args = ap.parse_args()
     parts = participants_for(args.video)
-    models_dir = None if find_model() else SHARED_MODELS
-    backends = ["facemesh"] + (["landmarker"] if find_model(models_dir) else [])
     print(f"{args.video}: {len(parts)} participant(s), face {args.face_fps} fps, "
           f"pose {args.pose_fps} fps")
-    for backend in backends:
+    for source in EXPRESSION_SOURCES:
         start = time.perf_counter()
         res = analyze_video(args.video, parts, face_fps=args.face_fps, pose_fps=args.pose_fps,
-                            face_backend=backend, models_dir=models_dir)
+                            expressions=source)
         wall = time.perf_counter() - start
         prov = res.provenance
         frames = prov["frames"]
         tile_frames = frames * len(parts)
         per = {"decode": frames, "face": tile_frames, "motion": tile_frames,
                "pose": max(prov["pose_frames"], 1), "cues": tile_frames}
-        print(f"\n{prov['face_backend']} + {prov['pose_backend']}: {frames} frames, wall {wall:.1f} s")
+        print(f"\n{prov['face_backend']} ({source}) + {prov['pose_backend']}: {frames} frames, "
+              f"wall {wall:.1f} s")
         print(f"  {'stage':8s} {'total s':>8s} {'ms/frame':>9s}  (per)")
         for stage, sec in prov["seconds"].items():
             unit = "frame" if stage == "decode" else "tile-frame"

@@ -14,7 +14,8 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS, FACE_BACKENDS
+from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
+from .video.face import EXPRESSION_SOURCES
 from .errors import CuekitError, InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -63,10 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
                    help="a separate recording of one participant's voice (repeatable)")
     a.add_argument("--transcript", metavar="FILE", help="a .vtt or .srt transcript")
-    a.add_argument("--backend", choices=FACE_BACKENDS, default="auto",
-                   help="face model: landmarker (needs models/face_landmarker.task, gives "
-                        "blendshapes), facemesh (built in), auto (landmarker when present)")
-    a.add_argument("--models-dir", metavar="DIR", help="where to look for model files")
+    a.add_argument("--expressions", choices=EXPRESSION_SOURCES, default="blendshapes",
+                   help="smile, brows and mouth from the face model's blendshapes (default) or "
+                        "from landmark geometry (a little faster, less specific)")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
     b = sub.add_parser("batch", help="analyse many recordings (a folder or a CSV manifest)",
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--layout", default="auto", help="default layout (a manifest row may override)")
     b.add_argument("--fps", type=float, default=DEFAULT_FACE_FPS, metavar="N")
     b.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N")
-    b.add_argument("--backend", choices=FACE_BACKENDS, default="auto")
+    b.add_argument("--expressions", choices=EXPRESSION_SOURCES, default="blendshapes")
     b.add_argument("--import", dest="import_", action="store_true",
                    help="add the analysed recordings to the dashboard's library "
                         "($CUEKIT_HOME, default ~/.cuekit); a re-run adds only new ones")
@@ -95,8 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("cues", help="list every cue with its unit, range and meaning")
-    m = sub.add_parser("models", help="which face and pose models are available, how to add one")
-    m.add_argument("--models-dir", metavar="DIR")
+    sub.add_parser("models", help="the face and pose model files cuekit ships, and their checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
     s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
     s.add_argument("--port", type=int, default=8501)
@@ -190,7 +189,7 @@ def _analyze(args) -> int:
     config = AnalysisConfig(layout=args.layout, names=args.names, face_fps=args.fps,
                             pose_fps=args.pose_fps, speakers=args.speakers,
                             audio_files=_audio_files(args.audio), transcript=args.transcript,
-                            face_backend=args.backend, models_dir=args.models_dir)
+                            expressions=args.expressions)
     out = args.out or f"{Path(args.file).name}.cuekit"
     bar = _ProgressBar(enabled=not args.quiet)
     try:
@@ -213,7 +212,7 @@ def _batch(args) -> int:
     if not items:
         raise InputError(f"no recordings found in {args.input}")
     config = AnalysisConfig(layout=args.layout, face_fps=args.fps, pose_fps=args.pose_fps,
-                            face_backend=args.backend)
+                            expressions=args.expressions)
     bar = tqdm(total=len(items), desc="recordings", unit="", file=sys.stderr,
                disable=True if args.quiet else None)
     table = batch.run_batch(items, args.out, config=config, workers=args.workers,
@@ -314,7 +313,7 @@ def _cues(args) -> int:
 def _models(args) -> int:
     from .video.landmarks import describe_models
 
-    print(describe_models(args.models_dir))
+    print(describe_models())
     return 0
 
 

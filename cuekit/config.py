@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError
 from .layout import GRIDS, parse_names
+from .video.face import EXPRESSION_SOURCES
 
 DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
 DEFAULT_POSE_FPS = 1.0    # posture changes slowly; Pose costs ~25 ms of CPU per tile-frame
 DEFAULT_AUDIO_SR = 16000  # enough for pitch and VAD; the Silero VAD model wants 16 kHz
-FACE_BACKENDS = ("auto", "facemesh", "landmarker")
 
 
 @dataclass
@@ -31,8 +31,7 @@ class AnalysisConfig:
     speakers: int | None = None
     audio_files: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
-    face_backend: str = "auto"
-    models_dir: str | None = None
+    expressions: str = "blendshapes"
 
     def __post_init__(self) -> None:
         self.names = parse_names(self.names)
@@ -47,9 +46,9 @@ class AnalysisConfig:
             raise InputError(f"audio_sr must be 8000 or 16000 Hz, got {self.audio_sr!r}")
         if self.speakers is not None and not (1 <= int(self.speakers) <= 8):
             raise InputError(f"speakers must be 1..8, got {self.speakers!r}")
-        if self.face_backend not in FACE_BACKENDS:
-            raise InputError(f"face_backend must be one of {', '.join(FACE_BACKENDS)}, "
-                             f"got {self.face_backend!r}")
+        if self.expressions not in EXPRESSION_SOURCES:
+            raise InputError(f"expressions must be one of {', '.join(EXPRESSION_SOURCES)}, "
+                             f"got {self.expressions!r}")
         for name, path in self.audio_files.items():
             if not os.path.isfile(path):
                 raise InputError(f"audio file for {name} not found: {path}")

@@ -206,7 +206,7 @@ def _run_video(path, participants, config, hook, seconds, duration_s: float) -> 
 
     return _timed("video", seconds, analyze_video, path, participants,
                   face_fps=config.face_fps, pose_fps=config.pose_fps,
-                  face_backend=config.face_backend, models_dir=config.models_dir, hook=hook,
+                  expressions=config.expressions, hook=hook,
                   duration_s=duration_s)
 
 

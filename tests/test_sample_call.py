@@ -178,14 +178,17 @@ def test_write_av_round_trip(tmp_path):
 @pytest.fixture(scope="module")
 def mesh():
     pytest.importorskip("skimage")
-    mp = pytest.importorskip("mediapipe")
-    with mp.solutions.face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True) as fm:
-        def landmarks(img):
-            r = fm.process(np.ascontiguousarray(img[:, :, ::-1]))
-            assert r.multi_face_landmarks, "no face found"
-            h, w = img.shape[:2]
-            return np.array([(q.x * w, q.y * h) for q in r.multi_face_landmarks[0].landmark])
-        yield landmarks
+    from cuekit.media import Picture
+    from cuekit.video.landmarks import FaceDetector, FaceLandmarker
+    from cuekit.video.track import FaceTrack
+
+    detector = FaceDetector()
+
+    def landmarks(img):  # a fresh track per picture: single-image mode
+        found = FaceTrack(FaceLandmarker(blendshapes=False), detector).step(Picture(bgr=img))
+        assert found is not None, "no face found"
+        return found.points[:, :2]
+    return landmarks
 
 
 @pytest.fixture(scope="module")

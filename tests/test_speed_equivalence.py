@@ -9,7 +9,7 @@ model needs converted from the decoded YUV planes, face crops resampled plane by
 conversion, float32 landmarks, motion from the luma plane). Both analyse the first 20 s of the
 sample call at the same rates.
 
-Face Mesh answers a change of a grey level or two in its input with landmarks that move by a
+The face landmark model answers a change of a grey level or two in its input with landmarks that move by a
 fraction of a pixel (head angles by up to ~2 degrees on single frames). So the fast path, whose
 face crops differ from the plain path's by ~0.2 grey levels on average, is held to what the
 plain path itself gives for frames with +-1 grey level of noise added: the noise floor.
@@ -30,7 +30,7 @@ from cuekit.layout import Participant
 from cuekit.media import Picture
 from cuekit.video import body
 from cuekit.video.assemble import FaceSeries, PoseSeries, participant_tables
-from cuekit.video.landmarks import FACEMESH, FaceDetector, FaceMeshLandmarker, PoseLandmarker
+from cuekit.video.landmarks import FaceDetector, FaceLandmarker, PoseLandmarker
 from cuekit.video.pipeline import analyze_video
 from cuekit.video.track import FaceTrack
 
@@ -39,6 +39,7 @@ FACE_FPS, POSE_FPS = 10.0, 1.0
 MOTION_TOL = 0.002   # share of pixels: grey from luma, shrunk, differs by ~1 grey level
 VALUE_TOL = 1e-3     # added to every noise-floor bound (cues the noise leaves unchanged)
 NOISE_MARGIN = {"median": 1.5, "p95": 1.5, "max": 2.0}  # x the noise floor's, per statistic
+EXPRESSIONS = "blendshapes"
 POSE_CUES = ("body.shoulder_tilt_deg", "body.slouch", "body.arms_crossed", "body.hand_activity")
 
 
@@ -73,9 +74,9 @@ def _plain_path(path, participants, noise_seed=None):
     (at random) to every colour of every frame first."""
     rng = None if noise_seed is None else np.random.default_rng(noise_seed)
     detector = FaceDetector()
-    tracks = {p.name: FaceTrack(FaceMeshLandmarker(), detector) for p in participants}
+    tracks = {p.name: FaceTrack(FaceLandmarker(), detector) for p in participants}
     poses = {p.name: PoseLandmarker() for p in participants}
-    seen = {p.name: {"t": [], "pts": [], "motion": [], "prev": None,
+    seen = {p.name: {"t": [], "pts": [], "shapes": [], "motion": [], "prev": None,
                      "pose_t": [], "pose_pts": [], "pose_vis": []} for p in participants}
     pose_every = round(FACE_FPS / POSE_FPS)
     try:
@@ -87,9 +88,10 @@ def _plain_path(path, participants, noise_seed=None):
             for p in participants:
                 x, y, w, h = p.box
                 tile, s = frame[y:y + h, x:x + w], seen[p.name]
-                found = tracks[p.name].step(Picture(bgr=tile), int(round(t * 1000)))
+                found = tracks[p.name].step(Picture(bgr=tile))
                 s["t"].append(t)
                 s["pts"].append(np.full((478, 3), np.nan) if found is None else found.points)
+                s["shapes"].append(None if found is None else found.blendshapes)
                 gray = _plain_motion_gray(tile)
                 s["motion"].append(body.motion_energy(s["prev"], gray))
                 s["prev"] = gray
@@ -104,10 +106,10 @@ def _plain_path(path, participants, noise_seed=None):
             closer.close()
     samples, rows = [], []
     for name, s in seen.items():
-        fs = FaceSeries(np.array(s["t"]), np.array(s["pts"]), [None] * len(s["t"]),
+        fs = FaceSeries(np.array(s["t"]), np.array(s["pts"]), s["shapes"],
                         np.array(s["motion"]))
         ps = PoseSeries(np.array(s["pose_t"]), np.array(s["pose_pts"]), np.array(s["pose_vis"]))
-        sm, r, _ = participant_tables(name, fs, ps, FACEMESH)
+        sm, r, _ = participant_tables(name, fs, ps, EXPRESSIONS)
         samples.append(sm)
         rows += r
     return concat_samples(samples), make_segments(rows)
@@ -116,7 +118,7 @@ def _plain_path(path, participants, noise_seed=None):
 @pytest.fixture(scope="module")
 def both(clip, participants):
     fast = analyze_video(clip, participants, face_fps=FACE_FPS, pose_fps=POSE_FPS,
-                         face_backend="facemesh", workers=2)
+                         workers=2)
     return _plain_path(clip, participants), fast
 
 
@@ -143,7 +145,7 @@ def test_same_samples_within_the_noise_floor(both, noisy):
     (plain, _), fast = both
     assert plain["cue"].nunique() >= 15 and len(plain) > 5000
     got, floor = _errors(plain, fast.samples), _errors(plain, noisy)
-    assert (floor.loc[["head.pitch_deg", "head.yaw_deg"], "median"] > 0.05).all(), \
+    assert (floor.loc[["head.pitch_deg", "head.yaw_deg"], "median"] > 0.01).all(), \
         "the noise floor measures no noise: the perturbation did not reach the model"
     tol = floor * pd.Series(NOISE_MARGIN) + np.where(
         floor.index == "body.motion_energy", MOTION_TOL, VALUE_TOL)[:, None]
@@ -167,7 +169,7 @@ def test_same_events(both):
 def test_worker_count_does_not_change_results(clip, participants, both):
     _, fast = both
     one = analyze_video(clip, participants, face_fps=FACE_FPS, pose_fps=0,
-                        face_backend="facemesh", workers=1)
+                        workers=1)
     assert one.provenance["workers"] == 1 and fast.provenance["workers"] == 2
     face = fast.samples[fast.samples["cue"].isin(one.samples["cue"].unique())]
     pd.testing.assert_frame_equal(face.reset_index(drop=True), one.samples.reset_index(drop=True))
@@ -182,13 +184,13 @@ def test_face_frames_keep_the_same_measures_as_landmarks():
     n = 2 * FaceFrames.BLOCK + 37
     pts = rng.normal(300, 40, (n, 478, 3))
     gone = rng.random(n) < 0.2
-    ff = FaceFrames(FACEMESH)
+    ff = FaceFrames("geometry")
     for i in range(n):
         ff.add(i / 10, None if gone[i] else pts[i], None)
         ff.motion.append(0.0)
     whole = pts.astype("float32")
     whole[gone] = np.nan
-    want = frame_features(whole, [None] * n, FACEMESH)
+    want = frame_features(whole, [None] * n, "geometry")
     got = ff.series().features
     assert want.keys() == got.keys()
     for k in want:

@@ -1,5 +1,5 @@
-"""Known answers for the geometry smile (Face Mesh backend) on real faces, with the blendshape
-backend (Face Landmarker task) as the reference.
+"""Known answers for the expression cues on real faces: the blendshape smile (the default) and
+the geometry fallback, with the blendshapes as the reference for the geometry.
 
 - Talking is not smiling: the ten GRID speakers read sentences without smiling, and the sample
   call's faces only drop their jaw while talking; the geometry smile used to rise with mouth
@@ -7,8 +7,8 @@ backend (Face Landmarker task) as the reference.
 - Real smiles still score: a big grin far above a neutral face, slight smiles in between, and
   the geometry follows the blendshape smile on a clip cutting between the shared photos.
 
-Media and the task file come from ../shared (skipped, with a reason, when absent); frames go
-straight to the landmark adapters, so the whole file takes ~20 s.
+Media come from ../shared (skipped, with a reason, when absent); frames go straight to the face
+tracker, and the cues are made by the production code (``assemble.face_cues``).
 """
 
 import json
@@ -20,7 +20,9 @@ from conftest import SAMPLE_CALL, SAMPLE_TRUTH, shared_path
 
 from cuekit import media
 from cuekit.video import events, face, landmarks
-from cuekit.video.assemble import expressions
+from cuekit.media import Picture
+from cuekit.video.assemble import FaceSeries, face_cues
+from cuekit.video.track import FaceTrack
 
 GRID = ("media", "grid_10speakers_30s.mp4")
 PHOTOS = {"grace_hopper.jpg": "neutral", "luciano_cc0.png": "neutral",
@@ -29,25 +31,27 @@ PHOTOS = {"grace_hopper.jpg": "neutral", "luciano_cc0.png": "neutral",
 MAX_FALSE_SMILES_PER_MIN = 1.0
 
 
-def _track(frames: list[np.ndarray], backend: str) -> tuple[np.ndarray, list]:
-    """(points (n, 478, 3) with NaN rows, blendshape dicts or None) for BGR frames, one tracker."""
-    model_dir = shared_path("models") if backend == landmarks.TASK else None
-    lm = landmarks.make_face_landmarker(backend, model_dir)
+def _track(frames: list[np.ndarray]) -> tuple[np.ndarray, list]:
+    """(points (n, 478, 3) with NaN rows, blendshape dicts or None) for BGR frames, one track."""
+    track = FaceTrack(landmarks.FaceLandmarker(), landmarks.FaceDetector())
     points = np.full((len(frames), 478, 3), np.nan)
     shapes = []
-    try:
-        for i, frame in enumerate(frames):
-            found = lm.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), i * 100)
-            if found is not None:
-                points[i] = found.points
-            shapes.append(None if found is None else found.blendshapes)
-    finally:
-        lm.close()
+    for i, frame in enumerate(frames):
+        found = track.step(Picture(bgr=frame))
+        if found is not None:
+            points[i] = found.points
+        shapes.append(None if found is None else found.blendshapes)
     return points, shapes
 
 
-def _smile_events_per_min(t: np.ndarray, points: np.ndarray, shapes: list, backend: str) -> float:
-    smile = expressions(points, shapes, backend)["expr.smile"]
+def expressions(points: np.ndarray, shapes: list, source: str) -> dict[str, np.ndarray]:
+    """The ``expr.*`` cues production makes from these frames with ``source``."""
+    fs = FaceSeries(np.arange(len(points)) / 10.0, points, shapes, np.zeros(len(points)))
+    return {k: v for k, v in face_cues(fs, source).items() if k.startswith("expr.")}
+
+
+def _smile_events_per_min(t: np.ndarray, points: np.ndarray, shapes: list, source: str) -> float:
+    smile = expressions(points, shapes, source)["expr.smile"]
     minutes = np.isfinite(smile).sum() * (t[-1] - t[0]) / (len(t) - 1) / 60.0
     return len(events.smiles(t, smile)) / minutes
 
@@ -59,28 +63,25 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def grid():
-    """GRID at the pipeline's 10 frames per second: t, then (points, shapes) per backend."""
+    """GRID at the pipeline's 10 frames per second: t, points, shapes."""
     decoded = list(media.iter_frames(shared_path(*GRID), step_s=0.1))
-    shared_path("models", landmarks.TASK_FILE)
     t = np.array([t for t, _ in decoded])
-    frames = [f for _, f in decoded]
-    return t, {b: _track(frames, b) for b in (landmarks.FACEMESH, landmarks.TASK)}
+    return t, *_track([f for _, f in decoded])
 
 
 def test_talking_without_smiling_gives_no_smiles_on_grid(grid):
-    t, tracked = grid
-    for backend, (points, shapes) in tracked.items():
-        assert np.isfinite(points[:, 0, 0]).mean() > 0.95
-        assert _smile_events_per_min(t, points, shapes, backend) <= MAX_FALSE_SMILES_PER_MIN, backend
-    # the geometry smile stays under the event threshold (0.5) while people talk
-    smile = expressions(*tracked[landmarks.FACEMESH], landmarks.FACEMESH)["expr.smile"]
-    assert np.percentile(smile, 90) < 0.5
+    t, points, shapes = grid
+    assert np.isfinite(points[:, 0, 0]).mean() > 0.95
+    for source in face.EXPRESSION_SOURCES:
+        assert _smile_events_per_min(t, points, shapes, source) <= MAX_FALSE_SMILES_PER_MIN, source
+        # the smile stays under the event threshold (0.5) while people talk
+        assert np.percentile(expressions(points, shapes, source)["expr.smile"], 90) < 0.5, source
 
 
-def test_mouth_open_agrees_between_backends_on_grid(grid):
-    _, tracked = grid
-    geo = face.expression_geometry(tracked[landmarks.FACEMESH][0])["mouth_open"]
-    blend = face.expression_blendshapes(tracked[landmarks.TASK][1])["mouth_open"]
+def test_mouth_open_agrees_between_sources_on_grid(grid):
+    _, points, shapes = grid
+    geo = face.expression_geometry(points)["mouth_open"]
+    blend = face.expression_blendshapes(shapes)["mouth_open"]
     assert _corr(geo, blend) >= 0.7
 
 
@@ -92,10 +93,11 @@ def test_jaw_only_talking_gives_no_smiles_on_sample_call():
     decoded = list(media.iter_frames(SAMPLE_CALL, step_s=0.2, end_s=30.0))
     t = np.array([t for t, _ in decoded])
     for x, y, w, h in boxes:
-        points, shapes = _track([f[y:y + h, x:x + w] for _, f in decoded], landmarks.FACEMESH)
+        points, shapes = _track([f[y:y + h, x:x + w] for _, f in decoded])
         mouth = face.expression_geometry(points)["mouth_open"]
         assert np.nanpercentile(mouth, 90) - np.nanpercentile(mouth, 10) > 0.1  # it does talk
-        assert _smile_events_per_min(t, points, shapes, landmarks.FACEMESH) <= MAX_FALSE_SMILES_PER_MIN
+        for source in face.EXPRESSION_SOURCES:
+            assert _smile_events_per_min(t, points, shapes, source) <= MAX_FALSE_SMILES_PER_MIN
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def photos():
     out = {}
     for name in PHOTOS:
         img = cv2.imread(shared_path("images", name))
-        points, _ = _track([img], landmarks.FACEMESH)
+        points, _ = _track([img])
         out[name] = float(face.expression_geometry(points)["smile"][0])
     return out
 
@@ -145,12 +147,11 @@ def _cut_between_photos(seconds_each: float = 1.2, fps: float = 10.0) -> list[np
 
 
 def test_geometry_smile_follows_blendshapes_on_real_smiles():
-    shared_path("models", landmarks.TASK_FILE)
     frames = _cut_between_photos()
-    geo_points, _ = _track(frames, landmarks.FACEMESH)
-    _, task_shapes = _track(frames, landmarks.TASK)
-    geo = expressions(geo_points, [None] * len(frames), landmarks.FACEMESH)["expr.smile"]
-    blend = expressions(np.full_like(geo_points, np.nan), task_shapes, landmarks.TASK)["expr.smile"]
+    points, shapes = _track(frames)
+    geo = expressions(points, shapes, "geometry")["expr.smile"]
+    blend = expressions(points, shapes, "blendshapes")["expr.smile"]
     assert _corr(geo, blend) >= 0.7
     t = np.arange(len(frames)) / 10.0
-    assert len(events.smiles(t, geo)) >= 4  # five grin shots, one smile each (cuts may merge two)
+    for smile in (geo, blend):  # five grin shots, one smile each (cuts may merge two)
+        assert 4 <= len(events.smiles(t, smile)) <= 5

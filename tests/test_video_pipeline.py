@@ -71,7 +71,7 @@ def gallery(tmp_path_factory):
                    crf=20)
     calls = []
     res = analyze_video(path, [Participant(n, b) for n, b in TILES.items()], face_fps=FPS, pose_fps=1,
-                        face_backend="facemesh", hook=lambda *a: calls.append(a))
+                        hook=lambda *a: calls.append(a))
     return res, calls
 
 
@@ -81,7 +81,7 @@ def test_gallery_tables_follow_the_contract(gallery):
     assert set(res.segments["kind"]) <= set(SEGMENT_KINDS)
     assert not res.samples.duplicated(["participant", "cue", "t"]).any()
     prov = res.provenance
-    assert prov["face_backend"] == "facemesh-legacy" and prov["pose_backend"] == "pose-full"
+    assert prov["face_backend"] == landmarks.FACE_BACKEND and prov["pose_backend"] == landmarks.POSE_BACKEND
     assert prov["frames"] == DURATION_S * FPS
     assert {"decode", "face", "pose", "motion", "cues"} <= set(prov["seconds"])
     assert set(res.summary) == set(TILES)
@@ -132,7 +132,7 @@ def sample_call():
         pytest.skip("sample_media/sample_call.mp4 not built (python sample_media/make_sample_call.py)")
     truth = json.load(open(SAMPLE_TRUTH))
     parts = [Participant(n, tuple(p["box"])) for n, p in truth["participants"].items()]
-    return analyze_video(SAMPLE_CALL, parts, face_fps=10, pose_fps=0.5, face_backend="facemesh"), truth
+    return analyze_video(SAMPLE_CALL, parts, face_fps=10, pose_fps=0.5), truth
 
 
 def _overlaps(segs, participant, start, end):
@@ -155,7 +155,7 @@ def test_sample_call_events_match_truth(sample_call):
 
 def test_real_talking_heads_face_found_98_percent():
     res = analyze_video(shared_path("media", "grid_10speakers_30s.mp4"), [Participant("P1")],
-                        face_fps=10, pose_fps=0, face_backend="facemesh")
+                        face_fps=10, pose_fps=0)
     assert res.summary["P1"]["face_present_share"] >= 0.98
     assert res.provenance["pose_backend"] is None
 
@@ -169,27 +169,23 @@ NOT_SMILING = ("grace_hopper.jpg", "luciano_cc0.png", "chris_pratt_ccby2.jpeg",
                "paul_rudd_turned_ccbysa2.jpeg")
 
 
-def _landmarks(img, backend):
-    lm = (landmarks.FaceMeshLandmarker() if backend == "mesh" else
-          landmarks.FaceLandmarkerTask(shared_path("models", "face_landmarker.task")))
-    det = landmarks.FaceDetector()
-    try:
-        return FaceTrack(lm, det).step(Picture(bgr=img), 0)
-    finally:
-        lm.close()
-        det.close()
+def _landmarks(img, blendshapes=True):
+    return FaceTrack(landmarks.FaceLandmarker(blendshapes), landmarks.FaceDetector()).step(
+        Picture(bgr=img))
 
 
 def test_smile_geometry_is_higher_on_the_smiling_photo():
-    raw = {n: face.expression_geometry(_landmarks(_photo(n), "mesh").points[None])["smile"][0]
+    raw = {n: face.expression_geometry(_landmarks(_photo(n), False).points[None])["smile"][0]
            for n in (SMILING, *NOT_SMILING)}
     assert raw[SMILING] > max(raw[n] for n in NOT_SMILING) + face.GEOMETRY_SPAN["smile"], raw
 
 
 def test_smile_blendshapes_are_higher_on_the_smiling_photo():
-    got = {n: face.expression_blendshapes([_landmarks(_photo(n), "task").blendshapes])["smile"][0]
+    got = {n: face.expression_blendshapes([_landmarks(_photo(n)).blendshapes])["smile"][0]
            for n in (SMILING, *NOT_SMILING)}
-    assert got[SMILING] > 0.8 and max(got[n] for n in NOT_SMILING) < 0.4, got
+    neutral, slight = NOT_SMILING[:2], NOT_SMILING[2:]   # the closed smiles score in between
+    assert got[SMILING] > 0.8 and max(got[n] for n in neutral) < 0.1, got
+    assert all(0.1 < got[n] < 0.6 for n in slight), got
 
 
 def _photo_clip(path):
@@ -203,41 +199,41 @@ def _photo_clip(path):
     synth.write_av(path, frames, FPS, np.zeros(16000 * 10, np.float32), 16000, crf=18)
 
 
-def test_backends_agree_on_smile_and_mouth_open(tmp_path):
-    models = os.path.dirname(shared_path("models", "face_landmarker.task"))
+def test_expression_sources_agree_on_smile_and_mouth_open(tmp_path):
     clip = str(tmp_path / "photos.mp4")
     _photo_clip(clip)
-    out = {}
-    for backend in ("facemesh", "landmarker"):
-        res = analyze_video(clip, [Participant("P1")], face_fps=FPS, pose_fps=0, face_backend=backend,
-                            models_dir=models)
-        out[backend] = {c: series(res.samples, "P1", c)[1] for c in ("expr.smile", "expr.mouth_open")}
-    r_smile = np.corrcoef(out["facemesh"]["expr.smile"], out["landmarker"]["expr.smile"])[0, 1]
-    assert r_smile >= 0.7
     grid = shared_path("media", "grid_same_speaker_6s.mp4")
-    mouth = [series(analyze_video(grid, [Participant("P1")], face_fps=FPS, pose_fps=0, face_backend=b,
-                                  models_dir=models).samples, "P1", "expr.mouth_open")[1]
-             for b in ("facemesh", "landmarker")]
-    assert np.corrcoef(mouth[0], mouth[1])[0, 1] >= 0.7
+    out = {}
+    for source in face.EXPRESSION_SOURCES:
+        res = analyze_video(clip, [Participant("P1")], face_fps=FPS, pose_fps=0, expressions=source)
+        out[source] = {"smile": series(res.samples, "P1", "expr.smile")[1]}
+        res = analyze_video(grid, [Participant("P1")], face_fps=FPS, pose_fps=0, expressions=source)
+        out[source]["mouth"] = series(res.samples, "P1", "expr.mouth_open")[1]
+    for cue in ("smile", "mouth"):
+        r = np.corrcoef(out["geometry"][cue], out["blendshapes"][cue])[0, 1]
+        assert r >= 0.7, (cue, r)
 
 
-def test_models_description_and_backend_choice(tmp_path, monkeypatch):
-    monkeypatch.delenv("CUEKIT_MODELS", raising=False)
-    monkeypatch.chdir(tmp_path)
-    empty = str(tmp_path)
-    if landmarks.find_model(empty) is None:
-        text = landmarks.describe_models(empty)
-        assert landmarks.TASK_URL in text and "facemesh-legacy" in text
-        assert landmarks.resolve_face_backend("auto", empty) == "facemesh-legacy"
-        with pytest.raises(InputError, match="face_landmarker.task"):
-            landmarks.resolve_face_backend("landmarker", empty)
-    with pytest.raises(InputError, match="face_backend"):
-        landmarks.resolve_face_backend("dlib", empty)
-    shared_models = os.path.dirname(shared_path("models", "face_landmarker.task"))
-    assert landmarks.available_backends(shared_models)["face-landmarker-task"]["available"]
-    assert landmarks.resolve_face_backend("auto", shared_models) == "face-landmarker-task"
-    monkeypatch.setenv("CUEKIT_MODELS", shared_models)
-    assert landmarks.find_model() is not None
+def test_shipped_models_are_intact_and_described():
+    sums = landmarks.shipped_models()
+    assert set(sums) == {landmarks.FACE_DETECTOR_FILE, landmarks.FACE_LANDMARKS_FILE,
+                         landmarks.BLENDSHAPES_FILE, landmarks.POSE_DETECTOR_FILE,
+                         landmarks.POSE_LANDMARKS_FILE}
+    for name, digest in sums.items():
+        assert landmarks.file_sha256(landmarks.model_path(name)) == digest, name
+    text = landmarks.describe_models()
+    assert text.count("[ok]") == len(sums) and "Apache-2.0" in text
+
+
+def test_missing_or_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
+    shipped = landmarks.MODELS_DIR
+    (tmp_path / "SHA256SUMS").write_text((shipped / "SHA256SUMS").read_text())
+    (tmp_path / landmarks.BLENDSHAPES_FILE).write_bytes(b"not a model")
+    monkeypatch.setattr(landmarks, "MODELS_DIR", tmp_path)
+    with pytest.raises(landmarks.ModelError, match="reinstall cuekit"):
+        landmarks.FaceLandmarker()
+    text = landmarks.describe_models()
+    assert text.count("[MISSING]") == 4 and text.count("[DAMAGED]") == 1
 
 
 def test_bad_arguments_raise_before_work(tmp_path):
@@ -255,28 +251,11 @@ def test_opencv_threads_restored_after_the_models_ran():
     before = cv2.getNumThreads()
     cv2.setNumThreads(3)
     try:
-        analyze_video(SAMPLE_CALL, [Participant("P1", (8, 8, 628, 704))], face_fps=2, pose_fps=0,
-                      face_backend="facemesh")
+        analyze_video(SAMPLE_CALL, [Participant("P1", (8, 8, 628, 704))], face_fps=2, pose_fps=0)
         assert cv2.getNumThreads() == 3
         with pytest.raises(MediaError):
             analyze_video(__file__, [Participant("P1")], face_fps=2, pose_fps=0,
-                          face_backend="facemesh", duration_s=1.0)  # fails while decoding
+                          duration_s=1.0)  # fails while decoding
         assert cv2.getNumThreads() == 3
     finally:
         cv2.setNumThreads(before)
-
-
-def test_landmarks_read_from_wire_bytes_equal_attribute_reads():
-    from mediapipe.framework.formats import landmark_pb2
-
-    rng = np.random.default_rng(1)
-    xyz = rng.random((478, 3)).astype("float32") - 0.2   # negative values too
-    msg = landmark_pb2.NormalizedLandmarkList()
-    for x, y, z in xyz:
-        msg.landmark.add(x=x, y=y, z=z)
-    want = xyz.astype("float64") * [640, 480, 640]
-    np.testing.assert_array_equal(landmarks._to_px(msg, 640, 480), want)
-    np.testing.assert_array_equal(landmarks._to_px(list(msg.landmark), 640, 480), want)
-    for lm in msg.landmark[:5]:   # pose landmarks carry visibility: the wire layout differs
-        lm.visibility = 0.5
-    np.testing.assert_array_equal(landmarks._to_px(msg, 640, 480), want)

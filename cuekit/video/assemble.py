@@ -13,7 +13,6 @@ import pandas as pd
 
 from ..cues import concat_samples, series_to_samples
 from . import body, events, face
-from .landmarks import TASK
 
 N_FACE_POINTS = 478
 
@@ -35,18 +34,18 @@ class FaceSeries:
 
 
 def frame_features(points: np.ndarray, shapes: list[dict[str, float] | None] | None,
-                   backend: str) -> dict[str, np.ndarray]:
+                   expressions: str) -> dict[str, np.ndarray]:
     """Raw per-frame face measures, each (n,): presence, head pose, iris offsets, eye openness,
-    face size and the raw ``expr.*`` scores (blendshapes on the task backend, else landmark
-    geometry). Row by row: frame i depends on frame i only, so taking them a block of frames at
-    a time gives the same numbers as all at once."""
+    face size and the raw ``expr.*`` scores (from blendshapes or landmark geometry, as
+    ``expressions`` says: one of ``face.EXPRESSION_SOURCES``). Row by row: frame i depends
+    on frame i only, so taking them a block of frames at a time gives the same numbers as all
+    at once."""
     yaw, pitch, roll = face.head_pose_deg(points)
     h_off, v_off = face.iris_offset(points)
     out = {"present": np.isfinite(points[:, 0, 0]).astype("float64"),
            "yaw": yaw, "pitch": pitch, "roll": roll, "h_off": h_off, "v_off": v_off,
            "eye_openness": face.eye_openness(points), "face_size": face.face_size_px(points)}
-    raw = (face.expression_blendshapes(shapes) if backend == TASK
-           else face.expression_geometry(points))
+    raw = face.raw_expressions(points, shapes, expressions)
     out.update({f"expr.{k}": v for k, v in raw.items()})
     return out
 
@@ -58,8 +57,8 @@ class FaceFrames:
 
     BLOCK = 256
 
-    def __init__(self, backend: str) -> None:
-        self.backend = backend
+    def __init__(self, expressions: str) -> None:
+        self.expressions = expressions
         self.t: list[float] = []
         self.motion: list[float] = []
         self._points = np.full((self.BLOCK, N_FACE_POINTS, 3), np.nan, dtype="float32")
@@ -79,13 +78,13 @@ class FaceFrames:
     def _reduce(self) -> None:
         n = len(self._shapes)
         if n:
-            self._parts.append(frame_features(self._points[:n], self._shapes, self.backend))
+            self._parts.append(frame_features(self._points[:n], self._shapes, self.expressions))
             self._shapes = []
 
     def series(self) -> FaceSeries:
         self._reduce()
         keys = self._parts[0].keys() if self._parts else frame_features(
-            self._points[:0], [], self.backend).keys()
+            self._points[:0], [], self.expressions).keys()
         feats = {k: np.concatenate([p[k] for p in self._parts]) if self._parts
                  else np.zeros(0) for k in keys}
         return FaceSeries(np.asarray(self.t, dtype="float64"), None, None,
@@ -101,23 +100,15 @@ class PoseSeries:
     visibility: np.ndarray
 
 
-def expressions(points: np.ndarray, shapes: list[dict[str, float] | None],
-                backend: str) -> dict[str, np.ndarray]:
-    """``expr.*`` series 0..1 over the person's own neutral, from blendshapes (task backend)
-    or landmark geometry (Face Mesh); same names either way."""
-    raw = (face.expression_blendshapes(shapes) if backend == TASK
-           else face.expression_geometry(points))
-    return _over_baseline({f"expr.{k}": v for k, v in raw.items()}, backend)
-
-
-def _over_baseline(raw: dict[str, np.ndarray], backend: str) -> dict[str, np.ndarray]:
-    span = (lambda k: 1.0) if backend == TASK else (lambda k: face.GEOMETRY_SPAN[k])
+def _over_baseline(raw: dict[str, np.ndarray], expressions: str) -> dict[str, np.ndarray]:
+    span = (lambda k: 1.0) if expressions == "blendshapes" else (lambda k: face.GEOMETRY_SPAN[k])
     return {k: face.over_baseline(v, span=span(k.removeprefix("expr."))) for k, v in raw.items()}
 
 
-def face_cues(fs: FaceSeries, backend: str) -> dict[str, np.ndarray]:
-    """Every face-rate cue (name -> (n,) array)."""
-    f = fs.features if fs.features is not None else frame_features(fs.points, fs.shapes, backend)
+def face_cues(fs: FaceSeries, expressions: str) -> dict[str, np.ndarray]:
+    """Every face-rate cue (name -> (n,) array); ``expr.*`` 0..1 over the person's own neutral."""
+    f = (fs.features if fs.features is not None
+         else frame_features(fs.points, fs.shapes, expressions))
     yaw, pitch, h_off, v_off = f["yaw"], f["pitch"], f["h_off"], f["v_off"]
     cues = {
         "face.present": f["present"],
@@ -128,7 +119,8 @@ def face_cues(fs: FaceSeries, backend: str) -> dict[str, np.ndarray]:
         "body.lean": body.lean(f["face_size"]),
         "body.motion_energy": np.asarray(fs.motion, dtype="float64"),
     }
-    cues.update(_over_baseline({k: v for k, v in f.items() if k.startswith("expr.")}, backend))
+    cues.update(_over_baseline({k: v for k, v in f.items() if k.startswith("expr.")},
+                               expressions))
     return cues
 
 
@@ -155,10 +147,10 @@ _LABELS = {"nod": "amplitude deg", "shake": "amplitude deg", "blink": "depth",
            "smile": "peak", "gaze_away": "duration s"}
 
 
-def participant_tables(name: str, fs: FaceSeries, ps: PoseSeries | None, backend: str,
+def participant_tables(name: str, fs: FaceSeries, ps: PoseSeries | None, expressions: str,
                        ) -> tuple[pd.DataFrame, list[dict], dict[str, float]]:
     """(samples, segment rows, summary metrics) for one participant."""
-    fc = face_cues(fs, backend)
+    fc = face_cues(fs, expressions)
     present = fc["face.present"]
     frames = [series_to_samples(fs.t, name, cue, v, present if cue != "face.present" else 1.0)
               for cue, v in fc.items()]

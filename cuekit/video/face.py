@@ -152,7 +152,9 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
                 "brow_furrow": -inner / iod, "mouth_open": gap / iod}
 
 
-# Blendshape names behind each expression cue (Face Landmarker task backend).
+EXPRESSION_SOURCES = ("blendshapes", "geometry")
+
+# Blendshape names behind each expression cue.
 BLENDSHAPES = {
     "smile": ("mouthSmileLeft", "mouthSmileRight"),
     "brow_raise": ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"),
@@ -171,6 +173,15 @@ def expression_blendshapes(shapes: list[dict[str, float] | None]) -> dict[str, n
         out[cue] = np.array([np.mean([s[n] for n in names]) if s else np.nan for s in shapes],
                             dtype="float64")
     return out
+
+
+def raw_expressions(points: np.ndarray, shapes: list[dict[str, float] | None] | None,
+                    source: str) -> dict[str, np.ndarray]:
+    """Raw expression scores per frame from ``source`` (one of :data:`EXPRESSION_SOURCES`):
+    blendshape scores 0..1, or landmark geometry in inter-ocular distances."""
+    if source == "blendshapes":
+        return expression_blendshapes(shapes)
+    return expression_geometry(points)
 
 
 def over_baseline(raw: np.ndarray, *, span: float, baseline_pct: float = 10.0) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The frame pipeline: decode once, follow each participant's face and body, emit cue tables.
 
-Decoding runs on the calling thread; the models run on worker threads (MediaPipe, OpenCV and
+Decoding runs on the calling thread; the models run on worker threads (LiteRT, OpenCV and
 FFmpeg release the GIL, so two cores work at once), each worker owning some participants and
 their models and seeing every sampled frame in order through a short queue (so at most
 ``QUEUE_FRAMES`` decoded frames per worker are held at once).
@@ -24,8 +24,8 @@ from ..errors import InputError
 from ..layout import Participant
 from . import body
 from .assemble import FaceFrames, FaceSeries, PoseSeries, participant_tables
-from .landmarks import (POSE, FaceDetector, PoseLandmarker, make_face_landmarker,
-                        resolve_face_backend)
+from .face import EXPRESSION_SOURCES
+from .landmarks import FACE_BACKEND, POSE_BACKEND, FaceDetector, FaceLandmarker, PoseLandmarker
 from .track import FaceTrack
 
 N_POSE_POINTS = 33
@@ -53,12 +53,12 @@ class _Recorder:
     dozen measures per frame (``FaceFrames``), not as landmarks, so memory barely grows with
     the call's length."""
 
-    def __init__(self, p: Participant, backend: str, models_dir: str | None,
-                 detector: FaceDetector, with_pose: bool) -> None:
+    def __init__(self, p: Participant, expressions: str, detector: FaceDetector,
+                 with_pose: bool) -> None:
         self.name, self.box = p.name, p.box
-        self.face = FaceTrack(make_face_landmarker(backend, models_dir), detector)
+        self.face = FaceTrack(FaceLandmarker(blendshapes=expressions == "blendshapes"), detector)
         self.pose = PoseLandmarker() if with_pose else None
-        self.frames = FaceFrames(backend)
+        self.frames = FaceFrames(expressions)
         self.prev_gray: np.ndarray | None = None
         self.pose_t: list[float] = []
         self.pose_points: list[np.ndarray | None] = []
@@ -76,7 +76,7 @@ class _Recorder:
                 self.pose_step(tile, t)
 
     def face_step(self, tile: media.Picture, t: float) -> None:
-        found = self.face.step(tile, int(round(t * 1000)))
+        found = self.face.step(tile)
         if found is None:
             self.frames.add(t, None, None)
         else:
@@ -174,7 +174,11 @@ def _stack(items: list[np.ndarray | None], shape: tuple[int, ...], dtype: str = 
     return out
 
 
-def _check(participants: list[Participant], face_fps: float, pose_fps: float) -> None:
+def _check(participants: list[Participant], face_fps: float, pose_fps: float,
+           expressions: str) -> None:
+    if expressions not in EXPRESSION_SOURCES:
+        raise InputError(f"expressions must be one of {', '.join(EXPRESSION_SOURCES)}, "
+                         f"got {expressions!r}")
     if not participants:
         raise InputError("participants is empty: give at least one Participant")
     if not (0.5 <= face_fps <= 60):
@@ -187,7 +191,7 @@ def _check(participants: list[Participant], face_fps: float, pose_fps: float) ->
 
 
 def analyze_video(path: str, participants: list[Participant], *, face_fps: float, pose_fps: float,
-                  face_backend: str = "auto", models_dir: str | None = None,
+                  expressions: str = "blendshapes",
                   hook: Callable[[str, int, int], None] | None = None,
                   workers: int | None = None, duration_s: float | None = None) -> StreamResult:
     """Visual cues of every participant of a recording.
@@ -195,9 +199,10 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     Decodes once at ``face_fps`` frames per second, crops each participant's tile (``box``; None =
     the whole frame), runs the face landmarker and motion energy on every sampled frame and pose
     on every k-th (k = round(face_fps / pose_fps); ``pose_fps=0`` = no pose).
-    ``face_backend``: ``auto`` (the task file when found, else Face Mesh), ``facemesh`` or
-    ``landmarker``. ``workers``: threads running the models, each owning whole participants
-    (default: one per participant, at most one per CPU core); results do not depend on it.
+    ``expressions``: the ``expr.*`` cues from the Face Landmarker's ``blendshapes`` (default)
+    or from landmark ``geometry`` (the blendshape model is then not run). ``workers``: threads
+    running the models, each owning whole participants (default: one per participant, at most
+    one per CPU core); results do not depend on it.
     ``hook("video", done, total)`` reports progress about every 1% of frames, from the calling
     thread; ``duration_s`` (the recording's, when the caller has probed it) sizes that total.
 
@@ -205,8 +210,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     segments (nod, shake, blink, smile, gaze_away), a per-participant summary and provenance
     (backends, rates, frames, workers, seconds per stage summed over the threads).
     """
-    _check(participants, face_fps, pose_fps)
-    backend = resolve_face_backend(face_backend, models_dir)
+    _check(participants, face_fps, pose_fps, expressions)
     if duration_s is None:
         duration_s = media.probe(path).duration_s
     total = max(1, int(duration_s * face_fps))
@@ -219,7 +223,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     with _opencv_single_threaded():
         try:
             for k in range(n_workers):
-                recs = [_Recorder(p, backend, models_dir, detector, pose_every > 0)
+                recs = [_Recorder(p, expressions, detector, pose_every > 0)
                         for p in participants[k::n_workers]]
                 pool.append(_Worker(recs, pose_every))
             for w in pool:
@@ -242,14 +246,16 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     with timer.stage("cues"):
         samples, rows, summary = [], [], {}
         for p in participants:
-            s, r, summary[p.name] = participant_tables(p.name, *recs[p.name].series(), backend)
+            s, r, summary[p.name] = participant_tables(p.name, *recs[p.name].series(),
+                                                       expressions)
             samples.append(s)
             rows += r
         samples = concat_samples(samples)
         segments = make_segments(rows)
     if hook is not None:
         hook("video", total, total)
-    provenance = {"face_backend": backend, "pose_backend": POSE if pose_every else None,
+    provenance = {"face_backend": FACE_BACKEND, "expressions": expressions,
+                  "pose_backend": POSE_BACKEND if pose_every else None,
                   "face_fps": float(face_fps), "pose_fps": float(pose_fps), "frames": n,
                   "pose_frames": sum(len(r.pose_t) for r in recs.values()),
                   "workers": n_workers,

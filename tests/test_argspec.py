@@ -12,7 +12,7 @@ def test_cli_defaults_match_analysis_config():
                 if f.default is not dataclasses.MISSING}
     pairs = {"layout": args.layout, "face_fps": args.fps, "pose_fps": args.pose_fps,
              "speakers": args.speakers, "transcript": args.transcript,
-             "face_backend": args.backend, "models_dir": args.models_dir, "names": args.names}
+             "expressions": args.expressions, "names": args.names}
     for name, value in pairs.items():
         assert value == defaults[name], name
 
@@ -20,5 +20,5 @@ def test_cli_defaults_match_analysis_config():
 def test_batch_defaults_match_analysis_config():
     args = cli._parser().parse_args(["batch", "in", "-o", "out"])
     config = AnalysisConfig()
-    assert (args.layout, args.fps, args.pose_fps, args.backend) == (
-        config.layout, config.face_fps, config.pose_fps, config.face_backend)
+    assert (args.layout, args.fps, args.pose_fps, args.expressions) == (
+        config.layout, config.face_fps, config.pose_fps, config.expressions)

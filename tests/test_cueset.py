@@ -43,8 +43,9 @@ def test_round_trip_is_identical(tmp_path):
     assert back.summary["pairs"] == cs.summary["pairs"]
     assert back.summary["participants"]["P1"]["pitch_median_hz"] is None  # NaN → null
     assert back.participants == ["P1", "Customer"]
+    text = pd.Series(["P1"]).dtype  # pandas' own string dtype: object before pandas 3, str from 3
     assert back.samples.dtypes.to_dict() == {
-        "t": np.dtype("float64"), "participant": np.dtype("O"), "cue": np.dtype("O"),
+        "t": np.dtype("float64"), "participant": text, "cue": text,
         "value": np.dtype("float64"), "confidence": np.dtype("float32")}
 
 

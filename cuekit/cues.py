@@ -58,7 +58,7 @@ CUES: dict[str, Cue] = {
         Cue("expr.brow_furrow", "0..1", "0..1", "brow furrow (AU4) over baseline",
             "inner-brow distance (geometry) or browDown blendshapes"),
         Cue("expr.mouth_open", "0..1", "0..1", "mouth opening (AU25/26)",
-            "inner-lip gap over face height (geometry) or jawOpen blendshape"),
+            "inner-lip gap in inter-ocular distances (geometry, whatever the expression source)"),
         Cue("body.lean", "relative", "-1..1", "lean toward (+) or away (-) from the camera vs own baseline",
             "face size relative to the person's median"),
         Cue("body.shoulder_tilt_deg", "deg", "-45..45", "shoulder line tilt; + = left shoulder up",

@@ -110,8 +110,13 @@ def test_over_baseline_and_blendshapes():
                "browOuterUpRight": 0.3, "browDownLeft": 0.1, "browDownRight": 0.3, "jawOpen": 0.5}, None]
     e = face.expression_blendshapes(shapes)
     assert e["smile"][0] == pytest.approx(0.7) and e["brow_raise"][0] == pytest.approx(0.1)
-    assert e["brow_furrow"][0] == pytest.approx(0.2) and e["mouth_open"][0] == pytest.approx(0.5)
+    assert e["brow_furrow"][0] == pytest.approx(0.2) and "mouth_open" not in e
     assert all(np.isnan(v[1]) for v in e.values())
+    # mouth opening is the lips' gap whatever the source: the same for both
+    pts = np.full((2, 478, 3), np.nan)
+    both = {s: face.raw_expressions(pts, shapes, s)["mouth_open"] for s in face.EXPRESSION_SOURCES}
+    np.testing.assert_array_equal(both["blendshapes"], both["geometry"])
+    assert face.raw_expressions(pts, shapes, "blendshapes")["smile"][0] == pytest.approx(0.7)
 
 
 def test_gaze_on_screen_is_calibrated_per_person():

@@ -101,7 +101,9 @@ class PoseSeries:
 
 
 def _over_baseline(raw: dict[str, np.ndarray], expressions: str) -> dict[str, np.ndarray]:
-    span = (lambda k: 1.0) if expressions == "blendshapes" else (lambda k: face.GEOMETRY_SPAN[k])
+    def span(k: str) -> float:  # blendshape scores are 0..1 already
+        return 1.0 if expressions == "blendshapes" and k in face.BLENDSHAPES else face.GEOMETRY_SPAN[k]
+
     return {k: face.over_baseline(v, span=span(k.removeprefix("expr."))) for k, v in raw.items()}
 
 

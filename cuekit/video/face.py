@@ -154,12 +154,14 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
 
 EXPRESSION_SOURCES = ("blendshapes", "geometry")
 
-# Blendshape names behind each expression cue.
+# Blendshape names behind each expression cue. Mouth opening is not among them: it is a
+# measure more than an expression, and the lips' gap in inter-ocular distances follows every
+# syllable, where jawOpen reads a jaw-only opening weakly; who-speaks-when rests on it, so it is
+# the same whatever the expression source.
 BLENDSHAPES = {
     "smile": ("mouthSmileLeft", "mouthSmileRight"),
     "brow_raise": ("browInnerUp", "browOuterUpLeft", "browOuterUpRight"),
     "brow_furrow": ("browDownLeft", "browDownRight"),
-    "mouth_open": ("jawOpen",),
 }
 
 # Geometry: how far above the person's neutral (in inter-ocular distances) counts as 1.0.
@@ -178,10 +180,12 @@ def expression_blendshapes(shapes: list[dict[str, float] | None]) -> dict[str, n
 def raw_expressions(points: np.ndarray, shapes: list[dict[str, float] | None] | None,
                     source: str) -> dict[str, np.ndarray]:
     """Raw expression scores per frame from ``source`` (one of :data:`EXPRESSION_SOURCES`):
-    blendshape scores 0..1, or landmark geometry in inter-ocular distances."""
-    if source == "blendshapes":
-        return expression_blendshapes(shapes)
-    return expression_geometry(points)
+    blendshape scores 0..1, or landmark geometry in inter-ocular distances; ``mouth_open`` is
+    the geometry's either way (see :data:`BLENDSHAPES`)."""
+    geometry = expression_geometry(points)
+    if source == "geometry":
+        return geometry
+    return {**expression_blendshapes(shapes), "mouth_open": geometry["mouth_open"]}
 
 
 def over_baseline(raw: np.ndarray, *, span: float, baseline_pct: float = 10.0) -> np.ndarray:

@@ -8,7 +8,8 @@ The face is ``skimage.data.astronaut()`` (public domain NASA portrait bundled wi
 scikit-image). Its landmark positions were measured once with MediaPipe Face Mesh
 (``static_image_mode=True, refine_landmarks=True``) on the 512x512 original and are hard-coded
 in :data:`ASTRONAUT_LANDMARKS_PX`, so warping frames needs no model (only
-:func:`astronaut_person`, the cut-out for new backgrounds, runs MediaPipe Selfie Segmentation).
+:func:`astronaut_person`, the cut-out for new backgrounds, runs one: the person mask of cuekit's
+BlazePose landmark model).
 
 Head-pose sign conventions follow cuekit's cue table: yaw + = the person turns to *their* left
 (image right), pitch + = looks up, roll + = head tilts to their left (clockwise on screen).
@@ -76,11 +77,15 @@ def astronaut_head(size_px) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _astronaut_mask_512() -> np.ndarray:
-    import mediapipe as mp
     from skimage import data
 
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
-        m = seg.process(np.ascontiguousarray(data.astronaut())).segmentation_mask
+    from cuekit.video.landmarks import PoseLandmarker
+
+    rgb = np.ascontiguousarray(data.astronaut())
+    pose = PoseLandmarker()
+    if pose.detect(rgb) is None:  # places the body's region from the landmarks, as when tracking
+        raise RuntimeError("BlazePose finds no body in skimage.data.astronaut()")
+    m = pose.segmentation(rgb)
     # a slightly tight edge, so no backdrop shows as a halo round the hair
     m = np.clip((m.astype(np.float32) - 0.45) / 0.15, 0, 1)
     m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
@@ -90,8 +95,9 @@ def _astronaut_mask_512() -> np.ndarray:
 def astronaut_person_mask(size_px) -> np.ndarray:
     """Soft person mask (float32 0..1, 1 = person) matching ``astronaut_head(size_px)``.
 
-    From MediaPipe Selfie Segmentation (bundled in the mediapipe wheel) run once on the
-    original photo, tightened by ~1 source pixel. Needs mediapipe and scikit-image.
+    From the segmentation output of the BlazePose landmark model cuekit ships (run on LiteRT
+    by :class:`cuekit.video.landmarks.PoseLandmarker`) once on the original photo, tightened by
+    ~1 source pixel. Needs cuekit and scikit-image.
     """
     return np.clip(_crop_source(_astronaut_mask_512(), size_px, cv2.INTER_LINEAR), 0, 1)
 

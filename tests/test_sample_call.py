@@ -223,3 +223,14 @@ def test_yaw_moves_the_nose_toward_the_turn_and_the_face_is_found(mesh, head):
     rest = nose_offset(head)
     assert nose_offset(synth.warp_head(head, yaw_deg=30)) > rest + 0.08  # own left = image right
     assert nose_offset(synth.warp_head(head, yaw_deg=-12)) < rest - 0.03
+
+
+def test_person_mask_covers_the_face_and_leaves_the_backdrop_out():
+    pytest.importorskip("skimage")
+    size = (320, 360)
+    mask = synth.astronaut_person_mask(size)
+    assert mask.shape == (360, 320) and 0 <= mask.min() and mask.max() <= 1
+    face = [mask[int(round(y)), int(round(x))] for x, y in synth.astronaut_landmarks_px(size).values()]
+    assert min(face) > 0.9
+    # the top corners are backdrop (the bottom ones are the suit's shoulders)
+    assert mask[:16, :16].max() < 0.1 and mask[:16, -16:].max() < 0.1

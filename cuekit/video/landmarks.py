@@ -122,6 +122,11 @@ class _Model:
         self._it.invoke()
         return [self._it.get_tensor(i) for i in self._out]
 
+    def output(self, name: str) -> np.ndarray:
+        """The output tensor ``name`` of the last call (any output, not only those chosen)."""
+        index = {d["name"]: d["index"] for d in self._it.get_output_details()}
+        return self._it.get_tensor(index[name])
+
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80.0, 80.0)))
@@ -300,7 +305,7 @@ class FaceLandmarker:
     def detect(self, picture: Picture, roi: Roi) -> FaceLandmarks | None:
         """The face in ``roi`` of ``picture``, or None when the model finds none there."""
         crop, m = roi_crop(picture, roi, self.INPUT_PX)
-        points, presence = self._mesh(crop.astype("float32") / 255.0)[:2]
+        points, presence = self._mesh(np.multiply(crop, 1 / 255, dtype="float32"))
         if _sigmoid(float(presence.ravel()[0])) < MIN_PRESENCE:
             return None
         pts = to_picture(points.reshape(-1, 3).astype("float64"), m)
@@ -442,24 +447,53 @@ class PoseLandmarker:
         d = dets[0]  # keypoint 0: hip centre, 1: a point on the full-body circle
         return roi_from_circle(d[4:6], d[6:8], POSE_ROI_SCALE)
 
-    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, np.ndarray] | None:
+    def segmentation(self, rgb: np.ndarray) -> np.ndarray | None:
+        """The landmark model's person mask of ``rgb`` (as :meth:`detect` takes): (H, W) float32
+        0..1 in picture pixels, or None when no body is found. The model's 256 x 256
+        segmentation logits, read in the region the next :meth:`detect` would use (the
+        detector's when not tracking), through a sigmoid and mapped back to the picture; 0
+        outside that region. The tracking is left as it was: for a still, :meth:`detect` the
+        same picture first to place the region from the landmarks."""
+        import cv2
+
+        roi = self._roi if self._roi is not None else self._detect(rgb)
+        if roi is None:
+            return None
+        crop, m = self._crop(rgb, roi)
+        flag = self._mesh(crop)[1]
+        if float(flag.ravel()[0]) < MIN_PRESENCE:
+            return None
+        n = self.INPUT_PX
+        mask = _sigmoid(self._mesh.output("Identity_2").reshape(n, n)).astype("float32")
+        h, w = rgb.shape[:2]
+        return cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    def _crop(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, np.ndarray]:
+        """The landmark model's input for ``roi`` (float32 0..1) and the 2 x 3 map crop px ->
+        picture px (as :func:`roi_crop`'s)."""
         import cv2
 
         n = self.INPUT_PX
         c, s = np.cos(roi.angle), np.sin(roi.angle)
         a = roi.side / n * np.array([[c, -s], [s, c]])  # crop px -> picture px
         b = np.array([roi.cx, roi.cy]) - a @ (n / 2, n / 2)
+        m = np.hstack([a, b[:, None]])
         # beyond the picture the edge pixels repeat, as MediaPipe's crop does for pose (black
         # there moves the landmarks by tens of pixels)
-        crop = cv2.warpAffine(rgb, np.hstack([a, b[:, None]]), (n, n),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        crop = cv2.warpAffine(rgb, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
-        raw, flag, heat = self._mesh(crop.astype("float32") * (1 / 255))
+        return crop.astype("float32") * (1 / 255), m
+
+    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, np.ndarray] | None:
+        n = self.INPUT_PX
+        crop, m = self._crop(rgb, roi)
+        raw, flag, heat = self._mesh(crop)
         if float(flag.ravel()[0]) < MIN_PRESENCE:
             return None
         raw = raw.reshape(39, 5).astype("float64")
         xy = _refine_from_heatmap(raw[:, :2] / n, heat[0]) * n
-        points = to_picture(np.column_stack([xy, raw[:, 2]]), np.hstack([a, b[:, None]]))
+        points = to_picture(np.column_stack([xy, raw[:, 2]]), m)
         return points, _sigmoid(raw[:, 3])
 
     def close(self) -> None:

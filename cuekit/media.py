@@ -324,6 +324,8 @@ class Picture:
             return np.zeros((out_px, out_px, 3), np.uint8)
         # where the samples lie a pixel or more beyond the picture, chroma (sampled at half
         # the resolution) still fades towards grey: black there, as converting first gives
+        if lo.min() >= 0 and hi[0] <= self.width - 1 and hi[1] <= self.height - 1:
+            return rgb  # wholly inside (the usual face crop): nothing to black out
         pos = np.arange(out_px)
         if angle_rad == 0.0:
             rgb[(y0 + pos * k <= -1) | (y0 + pos * k >= self.height)] = 0

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_speed.py [--minutes 1 10] [--long] [--face-fps 10]
                                                [--pose-fps 1] [--cache DIR] [--no-floor]
+                                               [--baseline CHECKOUT]
 
 For each length, builds (once, cached in ``--cache``) a two-person gallery call of 1280x720 at
 30 fps with AAC audio by re-timing the bundled 60 s sample call to 30 fps (one H.264 encode) and
@@ -11,7 +12,10 @@ pass (every video frame decoded, nothing converted; the audio track decoded and 
 and prints one table:
 wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
 resident memory, and seconds per stage; then how peak memory grows per minute of call.
-``--long`` adds the 30-minute call (several minutes).
+``--long`` adds the 30-minute call (several minutes). ``--baseline CHECKOUT`` also analyses each
+call with another checkout of cuekit (its own ``.venv/bin/python`` and ``benchmarks/bench_speed.py``,
+e.g. a ``git worktree`` of an older commit), its run right after this code's on the same file,
+and prints its row beneath, marked ``base``.
 
 Last, the floor (``--no-floor`` skips it): what the two models and the decoder cost per minute
 of call at those rates, measured in a fresh process on the first minute's own frames
@@ -214,9 +218,15 @@ def _child(kind: str, path: str, face_fps: float, pose_fps: float) -> None:
     print(json.dumps(out))
 
 
-def _run(kind: str, path: str, face_fps: float, pose_fps: float) -> dict:
-    """One measured pass in a fresh interpreter, so peak memory is that pass's own."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, path,
+def _run(kind: str, path: str, face_fps: float, pose_fps: float, checkout: str | None = None,
+         ) -> dict:
+    """One measured pass in a fresh interpreter, so peak memory is that pass's own; with
+    ``checkout``, that checkout's interpreter and copy of this script."""
+    python, script = sys.executable, os.path.abspath(__file__)
+    if checkout:
+        python = os.path.join(checkout, ".venv", "bin", "python")
+        script = os.path.join(checkout, "benchmarks", "bench_speed.py")
+    cmd = [python, script, "--child", kind, path,
            "--face-fps", str(face_fps), "--pose-fps", str(pose_fps)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
@@ -237,6 +247,8 @@ def main() -> None:
                     help=f"pose samples per second (default {DEFAULT_POSE_FPS:g})")
     ap.add_argument("--cache", default="/tmp/cuekit_bench", help="where the built calls are kept")
     ap.add_argument("--no-floor", action="store_true", help="skip the cost floor")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="another cuekit checkout (with its .venv) to run beside this code")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     rates = (args.face_fps, args.pose_fps)
@@ -255,14 +267,16 @@ def main() -> None:
     for m in minutes:
         path = long_call(args.cache, m)
         dec = _run("decode", path, *rates)
-        ana = _run("analysis", path, *rates)
-        stages = dict(ana["video_stages"])
-        stages.update({k: v for k, v in ana["seconds"].items() if k != "video"})
-        per = " ".join(f"{k} {v:.1f}" for k, v in stages.items())
-        print(f"{m:>4} {ana['wall_s']:7.1f} {m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} "
-              f"{dec['wall_s']:8.1f} {ana['wall_s'] / dec['wall_s']:8.2f} "
-              f"{ana['peak_rss_mb']:7.0f}  {per}", flush=True)
-        peaks[m] = ana["peak_rss_mb"]
+        for label, checkout in (("", None), *((("base", args.baseline),) if args.baseline else ())):
+            ana = _run("analysis", path, *rates, checkout)
+            stages = dict(ana["video_stages"])
+            stages.update({k: v for k, v in ana["seconds"].items() if k != "video"})
+            per = " ".join(f"{k} {v:.1f}" for k, v in stages.items())
+            print(f"{m:>4} {ana['wall_s']:7.1f} {m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} "
+                  f"{dec['wall_s']:8.1f} {ana['wall_s'] / dec['wall_s']:8.2f} "
+                  f"{ana['peak_rss_mb']:7.0f}  {per} {label}", flush=True)
+            if not checkout:
+                peaks[m] = ana["peak_rss_mb"]
     if len(peaks) > 1:  # memory: how peak RSS grows with the call's length (target: flat, <= 1 GB)
         lo, hi = min(peaks), max(peaks)
         slope = (peaks[hi] - peaks[lo]) / (hi - lo)

@@ -1,6 +1,6 @@
 """cuekit: the non-verbal side of recorded video calls.
 
-``import cuekit`` stays light: it imports neither streamlit nor mediapipe.
+``import cuekit`` stays light: it imports neither streamlit nor the model runtime (LiteRT).
 """
 
 from .errors import CuekitError, InputError, MediaError

@@ -4,7 +4,7 @@ import sys
 
 def test_import_cuekit_stays_light():
     code = ("import sys, cuekit, cuekit.session, cuekit.cli, cuekit.cueset, cuekit.media; "
-            "heavy = [m for m in ('streamlit', 'mediapipe', 'tensorflow', 'jax') "
+            "heavy = [m for m in ('streamlit', 'ai_edge_litert', 'mediapipe', 'tensorflow', 'jax') "
             "if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

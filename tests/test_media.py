@@ -95,6 +95,31 @@ def test_rotation_is_applied(tmp_path):
     assert img.shape[:2] == (160, 120)
 
 
+def test_tags_that_are_not_utf8_do_not_stop_a_file_from_opening(tmp_path):
+    """Some recorders write tags in another encoding: PyAV < 19 raises on them unless told to
+    ignore them, PyAV 19 has no such option (and does not raise)."""
+    import av
+
+    good = tmp_path / "tagged.mkv"
+    with av.open(str(good), "w") as c:
+        c.metadata["title"] = "TITLETAG"
+        vs = c.add_stream("mpeg4", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 160, 120, "yuv420p"
+        vs.metadata["comment"] = "STREAMTG"
+        for i in range(10):
+            for packet in vs.encode(av.VideoFrame.from_ndarray(frame_at(i), format="rgb24")):
+                c.mux(packet)
+        c.mux(vs.encode())
+    data = good.read_bytes()
+    assert data.count(b"TITLETAG") == 1 and data.count(b"STREAMTG") == 1
+    bad = tmp_path / "latin1.mkv"
+    latin1 = b"\xe9t\xe9\xff\xfeABC"  # same length as the tags it replaces
+    bad.write_bytes(data.replace(b"TITLETAG", latin1).replace(b"STREAMTG", latin1))
+    info = media.probe(bad)
+    assert info.has_video and (info.width, info.height) == (160, 120)
+    assert len(list(media.iter_pictures(bad, step_s=0.1))) == 10
+
+
 def test_bad_arguments():
     with pytest.raises(InputError, match="sr must be"):
         media.load_audio(__file__, sr=0)
@@ -224,7 +249,8 @@ def test_square_crops_resampled_from_the_planes_match_converting_first():
 def test_turned_square_crops_show_the_turned_square():
     """A square turned by an angle about its centre shows what turning the whole picture about
     that centre, then cutting the square upright, shows (plane by plane and converted first
-    alike); outside the picture is black; a quarter turn shows the upright crop turned a quarter the other way."""
+    alike); outside the picture is black; a quarter turn shows the upright crop turned a
+    quarter the other way."""
     import cv2
     from conftest import SAMPLE_CALL
 

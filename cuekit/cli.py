@@ -65,8 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="a separate recording of one participant's voice (repeatable)")
     a.add_argument("--transcript", metavar="FILE", help="a .vtt or .srt transcript")
     a.add_argument("--expressions", choices=EXPRESSION_SOURCES, default="blendshapes",
-                   help="smile, brows and mouth from the face model's blendshapes (default) or "
-                        "from landmark geometry (a little faster, less specific)")
+                   help="smile and brows from the face model's blendshapes (default) or from "
+                        "landmark geometry (a little faster, less specific); mouth opening is "
+                        "the lips' gap either way")
     a.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
     b = sub.add_parser("batch", help="analyse many recordings (a folder or a CSV manifest)",

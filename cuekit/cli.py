@@ -312,7 +312,7 @@ def _cues(args) -> int:
 
 
 def _models(args) -> int:
-    from .video.landmarks import describe_models
+    from .modelfiles import describe_models
 
     print(describe_models())
     return 0

@@ -18,6 +18,7 @@ from cuekit.cues import CUES, SEGMENT_KINDS, series
 from cuekit.errors import InputError, MediaError
 from cuekit.layout import Participant
 from cuekit.media import Picture
+from cuekit import modelfiles
 from cuekit.video import face, landmarks
 from cuekit.video.pipeline import analyze_video
 from cuekit.video.track import FaceTrack
@@ -209,25 +210,27 @@ def test_expression_sources_agree_on_smile(tmp_path):
 
 
 def test_shipped_models_are_intact_and_described():
-    sums = landmarks.shipped_models()
-    assert set(sums) == {landmarks.FACE_DETECTOR_FILE, landmarks.FACE_LANDMARKS_FILE,
-                         landmarks.BLENDSHAPES_FILE, landmarks.POSE_DETECTOR_FILE,
-                         landmarks.POSE_LANDMARKS_FILE}
+    sums = modelfiles.shipped_models()
+    assert {landmarks.FACE_DETECTOR_FILE, landmarks.FACE_LANDMARKS_FILE, landmarks.BLENDSHAPES_FILE,
+            landmarks.POSE_DETECTOR_FILE, landmarks.POSE_LANDMARKS_FILE} <= set(sums)
     for name, digest in sums.items():
-        assert landmarks.file_sha256(landmarks.model_path(name)) == digest, name
-    text = landmarks.describe_models()
+        assert modelfiles.file_sha256(modelfiles.model_path(name)) == digest, name
+    text = modelfiles.describe_models()
     assert text.count("[ok]") == len(sums) and "Apache-2.0" in text
 
 
 def test_missing_or_damaged_model_file_is_a_clear_error(tmp_path, monkeypatch):
-    shipped = landmarks.MODELS_DIR
+    shipped = modelfiles.MODELS_DIR
     (tmp_path / "SHA256SUMS").write_text((shipped / "SHA256SUMS").read_text())
     (tmp_path / landmarks.BLENDSHAPES_FILE).write_bytes(b"not a model")
-    monkeypatch.setattr(landmarks, "MODELS_DIR", tmp_path)
-    with pytest.raises(landmarks.ModelError, match="reinstall cuekit"):
+    monkeypatch.setattr(modelfiles, "MODELS_DIR", tmp_path)
+    with pytest.raises(modelfiles.ModelError, match="reinstall cuekit"):
         landmarks.FaceLandmarker()
-    text = landmarks.describe_models()
-    assert text.count("[MISSING]") == 4 and text.count("[DAMAGED]") == 1
+    with pytest.raises(modelfiles.ModelError, match="damaged"):
+        modelfiles.model_path(landmarks.BLENDSHAPES_FILE, verify=True)
+    text = modelfiles.describe_models()
+    n = len(modelfiles.shipped_models())
+    assert text.count("[MISSING]") == n - 1 and text.count("[DAMAGED]") == 1
 
 
 def test_bad_arguments_raise_before_work(tmp_path):

@@ -2,7 +2,7 @@
 runs a neural network on pictures.
 
 The models ship inside the cuekit package (``cuekit/models``, Apache-2.0; where each byte came
-from: ``scripts/fetch_models.py``), so nothing is downloaded. MediaPipe's own Python API is not
+from: ``models/fetch_models.py``), so nothing is downloaded. MediaPipe's own Python API is not
 used: its legacy ``mp.solutions`` that carried these files was removed upstream, and its Tasks
 API costs about twice the CPU a face (see the README). What MediaPipe's graphs do around the
 models (anchors, regions of interest, turning a crop upright) is done here with numpy, as its
@@ -15,18 +15,15 @@ interest (:class:`Roi`) is a square turned by an angle about its centre.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import CuekitError
 from ..media import Picture
+from ..modelfiles import model_path
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 FACE_DETECTOR_FILE = "face_detection_full_range_sparse.tflite"
 FACE_LANDMARKS_FILE = "face_landmarks_detector.tflite"
 BLENDSHAPES_FILE = "face_blendshapes.tflite"
@@ -64,10 +61,6 @@ BLENDSHAPE_NAMES = (
     "noseSneerLeft", "noseSneerRight")
 
 
-class ModelError(CuekitError, OSError):
-    """A model file of the cuekit install is missing or damaged (reinstall cuekit)."""
-
-
 @dataclass
 class FaceLandmarks:
     """One face: ``points`` (478, 3) in picture pixels (468-477: the irises); ``blendshapes``
@@ -93,14 +86,6 @@ class Roi(NamedTuple):
     cy: float
     side: float
     angle: float = 0.0
-
-
-def model_path(filename: str) -> Path:
-    """The path of a model file shipped in the package; :class:`ModelError` when missing."""
-    path = MODELS_DIR / filename
-    if not path.is_file():
-        raise ModelError(f"model file {filename} is missing from {MODELS_DIR}: reinstall cuekit")
-    return path
 
 
 class _Model:
@@ -326,39 +311,6 @@ class FaceLandmarker:
 def face_roi_from_detection(x: float, y: float, w: float, h: float, angle: float) -> Roi:
     """The landmark model's region for a detected face box (MediaPipe: 1.5 x, square)."""
     return Roi(x + w / 2, y + h / 2, FACE_ROI_SCALE * max(w, h), angle)
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file (to check the shipped models against ``SHA256SUMS``)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def shipped_models() -> dict[str, str]:
-    """Model file name -> expected sha256, from ``cuekit/models/SHA256SUMS``."""
-    sums = {}
-    for line in (MODELS_DIR / "SHA256SUMS").read_text().splitlines():
-        if line.strip():
-            digest, name = line.split()
-            if name.endswith(".tflite"):
-                sums[name.lstrip("*")] = digest
-    return sums
-
-
-def describe_models() -> str:
-    """Text for ``cuekit models``: the model files the package ships, and whether each is
-    present and intact."""
-    lines = [f"Model files in {MODELS_DIR} (run on LiteRT; nothing is downloaded):"]
-    for name, digest in shipped_models().items():
-        path = MODELS_DIR / name
-        state = ("ok" if path.is_file() and file_sha256(path) == digest
-                 else "DAMAGED" if path.is_file() else "MISSING")
-        lines.append(f"  [{state}] {name}  sha256 {digest[:16]}…")
-    lines += ["", "Licence: Apache-2.0 (Google MediaPipe); see LICENSE and README.md there."]
-    return "\n".join(lines)
 
 
 class _OneEuro:

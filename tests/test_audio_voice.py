@@ -145,23 +145,6 @@ def test_level_is_the_same_in_blocks_as_at_once(monkeypatch):
     np.testing.assert_allclose(whole[1], direct, atol=1e-6)
 
 
-@pytest.mark.parametrize("block", [4096, 700])
-def test_mfcc_is_librosas(monkeypatch, block):
-    librosa = pytest.importorskip("librosa")
-    from cuekit.audio import speakers
-
-    rng = np.random.default_rng(4)
-    y = np.concatenate([_harmonic(120.0, 2.0), 1e-4 * rng.standard_normal(SR).astype("float32"),
-                        _harmonic(210.0, 1.5)])
-    np.testing.assert_allclose(speakers.mel_filters(sr=SR, n_fft=512),
-                               librosa.filters.mel(sr=SR, n_fft=512), atol=1e-7)
-    monkeypatch.setattr(speakers, "MFCC_BLOCK_FRAMES", block)
-    got = speakers._mfcc(y, sr=SR, hop=160, n_fft=512)
-    want = librosa.feature.mfcc(y=y, sr=SR, n_mfcc=speakers.N_MFCC, n_fft=512, hop_length=160)
-    assert got.shape == want.shape
-    np.testing.assert_allclose(got, want, atol=1e-5 * np.abs(want).max())
-
-
 def test_vad_and_pitch_on_threads_give_the_same_numbers():
     """Stretches between skipped silences are judged independently, so sharing them among
     threads changes nothing: the same probabilities, the same pitch, bit for bit."""

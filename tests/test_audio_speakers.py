@@ -1,0 +1,73 @@
+"""Known answers for telling voices apart from embeddings: windows over speech, clustering with
+the count given or estimated, the separation reported, and votes turned into a voice per
+moment."""
+
+import numpy as np
+import pytest
+
+from cuekit.audio.speakers import cluster_embeddings, label_frames, separation, voice_windows
+from cuekit.errors import InputError
+
+
+def _voices(rng, centres, counts, spread):
+    """Unit vectors scattered around unit ``centres`` (non-negative, as GE2E embeddings are)."""
+    rows = []
+    for c, n in zip(centres, counts, strict=True):
+        x = np.abs(c + spread * rng.standard_normal((n, len(c))))
+        rows.append(x / np.linalg.norm(x, axis=1, keepdims=True))
+    return np.concatenate(rows)
+
+
+def _centres(rng, k, dim=64, similarity=0.5):
+    """``k`` non-negative unit vectors whose pairwise cosine is ``similarity``: a shared part
+    and a part of their own on separate dimensions."""
+    common = np.abs(rng.standard_normal(dim // 2))
+    c = np.zeros((k, dim + k * 8))
+    c[:, :dim // 2] = np.sqrt(similarity) * common / np.linalg.norm(common)
+    for i in range(k):
+        c[i, dim + 8 * i: dim + 8 * (i + 1)] = np.sqrt(1 - similarity) / np.sqrt(8)
+    return c
+
+
+def test_windows_tile_speech_and_keep_short_stretches_whole():
+    w = voice_windows([(0.0, 4.0), (5.0, 5.3), (6.0, 7.0)], window_s=1.5, hop_s=0.5,
+                      min_window_s=0.4)
+    assert w[0].tolist() == [0.0, 1.5] and w[-2].tolist() == [2.5, 4.0]  # ends at the end
+    assert np.all(np.diff(w[:-1, 0]) <= 0.5 + 1e-9)
+    assert [6.0, 7.0] in w.tolist() and not any(a == 5.0 for a, _ in w)  # 0.3 s: too short
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_clusters_found_given_or_estimated(k):
+    rng = np.random.default_rng(k)
+    counts = [30 + 7 * i for i in range(k)]
+    emb = _voices(rng, _centres(rng, k), counts, spread=0.05)
+    truth = np.repeat(np.arange(k), counts)
+    for speakers in (k, None):
+        got = cluster_embeddings(emb, speakers=speakers)
+        assert got.max() + 1 == k, speakers
+        assert (got == truth).all()  # numbered in order of first appearance, like the truth
+    # the voices' centroids are ~0.3 apart (0.5 by design, less the noise's shared part);
+    # the same windows shuffled between the voices are not apart at all
+    assert separation(emb, truth) > 0.25 and separation(emb, rng.permutation(truth)) < 0.05
+
+
+def test_one_voice_stays_one_and_interleaved_turns_are_followed():
+    rng = np.random.default_rng(7)
+    one = _voices(rng, _centres(rng, 1), [80], spread=0.05)
+    assert cluster_embeddings(one, speakers=None).max() == 0
+    assert np.isnan(separation(one, np.zeros(80, int)))
+    two = _voices(rng, _centres(rng, 2), [20, 20], spread=0.05)
+    order = np.r_[0:10, 20:30, 10:20, 30:40]  # A, B, A, B turns
+    got = cluster_embeddings(two[order], speakers=2)
+    assert got.tolist() == [0] * 10 + [1] * 10 + [0] * 10 + [1] * 10
+    with pytest.raises(InputError):
+        cluster_embeddings(two, speakers=0)
+
+
+def test_votes_become_a_voice_per_moment():
+    t = np.arange(0, 6, 0.01) + 0.005
+    windows = np.array([[0.0, 1.5], [0.5, 2.0], [1.0, 2.5], [3.0, 4.5], [3.5, 5.0]])
+    lab = label_frames(t, windows, np.array([0, 0, 0, 1, 1]), n_voices=2, smooth_s=0.2)
+    assert (lab[(t > 0.1) & (t < 2.4)] == 0).all() and (lab[(t > 3.1) & (t < 4.9)] == 1).all()
+    assert (lab[(t > 2.6) & (t < 2.9)] == -1).all() and (lab[t > 5.1] == -1).all()

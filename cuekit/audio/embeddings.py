@@ -90,14 +90,16 @@ def mel_frames(wav16k: np.ndarray) -> np.ndarray:
     float32, frame ``k`` centred on sample ``160 k`` (the signal is zero-padded by 200 samples at
     both ends). Values are linear power of a waveform in -1..1 units, not dB."""
     y = _as_wav(wav16k)
-    padded = np.pad(y, N_FFT // 2)
     n_frames = 1 + len(y) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:n_frames]
     out = np.empty((n_frames, N_MELS), dtype="float32")
-    for a in range(0, n_frames, _STFT_BLOCK):
-        spec = np.fft.rfft(frames[a:a + _STFT_BLOCK] * _WINDOW, axis=1)
-        power = spec.real ** 2 + spec.imag ** 2
-        out[a:a + _STFT_BLOCK] = power @ _FILTERS.T
+    half = N_FFT // 2
+    for a in range(0, n_frames, _STFT_BLOCK):  # a block at a time: no padded copy of the call
+        b = min(n_frames, a + _STFT_BLOCK)
+        lo, hi = a * HOP - half, (b - 1) * HOP + half
+        part = np.pad(y[max(0, lo):min(len(y), hi)], (max(0, -lo), max(0, hi - len(y))))
+        frames = np.lib.stride_tricks.sliding_window_view(part, N_FFT)[::HOP][:b - a]
+        spec = np.fft.rfft(frames * _WINDOW, axis=1)
+        out[a:b] = (spec.real ** 2 + spec.imag ** 2) @ _FILTERS.T
     return out
 
 
@@ -281,7 +283,10 @@ class SpeakerEncoder:
                 raise InputError(f"level_dbfs must be a finite number or None, got {level_dbfs!r}")
             hops = np.zeros(need)                                       # energy of each 10 ms hop
             whole = min(len(y) // HOP, need)
-            hops[:whole] = np.square(y[:whole * HOP].reshape(-1, HOP), dtype="float64").sum(axis=1)
+            for h0 in range(0, whole, 1 << 16):  # in blocks: no float64 copy of the call
+                h1 = min(whole, h0 + (1 << 16))
+                hops[h0:h1] = np.square(y[h0 * HOP:h1 * HOP].reshape(-1, HOP),
+                                        dtype="float64").sum(axis=1)
             if whole < need and len(y) > whole * HOP:
                 hops[whole] = np.square(y[whole * HOP:], dtype="float64").sum()
             cum = np.concatenate([[0.0], np.cumsum(hops)])

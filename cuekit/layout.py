@@ -8,6 +8,7 @@ channels in order) unless names are given.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass
 
@@ -112,64 +113,428 @@ def _names_for(n: int, names: list[str] | None) -> list[str]:
     return list(names)
 
 
+# ---------------------------------------------------------------------------------------------
+# Finding the tiles: borders first, then faces.
+#
+# 1. Tile borders are lines of the picture that are one colour end to end (a divider, the gap of a
+#    gallery, the frame round a thumbnail strip), narrow, and between lines that are not: the frame
+#    is cut along them again and again (an XY-cut) until no border crosses a piece. A line counts
+#    as one colour when most of it is (``_FLAT_SHARE``), so a clock, a logo or a caption bar drawn
+#    over a divider does not hide it; a border never runs through a face.
+# 2. A piece is a participant's tile when a face is in it in a good share of the frames
+#    (``_PRESENT``): empty gallery cells and camera-off tiles are dropped. A face-free strip much
+#    thinner than its neighbours (a lower-third caption, a letterbox bar) is no tile: the border
+#    beside it is ignored, so it stays part of the tile it is drawn over.
+# 3. A piece with two or more people in it is either a picture-in-picture (a small face inside a
+#    rectangle of straight edges: the inset is a tile of its own over the main one) or one camera
+#    filming several people, which is split halfway between the faces (see ``_split_between``).
+# 4. The tile borders are compared frame by frame: where they change (a call that switches from
+#    side by side to speaker view) each stretch gets its own tiles, and the longest stretch's
+#    tiles are the answer; the stretches are reported as ``segments``.
+# ---------------------------------------------------------------------------------------------
+
+Box = tuple[int, int, int, int]
+
+_FLAT_TOL = 10.0  # grey levels: a pixel this close to its line's median is the line's colour
+_RUN_TOL = 4.0  # grey levels: lines of one border have the same colour (a UI draws it)
+_FLAT_SHARE = 0.8  # a line is one colour when this share of it is (overlays may cross the rest)
+_BORDER_MAX = 0.08  # a tile border is at most this share of the piece it cuts
+_SLIVER = 0.03  # pieces thinner than this share (or 8 px) are no tiles: their border is ignored
+_OVERLAY_MAX = 0.3  # a face-free strip thinner than this share of its piece is an overlay, not a tile
+_PRESENT = 0.4  # a tile is a participant's when a face is in it in this share of the frames
+_EDGE = 40.0  # Sobel response (4x a step of grey levels) of an inset's straight edge
 _CASCADE = None
 
 
-def _faces(img: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to guess the layout)."""
+@dataclass(frozen=True)
+class TileGuess:
+    """The participants' tiles found in a few frames of a call.
+
+    ``boxes``: the tiles (x, y, w, h) in reading order, in pixels of ``size``; a regular grid
+    (``layout`` one of :data:`GRIDS`) gives the grid's cells. ``layout``: the grid's name or the
+    boxes as ``'x,y,w,h;…'`` (what ``--layout`` accepts). ``segments``: ``(start_s, end_s,
+    layout)`` for each stretch of the frames with its own tiles (one item when the layout does
+    not change); ``boxes`` are the longest stretch's. ``notes``: how unusual tiles were found.
+    """
+
+    boxes: list[Box]
+    layout: str
+    segments: list[tuple[float, float, str]]
+    notes: list[str]
+
+
+def guess_layout(frames: list[np.ndarray], times: list[float] | None = None) -> str:
+    """The layout of a few frames as ``--layout`` takes it: a grid name (``1``, ``2x1``, ``1x2``,
+    ``2x2``) or explicit boxes ``'x,y,w,h;…'`` in the frames' pixels. See :func:`detect_tiles`."""
+    return detect_tiles(frames, times).layout
+
+
+def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
+                 size: tuple[int, int] | None = None) -> TileGuess:
+    """The tiles of the participants seen in ``frames`` (BGR, all one size; ``times`` their
+    seconds, default 0, 1, 2, …), as boxes in pixels of ``size`` (width, height; default the
+    frames' own): tile borders from lines of one colour, participants from faces; see the notes
+    above. With no face in any frame, every piece the borders make is a tile."""
+    if not frames:
+        return TileGuess([], "1", [], [])
+    h, w = frames[0].shape[:2]
+    W, H = size or (w, h)
+    times = [float(t) for t in times] if times is not None else [float(i) for i in range(len(frames))]
+    grays = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY).astype(np.float32) for f in frames]
+    faces = [_faces(f) for f in frames]
+    whole = (0, 0, w, h)
+
+    # stretches of frames whose tile borders agree (a lone odd frame joins the stretch before it)
+    keys = [_cut(whole, [g], [ff] if any(faces) else None) for g, ff in zip(grays, faces, strict=True)]
+    stretches: list[list[int]] = []
+    for i, key in enumerate(keys):
+        if stretches and _same_boxes(keys[stretches[-1][0]], key, w, h):
+            stretches[-1].append(i)
+        else:
+            stretches.append([i])
+    stretches = _absorb_lone_frames(stretches)
+
+    found = []  # (frame indices, boxes, notes), consecutive stretches with the same tiles joined
+    for idx in stretches:
+        boxes, notes = _tiles([grays[i] for i in idx], [faces[i] for i in idx], w, h)
+        if found and _same_boxes(found[-1][1], boxes, w, h):
+            found[-1] = (found[-1][0] + idx, found[-1][1], found[-1][2])
+        else:
+            found.append((idx, boxes, notes))
+
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    segments, best, best_len = [], None, -1.0
+    for k, (idx, boxes, notes) in enumerate(found):
+        start = times[idx[0]]
+        end = times[found[k + 1][0][0]] if k + 1 < len(found) else times[idx[-1]] + step
+        scaled = [_scale(b, w, h, W, H) for b in reading_order(boxes)]
+        spec = _spec(scaled, W, H)
+        if spec in GRIDS:
+            scaled = grid_boxes(spec, W, H)
+        segments.append((start, end, spec))
+        if end - start > best_len:
+            best, best_len = (scaled, spec, notes), end - start
+    assert best is not None
+    return TileGuess(best[0], best[1], segments, best[2])
+
+
+def _faces(img: np.ndarray) -> list[Box]:
+    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles)."""
     global _CASCADE
     if _CASCADE is None:
         _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    min_side = max(24, min(gray.shape) // 12)
-    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5,
+    min_side = max(20, min(gray.shape) // 18)  # thumbnails of a speaker view have small faces
+    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                       minSize=(min_side, min_side))
     return [tuple(int(v) for v in f) for f in found]
 
 
-def has_divider(img: np.ndarray, axis: int) -> bool:
-    """Whether a tile border runs across the middle fifth of the frame: a narrow run of lines
-    (along ``axis``: 1 = vertical lines, 0 = horizontal) each uniform end to end, between
-    lines that are not (tile content)."""
-    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype("float32")
+def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
+           ) -> tuple[list[Box], list[str]]:
+    """The participants' tiles of one stretch of frames (pixels of the frames)."""
+    any_face = any(faces)
+    tiles: list[Box] = []
+    notes: list[str] = []
+    for leaf in _cut((0, 0, w, h), grays, faces if any_face else None):
+        if leaf[2] <= 0 or leaf[3] <= 0:
+            continue
+        if not any_face:
+            tiles.append(leaf)
+            continue
+        people = _people(leaf, faces)
+        if len(people) == 1:
+            tiles.append(leaf)
+        elif len(people) > 1:
+            inset = _inset(leaf, people, grays)
+            if inset is not None:
+                tiles += [leaf, inset]
+                notes.append("picture-in-picture: the inset tile lies over the main one")
+            else:
+                tiles += _split_between(leaf, people)
+                notes.append(f"{len(people)} people in one picture: split halfway between "
+                             "their faces")
+    return tiles, notes
+
+
+def _cut(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None,
+         gap: tuple[float, int, int] | None = None) -> list[Box]:
+    """The pieces (x, y, w, h) the tile borders cut ``box`` into (an XY-cut: cut along every
+    border that crosses the whole piece, in the direction with more of them, and cut again).
+    With ``faces`` (per frame), borders of thin face-free strips (overlays) are ignored. ``gap``:
+    (grey level, width, axis) of the borders that cut ``box`` off; its margins of that colour at
+    the borders' ends are trimmed (a gallery's edge, the background either side of a centred
+    strip of thumbnails); the whole frame keeps its margins."""
+    if gap is not None:
+        box = _trim(box, grays, *gap)
+    best: list[Box] = []
+    best_gap = None
+    for axis in (1, 0):  # 1: borders up and down (columns), 0: across (rows)
+        parts, part_gap = _parts(box, grays, faces, axis)
+        if len(parts) > len(best):
+            best, best_gap = parts, (*part_gap, axis)
+    if len(best) <= 1:
+        return [box]
+    return [leaf for part in best for leaf in _cut(part, grays, faces, best_gap)]
+
+
+def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) -> Box:
+    """``box`` without the margins of grey level ``gap`` at the ends of borders along ``axis``
+    (1: vertical borders, so the top and bottom margins): lines all of that colour, when they
+    are about as wide as the borders (``width``, a gallery's edge) or wide, 8-40 % of ``box``
+    (beside a strip of thumbnails); not in between: a dark suit or dark hair at a tile's edge
+    continues a margin by a few lines and is kept."""
+    x, y, w, h = box
+    stack = np.stack([g[y:y + h, x:x + w] for g in grays])
     if axis == 0:
-        gray = gray.T
-    w = gray.shape[1]
-    flat = gray.std(axis=0) < 6.0  # a column the same from top to bottom
-    lo, hi = int(0.4 * w), int(0.6 * w)
-    run_start = None
-    for x in range(lo, hi + 1):
-        if flat[x] and run_start is None:
-            run_start = x
-        elif not flat[x] and run_start is not None:
-            width = x - run_start
-            if 1 <= width <= 0.08 * w and run_start > 0 and not flat[run_start - 1]:
-                return True
-            run_start = None
-    return False
+        stack = stack.transpose(0, 2, 1)  # the margins to trim are rows below
+    n = stack.shape[1]
+
+    def margin(lines) -> int:  # lines: (frames, lines from the edge inwards, pixels per line)
+        same = (np.abs(lines - gap) < _FLAT_TOL).mean(axis=2) >= 0.97
+        same = same.sum(axis=0) * 2 > len(grays)
+        k = int(np.argmin(same)) if not same.all() else len(same)
+        return k if k <= 1.5 * width or 0.08 * n <= k <= 0.4 * n else 0
+
+    lo, hi = margin(stack), margin(stack[:, ::-1])
+    if axis == 1:
+        return x, y + lo, w, h - lo - hi
+    return x + lo, y, w - lo - hi, h
 
 
-def guess_layout(frames: list[np.ndarray]) -> str:
-    """Guess ``1``, ``2x1``, ``1x2`` or ``2x2`` from a few frames, by where faces appear and
-    whether the frame has tile borders down or across its middle."""
-    if not frames:
-        return "1"
-    h, w = frames[0].shape[:2]
-    two_cols = two_rows = 0
-    for img in frames:
-        cells = {(int((x + fw / 2) * 2 // w), int((y + fh / 2) * 2 // h))
-                 for (x, y, fw, fh) in _faces(img)}
-        # Faces in both halves of the same frame: one moving face cannot do that.
-        two_cols += len({c for c, _ in cells}) == 2
-        two_rows += len({r for _, r in cells}) == 2
-    v_div = sum(has_divider(f, 1) for f in frames) > len(frames) / 2
-    h_div = sum(has_divider(f, 0) for f in frames) > len(frames) / 2
-    cols = two_cols >= len(frames) / 3 or v_div
-    rows = two_rows >= len(frames) / 3 or h_div
-    if cols and rows:
-        return "2x2"
-    if cols:
-        return "2x1"
-    if rows:
-        return "1x2"
-    return "1"
+def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
+           ) -> tuple[list[Box], tuple[float, int]]:
+    """``box`` cut along its tile borders running along ``axis`` (1: vertical lines), and the
+    borders' grey level and width."""
+    x, y, bw, bh = box
+    n = bw if axis == 1 else bh
+    borders = _borders(box, grays, faces, axis)
+    if not borders:
+        return [box], (0.0, 0)
+    gap = (float(np.median([c for _, _, c in borders])), max(b - a for a, b, _ in borders))
+    # pieces between the borders, as (start, end) along the cut direction
+    pieces = []
+    start = 0
+    for a, b, _ in borders:
+        pieces.append([start, a])
+        start = b
+    pieces.append([start, n])
+
+    def face_in(p) -> bool:
+        if faces is None:
+            return True
+        sub = (x + p[0], y, p[1] - p[0], bh) if axis == 1 else (x, y + p[0], bw, p[1] - p[0])
+        return _presence(sub, faces) >= _PRESENT
+
+    changed = True
+    while changed and len(pieces) > 1:
+        changed = False
+        biggest = max(p[1] - p[0] for p in pieces)
+        for i, p in enumerate(pieces):
+            size = p[1] - p[0]
+            sliver = size < max(8, _SLIVER * n)
+            overlay = faces is not None and size < _OVERLAY_MAX * n and size < 0.5 * biggest \
+                and not face_in(p)
+            if sliver or overlay:
+                # join the neighbour with a face (or the bigger one), across the border between
+                nbrs = [j for j in (i - 1, i + 1) if 0 <= j < len(pieces)]
+                j = max(nbrs, key=lambda j: (face_in(pieces[j]), pieces[j][1] - pieces[j][0]))
+                lo, hi = min(i, j), max(i, j)
+                pieces[lo:hi + 1] = [[pieces[lo][0], pieces[hi][1]]]
+                changed = True
+                break
+    if axis == 1:
+        return [(x + a, y, b - a, bh) for a, b in pieces], gap
+    return [(x, y + a, bw, b - a) for a, b in pieces], gap
+
+
+def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
+             ) -> list[tuple[int, int, float]]:
+    """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level) offsets: narrow
+    runs of lines each of one colour in most frames, between lines that are not of that colour,
+    not at the edge of ``box`` (a margin is no border) and through no face."""
+    x, y, bw, bh = box
+    votes = None
+    colours, subs = [], []
+    for g in grays:
+        sub = g[y:y + bh, x:x + bw]
+        if axis == 0:
+            sub = sub.T  # rows become columns: lines are always columns below
+        med = np.median(sub, axis=0)
+        flat = (np.abs(sub - med) < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
+        votes = flat.astype(np.int32) if votes is None else votes + flat
+        colours.append(med)
+        subs.append(sub)
+    flat = votes * 2 > len(grays)
+    colour = np.median(np.stack(colours), axis=0)
+    n = len(flat)
+    blocked = np.zeros(n, bool)  # lines through a face (its middle: Haar boxes are loose)
+    for frame_faces in faces or []:
+        for fx, fy, fw, fh in frame_faces:
+            lo, hi, olo, ohi = (fx, fx + fw, fy, fy + fh) if axis == 1 else (fy, fy + fh, fx, fx + fw)
+            off, oext = (x, y) if axis == 1 else (y, x)
+            oext_hi = oext + (bh if axis == 1 else bw)
+            if ohi > oext and olo < oext_hi:
+                a, b = lo - off + (hi - lo) // 5, hi - off - (hi - lo) // 5
+                blocked[max(0, a):max(0, min(n, b))] = True
+    out = []
+    i = 0
+    while i < n:
+        if not flat[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < n and flat[j] and abs(colour[j] - colour[j - 1]) < _RUN_TOL \
+                and abs(colour[j] - colour[i]) < _RUN_TOL:
+            j += 1
+        if i > 0 and j < n and j - i <= max(2, _BORDER_MAX * n) and not blocked[i:j].any() \
+                and _stands_out(subs, colour[i:j].mean(), max(0, i - 2), min(n - 1, j + 1)):
+            if out and out[-1][1] == i:  # two colours side by side (a gap beside a blurred
+                out[-1] = (out[-1][0], j, min(out[-1][2], float(colour[i:j].mean())))  # room)
+            else:
+                out.append((i, j, float(colour[i:j].mean())))
+        i = j
+    return out
+
+
+def _stands_out(subs: list[np.ndarray], colour: float, before: int, after: int) -> bool:
+    """Whether the lines on one side or the other of a run of ``colour`` are mostly of other
+    colours (a border between tiles, not a line where a picture happens to be as dark as the
+    background round it; one side may be as dark as a gap: a dark suit at a tile's edge)."""
+    votes = sum(min((np.abs(s[:, k] - colour) < _FLAT_TOL).mean() for k in (before, after)) < 0.5
+                for s in subs)
+    return votes * 2 > len(subs)
+
+
+def _presence(box: Box, faces: list[list[Box]]) -> float:
+    """Share of the frames with a face centred in ``box``."""
+    x, y, w, h = box
+    hits = sum(any(x <= fx + fw / 2 < x + w and y <= fy + fh / 2 < y + h for fx, fy, fw, fh in ff)
+               for ff in faces)
+    return hits / max(1, len(faces))
+
+
+def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
+    """The people in ``box``: faces seen at about the same place in at least ``_PRESENT`` of the
+    frames, as their mean face box (a stray detection in one frame is nobody)."""
+    x, y, w, h = box
+    groups: list[tuple[list[Box], set[int]]] = []
+    for t, ff in enumerate(faces):
+        for f in ff:
+            cx, cy = f[0] + f[2] / 2, f[1] + f[3] / 2
+            if not (x <= cx < x + w and y <= cy < y + h):
+                continue
+            for boxes, seen in groups:
+                m = np.mean(boxes, axis=0)
+                if np.hypot(cx - m[0] - m[2] / 2, cy - m[1] - m[3] / 2) < 0.5 * max(m[2], f[2]):
+                    boxes.append(f)
+                    seen.add(t)
+                    break
+            else:
+                groups.append(([f], {t}))
+    return [tuple(int(v) for v in np.mean(boxes, axis=0)) for boxes, seen in groups
+            if len(seen) >= _PRESENT * len(faces)]
+
+
+def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
+    """A picture-in-picture inset in ``box``: the smallest face inside a rectangle of straight
+    edges that do not move, much smaller than the piece and not round the largest face."""
+    big = max(people, key=lambda f: f[2])
+    small = min(people, key=lambda f: f[2])
+    if small[2] > 0.6 * big[2]:
+        return None  # faces of about one size: people side by side, not an inset
+    x, y, w, h = box
+    sub = [g[y:y + h, x:x + w] for g in grays]
+    # edges in every frame: the inset's frame stays put while the pictures in it move
+    ev = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)) for s in sub], axis=0) > _EDGE
+    eh = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)) for s in sub], axis=0) > _EDGE
+    fx, fy, fw, fh = small[0] - x, small[1] - y, small[2], small[3]
+
+    def lines(edges, lo, hi, positions, edge):
+        """From the face outwards, the first few straight edges beside it, and the piece's edge."""
+        found = [p for p in positions if edges[lo:hi, p].mean() >= 0.6][:4]
+        return found + [edge]
+
+    lefts = lines(ev, fy, fy + fh, range(fx - 1, 0, -1), 0)
+    rights = [r + 1 for r in lines(ev, fy, fy + fh, range(fx + fw, w - 1), w - 1)]
+    tops = lines(eh.T, fx, fx + fw, range(fy - 1, 0, -1), 0)
+    bottoms = [b + 1 for b in lines(eh.T, fx, fx + fw, range(fy + fh, h - 1), h - 1)]
+    bx, by = big[0] - x + big[2] / 2, big[1] - y + big[3] / 2
+    best = None
+    for left, right, top, bottom in itertools.product(lefts, rights, tops, bottoms):
+        area = (right - left) * (bottom - top)
+        if area > 0.35 * w * h or (left <= bx < right and top <= by < bottom):
+            continue
+        sides = [ev[top:bottom, left].mean() if left > 0 else None,
+                 ev[top:bottom, right - 1].mean() if right < w else None,
+                 eh[top, left:right].mean() if top > 0 else None,
+                 eh[bottom - 1, left:right].mean() if bottom < h else None]
+        real = [v for v in sides if v is not None]
+        if len(real) >= 2 and min(real) >= 0.75 and (best is None or area < best[0]):
+            best = (area, (x + left, y + top, right - left, bottom - top))
+    return None if best is None else best[1]
+
+
+def _split_between(box: Box, people: list[Box]) -> list[Box]:
+    """One tile per person of a picture with several people and no border between them.
+
+    The video cues follow one face per tile, so each person needs a tile of their own; the frame
+    is cut halfway between neighbouring faces (along the wider gap, then within each side
+    again), which keeps each face and most of its body in its own tile whatever the spacing."""
+    if len(people) <= 1:
+        return [box]
+    x, y, w, h = box
+    cx = sorted(f[0] + f[2] / 2 for f in people)
+    cy = sorted(f[1] + f[3] / 2 for f in people)
+    gx = max((b - a, (a + b) / 2) for a, b in zip(cx, cx[1:], strict=False))
+    gy = max((b - a, (a + b) / 2) for a, b in zip(cy, cy[1:], strict=False))
+    if gx[0] / w >= gy[0] / h:
+        cut = int(round(gx[1]))
+        first = [f for f in people if f[0] + f[2] / 2 < cut]
+        second = [f for f in people if f[0] + f[2] / 2 >= cut]
+        return _split_between((x, y, cut - x, h), first) + \
+            _split_between((cut, y, x + w - cut, h), second)
+    cut = int(round(gy[1]))
+    first = [f for f in people if f[1] + f[3] / 2 < cut]
+    second = [f for f in people if f[1] + f[3] / 2 >= cut]
+    return _split_between((x, y, w, cut - y), first) + \
+        _split_between((x, cut, w, y + h - cut), second)
+
+
+def _same_boxes(a: list[Box], b: list[Box], w: int, h: int, tol: float = 0.03) -> bool:
+    if len(a) != len(b):
+        return False
+    return all(abs(p[0] - q[0]) <= tol * w and abs(p[2] - q[2]) <= tol * w
+               and abs(p[1] - q[1]) <= tol * h and abs(p[3] - q[3]) <= tol * h
+               for p, q in zip(reading_order(a), reading_order(b), strict=True))
+
+
+def _absorb_lone_frames(stretches: list[list[int]]) -> list[list[int]]:
+    """A stretch of one frame between others is noise in the borders, not a new layout."""
+    if len(stretches) <= 1:
+        return stretches
+    out: list[list[int]] = []
+    for s in stretches:
+        if out and len(s) == 1:
+            out[-1] = out[-1] + s
+        elif out and len(out[-1]) == 1 and len(out) == 1:
+            out[-1] = out[-1] + s
+        else:
+            out.append(list(s))
+    return out
+
+
+def _scale(b: Box, w: int, h: int, W: int, H: int) -> Box:
+    x0, y0 = round(b[0] * W / w), round(b[1] * H / h)
+    x1, y1 = min(W, round((b[0] + b[2]) * W / w)), min(H, round((b[1] + b[3]) * H / h))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _spec(boxes: list[Box], w: int, h: int, tol: float = 0.05) -> str:
+    """The grid's name when ``boxes`` (reading order) are its cells to within ``tol`` of the
+    frame, else the boxes as ``'x,y,w,h;…'``."""
+    for name in GRIDS:
+        cells = grid_boxes(name, w, h)
+        if len(cells) == len(boxes) and _same_boxes(cells, boxes, w, h, tol):
+            return name
+    return ";".join(",".join(str(v) for v in b) for b in boxes) or "1"

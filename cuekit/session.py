@@ -106,7 +106,7 @@ def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_
                   notes: list[str]) -> list[Participant]:
     names = config.names
     if use_video:
-        boxes = _boxes(path, info, config)
+        boxes = _boxes(path, info, config, notes)
         participants = layout.name_participants(boxes, names)
     elif config.audio_files:
         participants = [Participant(name=n) for n in (names or list(config.audio_files))]
@@ -131,22 +131,29 @@ def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_
     return participants
 
 
-def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig) -> list:
+def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig,
+           notes: list[str] | None = None) -> list:
     width = min(info.width, _LAYOUT_PROBE_WIDTH) if info.width else None
-    frames = [f for _, f in media.iter_frames(path, step_s=4.0, end_s=_LAYOUT_PROBE_S,
-                                              width=width)]
-    if not frames:
+    sampled = list(media.iter_frames(path, step_s=4.0, end_s=_LAYOUT_PROBE_S, width=width))
+    if not sampled:
         raise MediaError(f"no decodable video frame in {path}")
     h, w = _upright_size(info)
     if "," in config.layout:
         return layout.reading_order(layout.parse_boxes(config.layout, w, h))
-    name = config.layout
-    if name == "auto":
-        name = layout.guess_layout(frames)  # works on the small frames: only proportions count
-        wanted = len(config.names) if config.names else None
-        if wanted is not None and wanted != _count(name):
-            name = {1: "1", 2: "2x1", 4: "2x2"}.get(wanted, name)
-    return layout.grid_boxes(name, w, h)
+    if config.layout != "auto":
+        return layout.grid_boxes(config.layout, w, h)
+    # found on the small frames, given back in pixels of the full frame
+    guess = layout.detect_tiles([f for _, f in sampled], [t for t, _ in sampled], size=(w, h))
+    wanted = len(config.names) if config.names else None
+    if wanted is not None and wanted != len(guess.boxes) and wanted in (1, 2, 4):
+        return layout.grid_boxes({1: "1", 2: "2x1", 4: "2x2"}[wanted], w, h)  # the names win
+    if notes is not None:
+        notes.extend(f"layout: {n}" for n in guess.notes)
+        if len(guess.segments) > 1:
+            stretches = "; ".join(f"{a:.0f}-{b:.0f} s: {spec}" for a, b, spec in guess.segments)
+            notes.append(f"layout changes in the first {_LAYOUT_PROBE_S:.0f} s ({stretches}); "
+                         f"the longest stretch's tiles are used: {guess.layout}")
+    return guess.boxes
 
 
 def _upright_size(info: media.MediaInfo) -> tuple[int, int]:
@@ -154,11 +161,6 @@ def _upright_size(info: media.MediaInfo) -> tuple[int, int]:
     if info.rotation_deg in (90, 270):
         return info.width, info.height
     return info.height, info.width
-
-
-def _count(grid: str) -> int:
-    cols, rows = layout.GRIDS[grid]
-    return cols * rows
 
 
 def _channels_distinct(path: str, config: AnalysisConfig, channels: int) -> bool:

@@ -1,0 +1,115 @@
+"""Known-answer tests of the tile finder on composite call frames made from real faces
+(``layoutgen``) and on a real broadcast split-screen interview."""
+
+import os
+
+import pytest
+from conftest import SHARED, shared_path
+
+from cuekit import layout, media
+
+pytest.importorskip("skimage")
+import layoutgen as gen  # noqa: E402  (needs skimage)
+
+TOL = 0.05  # of the true tile's width / height
+
+
+@pytest.fixture(scope="module")
+def people():
+    return gen.people(shared_path("images"))
+
+
+def _check(case: gen.Case, found: list) -> None:
+    truth = layout.reading_order(case.people)
+    assert len(found) == len(truth), (case.name, found, truth)
+    for box, tile in zip(found, truth, strict=True):
+        assert all(abs(box[k] - tile[k]) <= TOL * tile[2 if k % 2 == 0 else 3] for k in range(4)), \
+            (case.name, box, tile)
+    for cell in case.empty:  # no empty cell is a participant's tile
+        cx, cy = cell[0] + cell[2] / 2, cell[1] + cell[3] / 2
+        assert not any(x <= cx < x + w and y <= cy < y + h for x, y, w, h in found), (case.name, cell)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda ps: gen.broadcast(ps, divider=4), id="broadcast-split-screen"),
+    pytest.param(lambda ps: gen.broadcast(ps, divider=2, seed=3), id="broadcast-2px-divider"),
+    pytest.param(lambda ps: gen.gallery(ps, 2, 2, [0, 1, 3]), id="gallery-2x2-one-empty"),
+    pytest.param(lambda ps: gen.gallery(ps, 3, 3, [0, 1, 2, 3, 4]), id="gallery-3x3-four-empty"),
+    pytest.param(lambda ps: gen.speaker(ps, strip="bottom"), id="speaker-strip-bottom"),
+    pytest.param(lambda ps: gen.speaker(ps, strip="right"), id="speaker-strip-right"),
+    pytest.param(lambda ps: gen.pip(ps), id="picture-in-picture"),
+    pytest.param(lambda ps: gen.pip(ps, border=2), id="picture-in-picture-framed"),
+    pytest.param(lambda ps: gen.one_camera(ps), id="one-camera-two-people"),
+])
+def test_composite_tiles(people, make):
+    case = make(people)
+    guess = layout.detect_tiles(case.frames, case.times)
+    _check(case, guess.boxes)
+    assert len(guess.segments) == 1
+    # what --layout takes, and session.py reads back, gives the same tiles
+    w, h = gen.SIZE
+    spec = guess.layout
+    back = layout.grid_boxes(spec, w, h) if spec in layout.GRIDS else \
+        layout.reading_order(layout.parse_boxes(spec, w, h))
+    assert back == guess.boxes
+
+
+def test_broadcast_with_the_astronaut_only():
+    """Runs without ../shared: the same face twice, with divider, logo, clock and caption."""
+    case = gen.broadcast([gen.astronaut()], divider=3)
+    assert layout.guess_layout(case.frames) == "2x1"
+    _check(case, layout.detect_tiles(case.frames).boxes)
+
+
+def test_boxes_are_given_in_the_full_frame(people):
+    case = gen.gallery(people, 2, 2, [0, 1, 3])
+    guess = layout.detect_tiles(case.frames, size=(1280, 720))
+    small = layout.detect_tiles(case.frames).boxes
+    assert len(guess.boxes) == 3
+    for big, b in zip(guess.boxes, small, strict=True):
+        assert all(abs(u - 2 * v) <= 2 for u, v in zip(big, b, strict=True))
+
+
+def test_a_layout_change_mid_call_is_reported(people):
+    case = gen.switch(people)
+    guess = layout.detect_tiles(case.frames, case.times)
+    _check(case, guess.boxes)  # the longest stretch: speaker view
+    assert [spec for _, _, spec in guess.segments][0] == "2x1"
+    assert len(guess.segments) == 2
+    for (start, end, _), (t0, t1, _) in zip(guess.segments, case.segments, strict=True):
+        assert start == pytest.approx(t0) and end == pytest.approx(t1)
+
+
+def test_session_notes_a_layout_change(people, tmp_path):
+    """Through the session's layout probe (frames every 4 s of the first 20 s of a clip)."""
+    from cuekit import session
+    from cuekit.config import AnalysisConfig
+
+    case = gen.switch(people, before=2, after=3)  # 0-4 s side by side, 4-10 s speaker view
+    case.times = [4.0 * i for i in range(len(case.frames))]
+    path = gen.write_clip(case, str(tmp_path / "switch.mp4"), fps=2)
+    info = media.probe(path)
+    notes: list[str] = []
+    boxes = session._boxes(path, info, AnalysisConfig(), notes)
+    _check(case, boxes)
+    assert any("layout changes" in n and "2x1" in n for n in notes), notes
+
+
+def test_real_split_screen_interview():
+    path = shared_path("validation", "video", "interview_splitscreen.mp4")
+    sampled = list(media.iter_frames(path, step_s=4.0, width=640))
+    frames = [f for _, f in sampled]
+    h, w = frames[0].shape[:2]
+    guess = layout.detect_tiles(frames, [t for t, _ in sampled])
+    assert len(guess.boxes) == 2 and len(guess.segments) == 1
+    left, right = guess.boxes
+    # the left and right halves, each holding one of the two people
+    assert left[0] + left[2] <= 0.55 * w and right[0] >= 0.45 * w
+    assert left[2] >= 0.3 * w and right[2] >= 0.3 * w and left[3] >= 0.9 * h and right[3] >= 0.9 * h
+
+
+def test_shared_images_are_optional():
+    assert [type(p) for p in gen.people(None)] == [gen.Person]
+    if not os.path.isdir(os.path.join(SHARED, "images")):
+        pytest.skip("../shared/images not present")
+    assert len(gen.people(os.path.join(SHARED, "images"))) > 1

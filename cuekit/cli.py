@@ -292,6 +292,12 @@ def format_summary(result, out: str | None = None) -> str:
                          f"(surrogate {m.get('synchrony_surrogate', float('nan')):.2f}), "
                          + (f"leader {m['leader']}, lag {m['lag_s']:.1f} s" if m.get("leader")
                             else "nobody leads"))
+    how = result.session["provenance"].get("stages", {}).get("audio", {}).get("voices_told_apart")
+    if how and how.get("voices", 0) > 1:
+        lines.append(f"voices: {how['voices']} ({how['count']}), told apart by speaker embeddings; "
+                     f"nearest two {how['separation']:.2f} apart (cosine distance); "
+                     f"{how['unsure_share']:.0%} of the speech windows nearly as near another "
+                     "voice as their own")
     if out:
         lines.append(f"wrote {out}/ (samples.parquet, segments.parquet, summary.json, "
                      "session.json)")

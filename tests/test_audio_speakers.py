@@ -5,7 +5,8 @@ moment."""
 import numpy as np
 import pytest
 
-from cuekit.audio.speakers import cluster_embeddings, label_frames, separation, voice_windows
+from cuekit.audio.speakers import (cluster_embeddings, label_frames, separation, voice_windows,
+                                   window_margins)
 from cuekit.errors import InputError
 
 
@@ -71,3 +72,17 @@ def test_votes_become_a_voice_per_moment():
     lab = label_frames(t, windows, np.array([0, 0, 0, 1, 1]), n_voices=2, smooth_s=0.2)
     assert (lab[(t > 0.1) & (t < 2.4)] == 0).all() and (lab[(t > 3.1) & (t < 4.9)] == 1).all()
     assert (lab[(t > 2.6) & (t < 2.9)] == -1).all() and (lab[t > 5.1] == -1).all()
+
+
+def test_margins_say_how_surely_a_window_is_its_voice():
+    rng = np.random.default_rng(3)
+    far = _voices(rng, _centres(rng, 2, similarity=0.3), [20, 20], spread=0.05)
+    near = _voices(rng, _centres(rng, 2, similarity=0.9), [20, 20], spread=0.05)
+    truth = np.repeat([0, 1], 20)
+    m_far, m_near = window_margins(far, truth), window_margins(near, truth)
+    assert (m_far > 0).all() and np.median(m_far) > 3 * np.median(m_near) > 0
+    wrong = truth.copy()
+    wrong[:3] = 1  # three windows of the first voice given to the second
+    m = window_margins(far, wrong)
+    assert (m[:3] < 0).all() and (m[3:] > 0).all()
+    assert np.isnan(window_margins(far, np.zeros(40, int))).all()

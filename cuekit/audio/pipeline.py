@@ -26,7 +26,8 @@ from ..layout import Participant
 from ..media import load_audio
 from ..intervals import balanced_groups, inside, merge
 from . import pace, voice
-from .speakers import WINDOW_S, cluster_embeddings, label_frames, separation, voice_windows
+from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames, separation,
+                       voice_windows, window_margins)
 
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
 VAD_PARAMS = dict(threshold=0.5, min_speech_s=0.15, min_silence_s=0.2, pad_s=0.03)
@@ -95,15 +96,15 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
         if mixed:
             n = speakers if speakers is not None else (
                 len(participants) if any(p.box for p in participants) else None)
-            voices, told_apart = _split_voices(y, track, sr=sr, speakers=n)
+            voices, told_apart, margin = _split_voices(y, track, sr=sr, speakers=n)
             for v, iv in voices.items():
-                per_speaker[v] = (track, iv)
+                per_speaker[v] = (track, iv, margin)
         else:
-            per_speaker[name] = (track, track.speech)
+            per_speaker[name] = (track, track.speech, None)
     hook("audio", len(signals), len(signals) + 1)
     frames, segs, summary = [], [], {}
-    for name, (track, iv) in per_speaker.items():
-        s, g, summary[name] = _speaker_outputs(name, track, iv)
+    for name, (track, iv, margin) in per_speaker.items():
+        s, g, summary[name] = _speaker_outputs(name, track, iv, margin)
         frames.append(s)
         segs.append(g)
     hook("audio", len(signals) + 1, len(signals) + 1)
@@ -204,16 +205,17 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
 
 
 def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
-                  ) -> tuple[dict[str, list[tuple[float, float]]], dict]:
+                  ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
-    and how they were told apart (for the provenance)."""
+    how they were told apart (for the provenance), and ``margin(a, b)``: how surely ``[a, b)``
+    belongs to its voice (see :func:`speakers.window_margins`), None with one voice."""
     from scipy.signal import resample_poly
 
     from .embeddings import SAMPLE_RATE, SpeakerEncoder
 
     windows = voice_windows(track.speech)
     if not len(windows):
-        return {}, {"method": "none: no speech long enough to embed"}
+        return {}, {"method": "none: no speech long enough to embed"}, None
     y16 = y if sr == SAMPLE_RATE else resample_poly(y, SAMPLE_RATE, sr).astype("float32")
     # every window embedded over WINDOW_S from its start: a short stretch of speech is read
     # with what follows it (silence, mostly), which embeds it more steadily than its own length
@@ -227,11 +229,24 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated", "voices": n,
            "windows": len(windows), "separation": round(separation(emb, labels), 3)}
-    return {f"V{v + 1}": voice.mask_intervals(t, (lab == v) & in_speech) for v in range(n)}, how
+    if n > 1:
+        margins = window_margins(emb, labels)
+        how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
+    voices = {f"V{v + 1}": voice.mask_intervals(t, (lab == v) & in_speech) for v in range(n)}
+    if n < 2:
+        return voices, how, None
+
+    def margin(a: float, b: float) -> float:
+        over = (windows[:, 0] < b) & (windows[:, 1] > a)
+        return float(np.clip(np.mean(margins[over]), 0.0, 1.0)) if over.any() else float("nan")
+    return voices, how, margin
 
 
-def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
+def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]],
+                     margin: Callable[[float, float], float] | None = None,
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Samples, segments and summary of one speaker; a ``speech`` segment's score is 1, or, for
+    a voice of a mixed track, ``margin`` of its stretch (how surely it is this voice)."""
     grid = np.arange(len(track.loudness_db)) * GRID_S
     active = inside(grid + GRID_S / 2, speech)
     conf = np.interp(grid + GRID_S / 2, track.vad_t, track.vad_prob) if len(track.vad_t) else 1.0
@@ -251,8 +266,8 @@ def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
         series_to_samples(grid, name, "voice.loudness_db", loud_db),
         series_to_samples(grid, name, "voice.syllable_rate", rate),
     ])
-    rows = [dict(start=a, end=b, participant=name, kind="speech", label="", score=1.0)
-            for a, b in speech]
+    rows = [dict(start=a, end=b, participant=name, kind="speech", label="",
+                 score=1.0 if margin is None else margin(a, b)) for a, b in speech]
     rows += _tone_shifts(name, grid, pitch_st, loud_db)
     return samples, make_segments(rows), _summary(speech, f0_in, nuclei, loud_db)
 

@@ -12,7 +12,6 @@ import itertools
 import re
 from dataclasses import asdict, dataclass
 
-import cv2
 import numpy as np
 
 from .errors import InputError
@@ -175,6 +174,8 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
     seconds, default 0, 1, 2, …), as boxes in pixels of ``size`` (width, height; default the
     frames' own): tile borders from lines of one colour, participants from faces; see the notes
     above. With no face in any frame, every piece the borders make is a tile."""
+    import cv2  # here, not at import: the CLI and config load this module
+
     if not frames:
         return TileGuess([], "1", [], [])
     h, w = frames[0].shape[:2]
@@ -220,6 +221,8 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
 
 def _faces(img: np.ndarray) -> list[Box]:
     """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles)."""
+    import cv2  # here, not at import: the CLI and config load this module
+
     global _CASCADE
     if _CASCADE is None:
         _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
@@ -439,6 +442,8 @@ def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
 def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
     """A picture-in-picture inset in ``box``: the smallest face inside a rectangle of straight
     edges that do not move, much smaller than the piece and not round the largest face."""
+    import cv2  # here, not at import: the CLI and config load this module
+
     big = max(people, key=lambda f: f[2])
     small = min(people, key=lambda f: f[2])
     if small[2] > 0.6 * big[2]:

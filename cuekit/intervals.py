@@ -19,6 +19,8 @@ from typing import Literal
 
 import numpy as np
 
+from .errors import InputError
+
 MAD_TO_SD = 1.4826  # median absolute deviation × this = SD, for normally distributed data
 
 Cover = Literal["start", "centre", "midpoints"]
@@ -98,16 +100,16 @@ def mask_intervals(t: np.ndarray, mask: np.ndarray, *, cover: Cover = "start",
     (nothing observed) that ends a run: a run never bridges missing samples.
     """
     if cover not in ("start", "centre", "midpoints"):
-        raise ValueError(f"cover must be 'start', 'centre' or 'midpoints', got {cover!r}")
+        raise InputError(f"cover must be 'start', 'centre' or 'midpoints', got {cover!r}")
     if cover == "midpoints" and max_gap_steps is not None:
-        raise ValueError("max_gap_steps needs cover='start' or 'centre'")
+        raise InputError("max_gap_steps needs cover='start' or 'centre'")
     t = np.asarray(t, dtype="float64")
     mask = _as_mask(mask)
     n = len(t)
     if n == 0 or (cover != "midpoints" and step_s is None and n < 2):
         return np.empty((0, 2))
     if len(mask) != n:
-        raise ValueError(f"mask has {len(mask)} values for {n} times")
+        raise InputError(f"mask has {len(mask)} values for {n} times")
     if step_s is None and cover != "midpoints":
         step_s = float(np.median(np.diff(t)))
     if max_gap_steps is None:

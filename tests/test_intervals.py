@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cuekit import intervals as iv
+from cuekit.errors import InputError
 
 
 def arr(*pairs):
@@ -102,11 +103,11 @@ def test_mask_intervals_touching_runs_are_half_open():
 
 
 def test_mask_intervals_bad_arguments():
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         iv.mask_intervals(T, M, cover="edges")
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         iv.mask_intervals(T, M, cover="midpoints", max_gap_steps=1.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         iv.mask_intervals(T, M[:5])
 
 

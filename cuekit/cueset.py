@@ -7,10 +7,12 @@ name beside the target and renamed into place, so a crash never leaves a half-wr
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -66,18 +68,47 @@ def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
         for name, obj in (("summary.json", cueset.summary), ("session.json", cueset.session)):
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                 json.dump(clean_json(obj), f, indent=2, allow_nan=False)
-        old = None
-        if os.path.exists(out_dir):
-            old = tempfile.mkdtemp(prefix=".cuekit-old-", dir=parent)
-            os.rmdir(old)
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
+        old = _swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
     return out_dir
+
+
+def _swap_in(new: str, out_dir: str) -> str | None:
+    """Put the folder ``new`` at ``out_dir``; returns where the earlier result now is (to be
+    deleted), or None. Where the kernel can (Linux's renameat2), the two folders trade places
+    in one step, so ``out_dir`` is never missing; elsewhere the old folder is moved aside first
+    and moved back if the new one cannot take its place, so it is never lost."""
+    if not os.path.exists(out_dir):
+        os.replace(new, out_dir)
+        return None
+    if _exchange(new, out_dir):
+        return new
+    old = tempfile.mkdtemp(prefix=".cuekit-old-", dir=os.path.dirname(out_dir))
+    os.rmdir(old)
+    os.replace(out_dir, old)
+    try:
+        os.replace(new, out_dir)
+    except BaseException:
+        os.replace(old, out_dir)
+        raise
+    return old
+
+
+def _exchange(a: str, b: str) -> bool:
+    """Swap two paths atomically with ``renameat2(RENAME_EXCHANGE)``; False where that is not
+    available (not Linux, an old C library, a file system without it)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> CueSet:

@@ -1,5 +1,6 @@
 import json
 import os
+import sys
 
 import numpy as np
 import pandas as pd
@@ -83,6 +84,43 @@ def test_failed_write_keeps_previous_result(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["out"]
     monkeypatch.undo()
     assert len(cueset.read(tmp_path / "out").samples) == len(cs.samples)
+
+
+def test_replacing_a_result_never_loses_it(tmp_path, monkeypatch):
+    """Where the kernel swaps folders in one step the old result is never missing; without
+    that, a failure between the two renames puts the old result back."""
+    cs = _example()
+    out = tmp_path / "out"
+    cueset.write(cs, out)
+    if sys.platform.startswith("linux"):
+        seen = []
+        real = cueset._exchange
+
+        def watched(a, b):
+            done = real(a, b)
+            seen.append((done, os.path.isdir(b), sorted(os.listdir(b))))
+            return done
+        monkeypatch.setattr(cueset, "_exchange", watched)
+        cueset.write(cs, out)
+        assert seen and seen[0][0], "renameat2 swap not used on Linux"
+        assert seen[0][1] and "samples.parquet" in seen[0][2]
+        assert sorted(os.listdir(tmp_path)) == ["out"]
+    # no atomic swap, and the second rename fails: the old result is back in place
+    monkeypatch.setattr(cueset, "_exchange", lambda a, b: False)
+    real_replace, calls = os.replace, []
+
+    def second_fails(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:
+            raise OSError("rename failed")
+        return real_replace(src, dst)
+    monkeypatch.setattr(os, "replace", second_fails)
+    cs.summary["participants"]["P1"]["talk_share"] = 0.99
+    with pytest.raises(OSError, match="rename failed"):
+        cueset.write(cs, out)
+    monkeypatch.undo()
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+    assert cueset.read(out).summary["participants"]["P1"]["talk_share"] != 0.99
 
 
 def test_read_rejects_other_folders(tmp_path):

@@ -42,7 +42,7 @@ def test_anchors_and_roi_geometry():
 
 def test_anatomy_on_a_real_person(astronaut):
     found = _single(astronaut)
-    assert found is not None
+    assert found is not None, "no body found on the astronaut"
     p, vis = found.points, found.visibility
     assert p.shape == (33, 3) and vis.shape == (33,) and p.dtype == np.float64
     assert ((vis >= 0) & (vis <= 1)).all() and (vis[FACE] > 0.9).all()
@@ -59,7 +59,7 @@ def test_matches_legacy_mediapipe(astronaut):
     wide[:, 250:762] = astronaut  # letterboxed for the detector; the body region crosses the edges
     for rgb, legacy in ((astronaut, LEGACY_ASTRONAUT), (wide, LEGACY_WIDE)):
         found = _single(rgb)
-        assert found is not None
+        assert found is not None, "no body found"
         assert np.abs(found.points[KEY, :2] - legacy).max() < 6  # pixels (measured <= 2.4)
 
 

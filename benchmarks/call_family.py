@@ -355,19 +355,7 @@ def _add_backchannels(plan: dict, utts: list[dict], rng: np.random.Generator) ->
 
 def place_audio(utts: list[dict], duration: float) -> dict[str, np.ndarray]:
     """Per-participant clean tracks at -20 dBFS loud level (times snapped to samples)."""
-    n = int(round(duration * SR))
-    tracks = {p: np.zeros(n, np.float32) for p in BOXES}
-    for u in utts:
-        k = int(round(u["place"] * SR))
-        y = u["y"][: n - k]
-        tracks[u["participant"]][k:k + len(y)] += y
-        u["k"] = k
-        u["start"], u["end"] = k / SR + u["on"], k / SR + u["off"]
-    for p, y in tracks.items():
-        _, rms = synth.frame_rms(y, SR)
-        loud = np.percentile(rms[rms > rms.max() * 0.05], 90)
-        tracks[p] = (y * (msc.SPEECH_RMS / loud)).astype(np.float32)
-    return tracks
+    return synth.place_utterances(utts, BOXES, int(round(duration * SR)), SR, msc.SPEECH_RMS)
 
 
 def median_pitch_hz(y: np.ndarray) -> float:

@@ -140,19 +140,7 @@ def build_audio():
     utts.insert(BACKCHANNEL_IN + 1, bc)
 
     duration = np.ceil((max(u["end"] for u in utts) + TAIL_S) * FPS) / FPS
-    n = int(round(duration * SR))
-    tracks = {p: np.zeros(n, np.float32) for p in VOICES}
-    for u in utts:
-        k = int(round(u["place"] * SR))
-        y = u["y"][: n - k]
-        tracks[u["participant"]][k:k + len(y)] += y
-        u["start"], u["end"] = k / SR + u["on"], k / SR + u["off"]  # exact sample times
-    gains = {}
-    for p, y in tracks.items():
-        _, rms = synth.frame_rms(y, SR)
-        loud = np.percentile(rms[rms > rms.max() * 0.05], 90)
-        gains[p] = SPEECH_RMS / loud
-        tracks[p] = (y * gains[p]).astype(np.float32)
+    tracks = synth.place_utterances(utts, VOICES, int(round(duration * SR)), SR, SPEECH_RMS)
     return tracks, utts, float(duration), cut_in_clip
 
 

@@ -472,6 +472,27 @@ def speech_envelope(y: np.ndarray, sr: int, times_s: np.ndarray, *, smooth_s: fl
 # ----------------------------------------------------------------------------- writing
 
 
+def place_utterances(utts: list[dict], names: Iterable[str], n_samples: int, sr: int,
+                     speech_rms: float) -> dict[str, np.ndarray]:
+    """One clean track per participant (``names``), ``n_samples`` long: each utterance's
+    samples ``u["y"]`` added from ``u["place"]`` seconds, snapped to a sample (``u["k"]``), its
+    ``u["start"]`` / ``u["end"]`` set to the exact times of its speech (``u["on"]`` /
+    ``u["off"]`` seconds into ``y``); then each track scaled so that its loud level (the 90th
+    percentile of the frame RMS above 5 % of the loudest) is ``speech_rms``."""
+    tracks = {p: np.zeros(n_samples, np.float32) for p in names}
+    for u in utts:
+        k = int(round(u["place"] * sr))
+        y = u["y"][: n_samples - k]
+        tracks[u["participant"]][k:k + len(y)] += y
+        u["k"] = k
+        u["start"], u["end"] = k / sr + u["on"], k / sr + u["off"]  # exact sample times
+    for p, y in tracks.items():
+        _, rms = frame_rms(y, sr)
+        loud = np.percentile(rms[rms > rms.max() * 0.05], 90)
+        tracks[p] = (y * (speech_rms / loud)).astype(np.float32)
+    return tracks
+
+
 def pick_video_codec() -> str:
     """The best H.264-ish encoder PyAV's bundled FFmpeg offers: libx264, h264 or mpeg4."""
     import av

@@ -301,59 +301,65 @@ class Picture:
                    angle_rad: float = 0.0) -> np.ndarray:
         """RGB uint8 ``out_px`` x ``out_px`` image of the square whose corner is (``x0``, ``y0``)
         and whose side is ``side`` pixels of this picture (fractions allowed), turned by
-        ``angle_rad`` about its centre (clockwise on screen, y pointing down), resampled
-        bilinearly; what lies outside this picture is black. Output pixel (i, j) shows the
-        picture at ``centre + R(angle) @ ((j, i) * side / out_px - side / 2)``; unturned, at
-        (x0 + j * side / out_px, y0 + i * side / out_px).
+        ``angle_rad`` about its centre (clockwise on screen, y pointing down): see
+        :meth:`rgb_affine`. Output pixel (i, j) shows the picture at
+        ``centre + R(angle) @ ((j, i) * side / out_px - side / 2)``; unturned, at
+        (x0 + j * side / out_px, y0 + i * side / out_px)."""
+        k = side / out_px
+        c, s = np.cos(angle_rad), np.sin(angle_rad)
+        a = k * np.array([[c, -s], [s, c]])
+        b = np.array([x0, y0]) + side / 2 - a @ np.array([out_px / 2, out_px / 2])
+        return self.rgb_affine(np.hstack([a, b[:, None]]), out_px)
+
+    def rgb_affine(self, m: np.ndarray, out_px: int) -> np.ndarray:
+        """RGB uint8 ``out_px`` x ``out_px`` image whose pixel (i, j) shows this picture at
+        ``m @ (j, i, 1)`` (``m``: 2 x 3, output pixels to picture pixels), resampled bilinearly;
+        what lies outside this picture is black.
 
         A YUV 4:2:0 picture is resampled plane by plane (the chroma planes at half size) and
         only the output is converted: ~0.5 ms for a 256 px crop of a ~600 px square, against
         ~1.4 ms for converting the square's pixels first and resampling after (what pictures
         of other pixel formats do)."""
-        k = side / out_px
-        c, s = np.cos(angle_rad), np.sin(angle_rad)
-        a = k * np.array([[c, -s], [s, c]])  # output pixel -> picture pixel, about the corner
-        b = np.array([x0, y0]) + side / 2 - a @ np.array([out_px / 2, out_px / 2])
+        a, b = m[:, :2], m[:, 2]
         corners = np.array([[0, 0], [out_px, 0], [0, out_px], [out_px, out_px]]) @ a.T + b
         lo, hi = corners.min(axis=0), corners.max(axis=0)
-        if self._planes is None or out_px % 2:
-            rgb = self._rgb_affine_converted(a, b, lo, hi, out_px)
-        else:
-            rgb = self._rgb_affine_planes(a, b, lo, hi, out_px)
-        if rgb is None:
+        # the part of this picture (frame pixels) the output covers, with a margin of 2
+        sx = max(self._x, self._x + int(np.floor(lo[0])) - 2)
+        sy = max(self._y, self._y + int(np.floor(lo[1])) - 2)
+        ex = min(self._x + self.width, self._x + int(np.ceil(hi[0])) + 2)
+        ey = min(self._y + self.height, self._y + int(np.ceil(hi[1])) + 2)
+        if ex <= sx or ey <= sy:
             return np.zeros((out_px, out_px, 3), np.uint8)
-        # where the samples lie a pixel or more beyond the picture, chroma (sampled at half
-        # the resolution) still fades towards grey: black there, as converting first gives
+        bf = b + (self._x, self._y)  # output pixel -> frame pixel: a @ o + bf
+        if self._planes is None or out_px % 2:
+            rgb = self.rgb((sx - self._x, sy - self._y, ex - sx, ey - sy))
+            rgb = cv2.warpAffine(rgb, np.hstack([a, (bf - (sx, sy))[:, None]]), (out_px, out_px),
+                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT)
+        else:
+            rgb = self._planes_affine(a, bf, (sx, sy, ex, ey), out_px)
         if lo.min() >= 0 and hi[0] <= self.width - 1 and hi[1] <= self.height - 1:
             return rgb  # wholly inside (the usual face crop): nothing to black out
+        # where the samples lie a pixel or more beyond the picture, chroma (sampled at half
+        # the resolution) still fades towards grey: black there, as converting first gives
         pos = np.arange(out_px)
-        if angle_rad == 0.0:
-            rgb[(y0 + pos * k <= -1) | (y0 + pos * k >= self.height)] = 0
-            rgb[:, (x0 + pos * k <= -1) | (x0 + pos * k >= self.width)] = 0
+        if a[0, 1] == 0 and a[1, 0] == 0:  # unturned: rows and columns apart
+            ys, xs = a[1, 1] * pos + b[1], a[0, 0] * pos + b[0]
+            rgb[(ys <= -1) | (ys >= self.height)] = 0
+            rgb[:, (xs <= -1) | (xs >= self.width)] = 0
         else:
             px = a[0, 0] * pos[None, :] + a[0, 1] * pos[:, None] + b[0]
             py = a[1, 0] * pos[None, :] + a[1, 1] * pos[:, None] + b[1]
             rgb[(px <= -1) | (px >= self.width) | (py <= -1) | (py >= self.height)] = 0
         return rgb
 
-    def _region(self, lo: np.ndarray, hi: np.ndarray) -> tuple[int, int, int, int] | None:
-        """Frame-pixel bounds (sx, sy, ex, ey) of this picture's part within [lo, hi] (picture
-        pixels) and a margin of 2 for interpolation; None when they do not meet."""
-        sx = max(self._x, self._x + int(np.floor(lo[0])) - 2)
-        sy = max(self._y, self._y + int(np.floor(lo[1])) - 2)
-        ex = min(self._x + self.width, self._x + int(np.ceil(hi[0])) + 2)
-        ey = min(self._y + self.height, self._y + int(np.ceil(hi[1])) + 2)
-        return None if ex <= sx or ey <= sy else (sx, sy, ex, ey)
-
-    def _rgb_affine_planes(self, a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                           out_px: int) -> np.ndarray | None:
-        region = self._region(lo, hi)
-        if region is None:
-            return None
+    def _planes_affine(self, a: np.ndarray, bf: np.ndarray, region: tuple[int, int, int, int],
+                       out_px: int) -> np.ndarray:
+        """:meth:`rgb_affine` of a YUV 4:2:0 picture, plane by plane within ``region`` (frame
+        pixels ``sx, sy, ex, ey``); ``a @ o + bf`` maps an output pixel to a frame pixel."""
         sx, sy, ex, ey = region
         yp, up, vp = self._planes
         inverse = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        bf = b + (self._x, self._y)  # output pixel -> frame pixel: a @ o + bf
         m = np.hstack([a, (bf - (sx, sy))[:, None]])
         luma = cv2.warpAffine(yp[sy:ey, sx:ex], m, (out_px, out_px), flags=inverse,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=16)
@@ -367,18 +373,6 @@ class Picture:
                 for p in (up, vp))
         i420 = np.concatenate([luma.ravel(), u.ravel(), v.ravel()])
         return cv2.cvtColor(i420.reshape(out_px * 3 // 2, out_px), cv2.COLOR_YUV2RGB_I420)
-
-    def _rgb_affine_converted(self, a: np.ndarray, b: np.ndarray, lo: np.ndarray,
-                              hi: np.ndarray, out_px: int) -> np.ndarray | None:
-        region = self._region(lo, hi)
-        if region is None:
-            return None
-        sx, sy, ex, ey = region
-        rgb = self.rgb((sx - self._x, sy - self._y, ex - sx, ey - sy))
-        m = np.hstack([a, (b + (self._x - sx, self._y - sy))[:, None]])
-        return cv2.warpAffine(rgb, m, (out_px, out_px),
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_CONSTANT)
 
     def gray(self, box: tuple[int, int, int, int] | None = None, *, shrink: int = 1
              ) -> np.ndarray:

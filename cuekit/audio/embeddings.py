@@ -309,10 +309,3 @@ class SpeakerEncoder:
 def _unit(v: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(v, axis=-1, keepdims=True)
     return (v / np.where(norm > 0, norm, 1.0)).astype("float32")
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cosine similarity of embeddings: ``(256,)`` x ``(256,)`` -> scalar, ``(n, 256)`` x
-    ``(m, 256)`` -> ``(n, m)``."""
-    a, b = np.asarray(a, dtype="float32"), np.asarray(b, dtype="float32")
-    return _unit(a) @ _unit(b).T

@@ -68,9 +68,7 @@ def cluster_embeddings(emb: np.ndarray, *, speakers: int | None,
     labels = (fcluster(tree, min(speakers, n), "maxclust") if speakers is not None
               else fcluster(tree, max_distance, "distance")) - 1
     for _ in range(REFINE_ROUNDS):
-        ids = np.unique(labels)
-        centroids = np.stack([emb[labels == i].mean(axis=0) for i in ids])
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        ids, centroids = _centroids(emb, labels)
         labels = ids[(emb @ centroids.T).argmax(axis=1)]
     return _first_appearance_order(labels)
 
@@ -79,11 +77,9 @@ def separation(emb: np.ndarray, labels: np.ndarray) -> float:
     """How far apart the voices are: the smallest cosine distance between two voices'
     centroids (NaN for one voice). On the validation recordings it ran 0.10-0.48 and did not
     predict the confusion by itself: read it with :func:`window_margins`."""
-    ids = np.unique(labels)
+    ids, c = _centroids(emb, labels)
     if len(ids) < 2:
         return float("nan")
-    c = np.stack([emb[labels == i].mean(axis=0) for i in ids])
-    c /= np.linalg.norm(c, axis=1, keepdims=True)
     sim = c @ c.T
     return float(1.0 - sim[~np.eye(len(ids), dtype=bool)].max())
 
@@ -93,16 +89,21 @@ def window_margins(emb: np.ndarray, labels: np.ndarray) -> np.ndarray:
     similarity to its voice's centroid minus that to the nearest other voice's (``(n,)``,
     -1..1; all NaN with one voice). A margin, not a probability: windows of clearly different
     voices sit 0.2-0.5 apart; under ~0.05 the window could be either."""
-    ids = np.unique(labels)
+    ids, c = _centroids(emb, labels)
     if len(ids) < 2:
         return np.full(len(emb), np.nan)
-    c = np.stack([emb[labels == i].mean(axis=0) for i in ids])
-    c /= np.linalg.norm(c, axis=1, keepdims=True)
     sim = emb @ c.T
     own = np.searchsorted(ids, labels)
     mine = sim[np.arange(len(emb)), own]
     sim[np.arange(len(emb)), own] = -np.inf
     return mine - sim.max(axis=1)
+
+
+def _centroids(emb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(voice ids, their centroids as unit vectors ``(k, d)``)."""
+    ids = np.unique(labels)
+    c = np.stack([emb[labels == i].mean(axis=0) for i in ids])
+    return ids, c / np.linalg.norm(c, axis=1, keepdims=True)
 
 
 def _first_appearance_order(labels: np.ndarray) -> np.ndarray:

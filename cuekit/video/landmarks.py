@@ -99,8 +99,8 @@ class _Model:
         self._it.allocate_tensors()
         inp = self._it.get_input_details()[0]
         self._in, self.input_shape = inp["index"], tuple(inp["shape"])
-        index = {d["name"]: d["index"] for d in self._it.get_output_details()}
-        self._out = [index[n] for n in outputs] if outputs else list(index.values())
+        self._index = {d["name"]: d["index"] for d in self._it.get_output_details()}
+        self._out = [self._index[n] for n in outputs] if outputs else list(self._index.values())
 
     def __call__(self, x: np.ndarray) -> list[np.ndarray]:
         self._it.set_tensor(self._in, x.reshape(self.input_shape).astype("float32", copy=False))
@@ -109,24 +109,26 @@ class _Model:
 
     def output(self, name: str) -> np.ndarray:
         """The output tensor ``name`` of the last call (any output, not only those chosen)."""
-        index = {d["name"]: d["index"] for d in self._it.get_output_details()}
-        return self._it.get_tensor(index[name])
+        return self._it.get_tensor(self._index[name])
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80.0, 80.0)))
 
 
-def roi_crop(picture: Picture, roi: Roi, out_px: int) -> tuple[np.ndarray, np.ndarray]:
-    """RGB ``out_px`` square of ``roi`` and the 2 x 3 affine map from crop pixels to picture
-    pixels (``p = m[:, :2] @ (u, v) + m[:, 2]``)."""
-    x0, y0 = roi.cx - roi.side / 2, roi.cy - roi.side / 2
-    crop = picture.rgb_square(x0, y0, roi.side, out_px, roi.angle)
-    k = roi.side / out_px
+def roi_affine(roi: Roi, out_px: int) -> np.ndarray:
+    """The 2 x 3 affine map from the pixels of an ``out_px`` crop of ``roi`` to picture pixels
+    (``p = m[:, :2] @ (u, v) + m[:, 2]``): the crop's corners are the turned square's."""
     c, s = np.cos(roi.angle), np.sin(roi.angle)
-    a = k * np.array([[c, -s], [s, c]])
+    a = roi.side / out_px * np.array([[c, -s], [s, c]])
     b = np.array([roi.cx, roi.cy]) - a @ np.array([out_px / 2, out_px / 2])
-    return crop, np.hstack([a, b[:, None]])
+    return np.hstack([a, b[:, None]])
+
+
+def roi_crop(picture: Picture, roi: Roi, out_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """RGB ``out_px`` square of ``roi`` (black outside the picture) and :func:`roi_affine`."""
+    m = roi_affine(roi, out_px)
+    return picture.rgb_affine(m, out_px), m
 
 
 def to_picture(points: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -241,8 +243,8 @@ class _SsdDetector:
         dets, scores = _decode(boxes, logits, self._anchors, self.input_px, self._min_score)
         out = []
         for d in _weighted_nms(dets, scores):
-            d[0:-1:2][[0, *range(2, (len(d) - 1) // 2)]] -= px  # xmin and every kx, not w
-            d[1:-1:2][[0, *range(2, (len(d) - 1) // 2)]] -= py
+            d[[0, *range(4, len(d) - 1, 2)]] -= px  # xmin and every keypoint x (not w)
+            d[[1, *range(5, len(d) - 1, 2)]] -= py
             d[:-1] /= scale
             out.append(d)
         return out
@@ -427,10 +429,7 @@ class PoseLandmarker:
         import cv2
 
         n = self.INPUT_PX
-        c, s = np.cos(roi.angle), np.sin(roi.angle)
-        a = roi.side / n * np.array([[c, -s], [s, c]])  # crop px -> picture px
-        b = np.array([roi.cx, roi.cy]) - a @ (n / 2, n / 2)
-        m = np.hstack([a, b[:, None]])
+        m = roi_affine(roi, n)
         # beyond the picture the edge pixels repeat, as MediaPipe's crop does for pose (black
         # there moves the landmarks by tens of pixels)
         crop = cv2.warpAffine(rgb, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

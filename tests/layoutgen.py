@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 import os
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import cv2
 import numpy as np
@@ -232,24 +231,12 @@ def switch(ps: list[Person], *, before: int = 3, after: int = 5, size=SIZE) -> C
 
 
 def write_clip(case: Case, path: str, fps: int = 5) -> str:
-    """``case`` as an H.264 mp4 (no audio): each frame held until the next one's time."""
-    import av
+    """``case`` as an H.264 mp4 with a silent track: each frame held until the next one's time."""
+    import synth
 
-    H, W = case.frames[0].shape[:2]
-    with av.open(path, "w") as c:
-        vs = c.add_stream("libx264", rate=fps)
-        vs.width, vs.height, vs.pix_fmt = W, H, "yuv420p"
-        vs.codec_context.time_base = Fraction(1, fps)
-        step = case.times[1] - case.times[0] if len(case.times) > 1 else 1.0
-        ends = case.times[1:] + [case.times[-1] + step]
-        i = 0
-        for img, t0, t1 in zip(case.frames, case.times, ends, strict=True):
-            for _ in range(round((t1 - t0) * fps)):
-                f = av.VideoFrame.from_ndarray(img, format="bgr24")
-                f.pts = i
-                i += 1
-                for pkt in vs.encode(f):
-                    c.mux(pkt)
-        for pkt in vs.encode():
-            c.mux(pkt)
+    step = case.times[1] - case.times[0] if len(case.times) > 1 else 1.0
+    ends = case.times[1:] + [case.times[-1] + step]
+    frames = [img for img, t0, t1 in zip(case.frames, case.times, ends, strict=True)
+              for _ in range(round((t1 - t0) * fps))]
+    synth.write_av(path, frames, fps, np.zeros(int(len(frames) / fps * 16000), np.float32), 16000)
     return path

@@ -444,16 +444,6 @@ def plan_motion(plan: dict, utts: list[dict], duration: float, fps: int, faces: 
     return t, pose, gain, events
 
 
-def mouths(tracks: dict[str, np.ndarray], t: np.ndarray) -> dict[str, np.ndarray]:
-    """Mouth opening from each speaker's own envelope, as make_sample_call.main drives it."""
-    out = {}
-    for p, y in tracks.items():
-        _, rms = synth.frame_rms(y, SR, frame_s=0.05)
-        ref = float(np.percentile(rms[rms > rms.max() * 0.05], 90))
-        out[p] = synth.speech_envelope(y, SR, t, smooth_s=0.05, floor_db=-30.0, ref_rms=ref)
-    return out
-
-
 def grid_frames(utts: list[dict], p: str, t: np.ndarray) -> np.ndarray:
     """For a GRID participant: the clip frame shown at each call frame (-1: the still)."""
     idx = np.full(len(t), -1)
@@ -578,7 +568,7 @@ def generate(seed: int, out_dir: str) -> str:
     tracks = place_audio(utts, duration)
     audio = msc.mix(tracks)
     t, pose, gain, events = plan_motion(plan, utts, duration, fps, faces)
-    mouth = mouths(tracks, t)
+    mouth = synth.mouth_openings(tracks, SR, t)
     gframes = {p: grid_frames(utts, p, t) for p in BOXES if faces[p].grid is not None}
     truth = build_truth(plan, utts, tracks, duration, fps, events)
     tmp = base + ".tmp.mp4"

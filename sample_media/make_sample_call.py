@@ -422,11 +422,7 @@ def main(out_dir: str = HERE) -> None:
     tracks, utts, duration, _ = build_audio()
     audio = mix(tracks)
     t, pose, events, still, sway = plan_motion(utts, duration)
-    mouths = {}
-    for p, y in tracks.items():
-        _, rms = synth.frame_rms(y, SR, frame_s=0.05)
-        ref = float(np.percentile(rms[rms > rms.max() * 0.05], 90))
-        mouths[p] = synth.speech_envelope(y, SR, t, smooth_s=0.05, floor_db=-30.0, ref_rms=ref)
+    mouths = synth.mouth_openings(tracks, SR, t)
     truth = build_truth(tracks, utts, duration, events, still, sway)
     mp4 = os.path.join(out_dir, "sample_call.mp4")
     codec = synth.write_av(mp4, render_frames(t, pose, mouths, *base_tiles()), FPS, audio, SR,

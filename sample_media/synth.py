@@ -493,6 +493,19 @@ def place_utterances(utts: list[dict], names: Iterable[str], n_samples: int, sr:
     return tracks
 
 
+def mouth_openings(tracks: dict[str, np.ndarray], sr: int, t: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """Mouth opening 0..1 at times ``t`` for each speaker, from their own clean track's speech
+    envelope (referred to the track's loud level: the 90th percentile of 50 ms frame RMS above
+    5 % of the loudest)."""
+    out = {}
+    for p, y in tracks.items():
+        _, rms = frame_rms(y, sr, frame_s=0.05)
+        ref = float(np.percentile(rms[rms > rms.max() * 0.05], 90))
+        out[p] = speech_envelope(y, sr, t, smooth_s=0.05, floor_db=-30.0, ref_rms=ref)
+    return out
+
+
 def pick_video_codec() -> str:
     """The best H.264-ish encoder PyAV's bundled FFmpeg offers: libx264, h264 or mpeg4."""
     import av

@@ -96,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("cues", help="list every cue with its unit, range and meaning")
-    sub.add_parser("models", help="the model files cuekit ships (face, pose, speaker encoder) and their checksums")
+    sub.add_parser("models",
+                   help="the model files cuekit ships (face, pose, speaker encoder) and checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
     s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
     s.add_argument("--port", type=int, default=8501)

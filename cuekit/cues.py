@@ -1,10 +1,13 @@
-"""The cue registry and the two table types every module shares.
+"""The cue registry and the three table types every module shares.
 
 ``samples``  long table, one row per (participant, cue, t): ``t`` float s on the media clock,
              ``participant`` str, ``cue`` str, ``value`` float64 (NaN = not observed, never 0),
              ``confidence`` float32 in 0..1.
 ``segments`` intervals: ``start``, ``end`` (float s), ``participant`` (``P1|P2`` for a pair),
              ``kind``, ``label`` (str), ``score`` (float64).
+``words``    one row per spoken word: ``start``, ``end`` (float64 s), ``participant`` (str, ``""``
+             when nobody's speech covers it), ``word`` (str, with its punctuation),
+             ``probability`` (float32 0..1, the recogniser's; NaN for an uploaded transcript).
 
 The registry (``CUES``) is the single place that names cues: their unit, range and meaning. The
 CLI (`cuekit cues`), the dashboard's legends and the exports all read it.
@@ -21,6 +24,7 @@ from .errors import InputError
 
 SAMPLE_COLUMNS = ["t", "participant", "cue", "value", "confidence"]
 SEGMENT_COLUMNS = ["start", "end", "participant", "kind", "label", "score"]
+WORD_COLUMNS = ["start", "end", "participant", "word", "probability"]
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,28 @@ CUES: dict[str, Cue] = {
     ]
 }
 
-SEGMENT_KINDS = (
-    "speech", "pause", "gap", "overlap", "interruption", "backchannel", "nod", "shake", "blink",
-    "smile", "gaze_away", "tone_shift", "mirror", "moment", "note", "transcript",
-)
+# Segment kinds and what one segment of each means (``cuekit cues`` prints them).
+SEGMENT_KINDS: dict[str, str] = {
+    "speech": "a stretch of one participant's speech (who speaks when)",
+    "pause": "silence inside one participant's turn",
+    "gap": "silence between one participant's turn and the next speaker's (P1|P2)",
+    "overlap": "two participants speaking at once (P1|P2)",
+    "interruption": "an overlap in which the one who cut in took the floor",
+    "backchannel": "a short vocal reply inside the other's turn that does not take the floor",
+    "nod": "head nod (pitch oscillation)", "shake": "head shake (yaw oscillation)",
+    "blink": "eye closure", "smile": "a smile episode", "gaze_away": "looking away from the screen",
+    "tone_shift": "voice raised or lowered against the person's own level",
+    "mirror": "one participant mirroring the other (posture, smile, movement, nodding along)",
+    "moment": "a coaching moment worth reviewing; label = the reason, score = rank",
+    "note": "a reviewer's note",
+    "transcript": "an utterance of the transcript (uploaded, or words joined by speaker)",
+    "question": "a question (label: open, closed or clarifying) from its words and final pitch",
+    "paraphrase": "a turn that restates the other's previous turn (label: the turn restated)",
+    "empathy": "an empathy or acknowledgement statement (label: the phrase found)",
+    "filler": "a filler word or phrase (um, uh, you know, I mean)",
+    "talk_over": "words spoken inside the other's turn that did not take the floor",
+    "sentiment": "an utterance's sentiment (VADER compound score, -1..1); not empathy",
+}
 
 
 def empty_samples() -> pd.DataFrame:
@@ -141,6 +163,14 @@ def make_segments(rows: list[dict]) -> pd.DataFrame:
     df = df[SEGMENT_COLUMNS].astype({"start": "float64", "end": "float64", "score": "float64"})
     df["label"] = df["label"].fillna("").astype(str)
     return df
+
+
+def make_words(rows) -> pd.DataFrame:
+    """The words table from ``(start, end, participant, word, probability)`` rows, in time order."""
+    df = pd.DataFrame(list(rows), columns=WORD_COLUMNS)
+    df = df.astype({"start": "float64", "end": "float64", "participant": "str", "word": "str",
+                    "probability": "float32"})
+    return df.sort_values(["start", "end"], kind="stable").reset_index(drop=True)
 
 
 def concat_samples(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """The CueSet: everything one analysis produced, and its on-disk exchange format.
 
-A folder with ``samples.parquet``, ``segments.parquet``, ``summary.json`` and ``session.json``
-(see the README's "Exchange format"). Writing is atomic: the folder is built under a temporary
-name beside the target and renamed into place, so a crash never leaves a half-written result.
+A folder with ``samples.parquet``, ``segments.parquet``, ``words.parquet``, ``summary.json`` and
+``session.json`` (see the README's "Exchange format"); a result written before words existed has
+no ``words.parquet`` and reads with an empty words table. Writing is atomic: the folder is built
+under a temporary name beside the target and renamed into place, so a crash never leaves a
+half-written result.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .cues import SAMPLE_COLUMNS, SEGMENT_COLUMNS
+from .cues import SAMPLE_COLUMNS, SEGMENT_COLUMNS, WORD_COLUMNS, make_words
 from .errors import MediaError
 
-FILES = ("samples.parquet", "segments.parquet", "summary.json", "session.json")
+FILES = ("samples.parquet", "segments.parquet", "words.parquet", "summary.json", "session.json")
+REQUIRED_FILES = tuple(f for f in FILES if f != "words.parquet")  # words came later
 
 
 @dataclass
@@ -32,6 +35,7 @@ class CueSet:
     segments: pd.DataFrame
     summary: dict = field(default_factory=lambda: {"participants": {}, "pairs": {}})
     session: dict = field(default_factory=dict)  # media, layout, config, provenance
+    words: pd.DataFrame = field(default_factory=lambda: make_words([]))
 
     @property
     def participants(self) -> list[str]:
@@ -65,6 +69,9 @@ def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
         samples.to_parquet(os.path.join(tmp, "samples.parquet"), index=False)
         cueset.segments[SEGMENT_COLUMNS].to_parquet(os.path.join(tmp, "segments.parquet"),
                                                      index=False)
+        cueset.words[WORD_COLUMNS].astype(
+            {"start": "float64", "end": "float64", "probability": "float32"}).to_parquet(
+            os.path.join(tmp, "words.parquet"), index=False)
         for name, obj in (("summary.json", cueset.summary), ("session.json", cueset.session)):
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                 json.dump(clean_json(obj), f, indent=2, allow_nan=False)
@@ -115,7 +122,7 @@ def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> C
     """Load a folder written by :func:`write`; with ``cues``, only those cues' samples
     (pyarrow skips the other rows while reading, so a long session opens fast)."""
     in_dir = os.fspath(in_dir)
-    missing = [f for f in FILES if not os.path.isfile(os.path.join(in_dir, f))]
+    missing = [f for f in REQUIRED_FILES if not os.path.isfile(os.path.join(in_dir, f))]
     if missing:
         raise MediaError(f"{in_dir} is not a cuekit result folder (missing {', '.join(missing)})")
     filters = None if cues is None else [("cue", "in", sorted(cues))]
@@ -125,4 +132,7 @@ def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> C
         summary = json.load(f)
     with open(os.path.join(in_dir, "session.json"), encoding="utf-8") as f:
         session = json.load(f)
-    return CueSet(samples=samples, segments=segments, summary=summary, session=session)
+    words_file = os.path.join(in_dir, "words.parquet")
+    words = pd.read_parquet(words_file) if os.path.isfile(words_file) else make_words([])
+    return CueSet(samples=samples, segments=segments, summary=summary, session=session,
+                  words=words)

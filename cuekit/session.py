@@ -15,7 +15,7 @@ import numpy as np
 
 from . import __version__, layout, media
 from .config import AnalysisConfig
-from .cues import StreamResult, concat_samples, concat_segments, series_to_samples
+from .cues import StreamResult, concat_samples, concat_segments, make_words, series_to_samples
 from .cueset import CueSet
 from .errors import InputError, MediaError
 from .layout import Participant
@@ -58,9 +58,9 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     if audio is not None:
         results["conversation"] = _run_conversation(audio, participants, info.duration_s,
                                                     seconds)
-    if config.transcript:
-        results["transcript"] = _run_transcript(config.transcript, participants,
-                                                list(results.values()))
+    words = None
+    if audio is not None and (config.transcript or config.transcribe):
+        words, results["words"] = _run_words(path, config, participants, results, hook, seconds)
     # one table of every stream's samples, built once: the listening stage reads it and the
     # CueSet is it plus the listening stage's own rows (the same rows and order as concatenating
     # every stream at the end: keys are unique, later streams win, the sort is stable)
@@ -99,7 +99,8 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
             "seconds_total": round(time.perf_counter() - clock, 3),
         },
     }
-    return CueSet(samples=samples, segments=segments, summary=summary, session=session)
+    return CueSet(samples=samples, segments=segments, summary=summary, session=session,
+                  words=words if words is not None else make_words([]))
 
 
 def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_video: bool,
@@ -262,20 +263,64 @@ def _run_conversation(audio: StreamResult, participants, duration_s, seconds) ->
                   duration_s=float(duration_s))
 
 
-def _run_transcript(path: str, participants: list[Participant],
-                    results: list[StreamResult]) -> StreamResult:
-    from .transcript import map_speakers, read_transcript, transcript_segments, words_per_minute
+def _run_words(path: str, config: AnalysisConfig, participants: list[Participant],
+               results: dict[str, StreamResult], hook: Hook, seconds: dict):
+    """The words (the uploaded transcript's, else the recogniser's) and the verbal cues."""
+    from .dynamics.verbal import load_phrases, verbal_cues
+
+    t0 = time.perf_counter()
+    names = [p.name for p in participants]
+    segments = concat_segments([r.segments for r in results.values()])
+    speech = segments[(segments["kind"] == "speech") & segments["participant"].isin(names)]
+    lines = None
+    if config.transcript:
+        words, lines, prov = _transcript_words(config.transcript, names, speech)
+    else:
+        words, prov = _recognised_words(path, config, participants, speech, results["audio"],
+                                        hook)
+    seconds["words"] = time.perf_counter() - t0
+    audio = results["audio"]
+    speech_s = {n: float(audio.summary.get(n, {}).get("speech_s", 0.0)) for n in names}
+    pitch = {}
+    for n, g in audio.samples[audio.samples["cue"] == "voice.pitch_st"].groupby("participant"):
+        pitch[n] = (g["t"].to_numpy("float64"), g["value"].to_numpy("float64"))
+    verbal = _timed("verbal", seconds, verbal_cues, words, names, speech_s=speech_s, pitch=pitch,
+                    phrases=load_phrases(config.phrases), lines=lines)
+    verbal.provenance.update(prov)
+    return words, verbal
+
+
+def _transcript_words(path: str, names: list[str], speech):
+    from .dynamics.words import transcript_words
+    from .transcript import map_speakers, read_transcript, transcript_segments
 
     cues = read_transcript(path)
-    names = [p.name for p in participants]
-    segments = concat_segments([r.segments for r in results])
-    mapping = map_speakers(cues, names, segments[segments["kind"] == "speech"])
-    speech_s = {n: float(sum(r.summary.get(n, {}).get("speech_s", 0.0) for r in results))
-                for n in names}
-    wpm = words_per_minute(cues, mapping, speech_s)
-    return StreamResult(samples=concat_samples([]), segments=transcript_segments(cues, mapping),
-                        provenance={"transcript": {"cues": len(cues), "speakers": mapping}},
-                        summary={n: {"words_per_min": wpm.get(n)} for n in names})
+    mapping = map_speakers(cues, names, speech)
+    return (transcript_words(cues, mapping), transcript_segments(cues, mapping),
+            {"words_from": "transcript", "transcript": {"cues": len(cues), "speakers": mapping}})
+
+
+def _recognised_words(path: str, config: AnalysisConfig, participants: list[Participant], speech,
+                      audio: StreamResult, hook: Hook):
+    """Each participant's own track transcribed apart when they have one (the words are
+    theirs); a mixed track once, each word then given to whoever's speech covers it."""
+    from .audio.pipeline import load_signals
+    from .audio.transcribe import WHISPER_SR, Transcriber
+    from .dynamics.words import attribute_words
+
+    recogniser = Transcriber(config.whisper_model)
+    signals = load_signals(path, participants, sr=WHISPER_SR)
+    spans = lambda rows: list(zip(rows["start"].tolist(), rows["end"].tolist(), strict=True))
+    if "mix" in signals:
+        words = recogniser.words(signals["mix"], speech=spans(speech), hook=hook)
+        words = attribute_words(words, speech, [p.name for p in participants])
+    else:
+        parts = [recogniser.words(y, speech=spans(speech[speech["participant"] == name]),
+                                  hook=hook).assign(participant=name)
+                 for name, y in signals.items()]
+        words = make_words(r for w in parts for r in w.itertuples(index=False))
+    return words, {"words_from": f"whisper {recogniser.name} (faster-whisper, int8)",
+                   "words_unattributed": int((words["participant"] == "").sum())}
 
 
 def _run_listening(samples, segments, participants: list[Participant], duration_s: float,

@@ -281,7 +281,7 @@ class Library:
                     recorded_on: date | None = None, user: User | None = None,
                     analysed: cueset.CueSet | None = None,
                     transcript: str | os.PathLike | BinaryIO | None = None,
-                    transcript_name: str = "") -> str:
+                    transcript_name: str = "", transcribe: bool = False) -> str:
         """Store a recording and queue its analysis; returns the new session id.
 
         With ``analysed`` (a result made elsewhere, e.g. by ``cuekit batch``) nothing is queued:
@@ -297,10 +297,12 @@ class Library:
         a ``.vtt`` or ``.srt`` file: it is read with ``cuekit.transcript.read_transcript``
         before anything is stored (a file without timed cues is refused with ``InputError``),
         then kept as ``sessions/<id>/transcript.vtt`` (or ``.srt``) and given to the analysis.
+        ``transcribe``: without a transcript, the analysis writes the words itself
+        (``AnalysisConfig.transcribe``).
         """
         from .config import AnalysisConfig
 
-        AnalysisConfig(layout=layout, names=names)  # refuse bad settings before storing
+        AnalysisConfig(layout=layout, names=names, transcribe=transcribe)  # refuse bad settings
         with self._db() as db:
             owner_id = _current_user_id(db, user)
         limit_bytes = max_upload_mb() << 20
@@ -312,6 +314,8 @@ class Library:
             incoming.mkdir(parents=True)
             try:
                 config = {"layout": layout, "names": names or None}
+                if transcribe and transcript is None:
+                    config["transcribe"] = True
                 if transcript is not None:
                     config["transcript"] = _store_transcript(transcript, transcript_name,
                                                              incoming)

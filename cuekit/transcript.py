@@ -154,25 +154,10 @@ def _overlap_s(cues: list[dict], speaker: str, speech: pd.DataFrame, participant
 
 
 def transcript_segments(cues: list[dict], mapping: dict[str, str]) -> pd.DataFrame:
-    """Segments of kind ``transcript``: participant = mapped speaker, label ``"Speaker: text"``."""
+    """Segments of kind ``transcript``: participant = mapped speaker, label = the cue's text."""
     rows = []
     for c in cues:
         who = mapping.get(c["speaker"], c["speaker"])
         rows.append(dict(start=c["start"], end=c["end"], participant=who, kind="transcript",
-                         label=f"{c['speaker']}: {c['text']}" if c["speaker"] else c["text"],
-                         score=np.nan))
+                         label=c["text"], score=np.nan))
     return make_segments(rows)
-
-
-def words_per_minute(cues: list[dict], mapping: dict[str, str],
-                     speech_s: dict[str, float]) -> dict[str, float]:
-    """Words per minute of each participant's own speech time (``speech_s`` in seconds, e.g.
-    the audio summary's ``speech_s``). NaN (not observed) without speech time, and when no
-    transcript speaker maps to the participant: their words are not in the transcript, which
-    is not the same as 0 words."""
-    words: dict[str, int] = {}
-    for c in cues:
-        who = mapping.get(c["speaker"], c["speaker"])
-        words[who] = words.get(who, 0) + len(c["text"].split())
-    return {p: (words[p] / (s / 60.0) if s > 0 and p in words else np.nan)
-            for p, s in speech_s.items()}

@@ -5,8 +5,9 @@ import pytest
 
 from cuekit.cues import make_segments
 from cuekit.errors import InputError
-from cuekit.transcript import (map_speakers, read_transcript, transcript_segments,
-                               words_per_minute)
+from cuekit.dynamics.verbal import verbal_cues
+from cuekit.dynamics.words import transcript_words
+from cuekit.transcript import map_speakers, read_transcript, transcript_segments
 
 ZOOM_VTT = """WEBVTT
 
@@ -89,16 +90,20 @@ def test_segments_and_words_per_minute(tmp_path):
     mapping = {"Ann Lee": "P1", "Bob": "P2"}
     seg = transcript_segments(cues, mapping)
     assert list(seg["kind"]) == ["transcript"] * 2
-    assert seg.loc[0, "label"] == "Ann Lee: Hello everyone, thanks for coming."
+    assert seg.loc[0, "label"] == "Hello everyone, thanks for coming."
     assert list(seg["participant"]) == ["P1", "P2"]
-    wpm = words_per_minute(cues, mapping, {"P1": 2.5, "P2": 0.0})
-    assert wpm["P1"] == pytest.approx(5 / (2.5 / 60)) and np.isnan(wpm["P2"])
+    words = transcript_words(cues, mapping)
+    summary = verbal_cues(words, ["P1", "P2"], speech_s={"P1": 2.5, "P2": 0.0}).summary
+    assert summary["P1"]["words_per_min"] == pytest.approx(5 / (2.5 / 60))
+    assert np.isnan(summary["P2"]["words_per_min"])  # no speech time
 
 
 def test_words_per_minute_is_nan_for_a_participant_no_speaker_maps_to(tmp_path):
     cues = read_transcript(_write(tmp_path, "z.vtt", ZOOM_VTT))
-    wpm = words_per_minute(cues, {"Ann Lee": "P1", "Bob": "P1"}, {"P1": 60.0, "P2": 30.0})
-    assert wpm["P1"] == pytest.approx(9.0) and np.isnan(wpm["P2"])  # not observed, not 0
+    words = transcript_words(cues, {"Ann Lee": "P1", "Bob": "P1"})
+    summary = verbal_cues(words, ["P1", "P2"], speech_s={"P1": 60.0, "P2": 30.0}).summary
+    assert summary["P1"]["words_per_min"] == pytest.approx(9.0)
+    assert np.isnan(summary["P2"]["words_per_min"])  # not in the transcript: not 0 words
 
 
 def _vtt(*texts: str) -> str:

@@ -74,7 +74,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
         raise InputError("analyze_audio needs at least one participant")
     hook = hook or (lambda stage, done, total: None)
     t0 = time.perf_counter()
-    signals = _signals(path, participants, sr=sr)
+    signals = load_signals(path, participants, sr=sr)
     mixed = not (all(p.audio_file for p in participants)
                  or all(p.audio_channel is not None for p in participants))
     per_speaker: dict[str, tuple[_Track, list[tuple[float, float]]]] = {}
@@ -117,7 +117,9 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
                         provenance=prov, summary=summary)
 
 
-def _signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.ndarray]:
+def load_signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.ndarray]:
+    """The audio each participant is heard on, at ``sr``: their own file or channel, else one
+    mixed track under the key ``"mix"``."""
     if all(p.audio_file for p in participants):
         return {p.name: load_audio(p.audio_file, sr=sr) for p in participants}
     if path is None:

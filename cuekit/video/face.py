@@ -134,7 +134,9 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     - ``smile``: mouth width plus 2 x mouth-corner retraction (AU12 pulls the corners out and
       back). Deliberately no term from the lip midpoint or the lip gap: jaw drop while talking
       moves those, and used to read as smiling. Lip spreading on "ee" still adds a little.
-    - ``brow_raise``: brow-to-eye distance along the face's up axis (AU1+2)
+    - ``brow_raise``: height of the mid-brow over the eye's centre (the middle of its two
+      corners) along the face's up axis (AU1+2). The corners, not the upper lid: the lid moves
+      with every blink, squint and downward look, and read as brow movement
     - ``brow_furrow``: minus the distance between the inner brow ends (AU4)
     - ``mouth_open``: inner-lip gap (AU25/26)
     """
@@ -143,8 +145,9 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     _, ey, _ = face_axes(p)
     width = np.linalg.norm(p[:, MOUTH_L] - p[:, MOUTH_R], axis=-1)
     smile = width + SMILE_RETRACTION_WEIGHT * mouth_corner_retraction(p)
-    brow = np.mean([np.sum((p[:, b] - p[:, e]) * ey, axis=-1)
-                    for b, e in ((R_BROW_MID, 159), (L_BROW_MID, 386))], axis=0)
+    brow = np.mean([np.sum((p[:, b] - 0.5 * (p[:, c0] + p[:, c1])) * ey, axis=-1)
+                    for b, c0, c1 in ((R_BROW_MID, R_EYE_OUT, R_EYE_IN),
+                                      (L_BROW_MID, L_EYE_IN, L_EYE_OUT))], axis=0)
     inner = np.linalg.norm(p[:, L_BROW_IN] - p[:, R_BROW_IN], axis=-1)
     gap = np.linalg.norm(p[:, LIP_LOW] - p[:, LIP_UP], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):

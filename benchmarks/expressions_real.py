@@ -58,7 +58,7 @@ TARGET_PER_MIN = 1.0
 
 def episodes(t: np.ndarray, x: np.ndarray) -> int:
     """Episodes of a 0..1 expression cue by the smile events' rule (threshold, duration)."""
-    return len(events.smiles(t, x))
+    return len(events.expression_episodes(t, x))
 
 
 def cue_series(samples, name: str, cue: str) -> tuple[np.ndarray, np.ndarray]:

@@ -9,8 +9,6 @@ Indices follow MediaPipe's Face Mesh topology: "right" is the person's right (im
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ..intervals import robust_sd
@@ -272,12 +270,24 @@ def talking(t: np.ndarray, mouth_open: np.ndarray, *, window_s: float = TALK_WIN
         b = min(len(x), a + _TALK_CHUNK)
         idx = lo[a:b, None] + np.arange(width)[None, :]
         idx = np.where(idx < hi[a:b, None], idx, len(x))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # windows without a face: NaN
-            q = np.nanpercentile(padded[idx], [10, 90], axis=1)
-        out[a:b] = np.clip((q[1] - q[0]) / full_range, 0.0, 1.0)
+        win = np.sort(padded[idx], axis=1)  # NaN sorts last
+        n = np.isfinite(win).sum(axis=1)
+        out[a:b] = np.clip((_row_percentile(win, n, 90) - _row_percentile(win, n, 10))
+                           / full_range, 0.0, 1.0)
     out[~np.isfinite(x)] = np.nan
     return out
+
+
+def _row_percentile(sorted_rows: np.ndarray, n: np.ndarray, pct: float) -> np.ndarray:
+    """``np.percentile(row[:n], pct)`` (linear) of each row sorted ascending with its ``n``
+    finite values first; NaN where ``n`` is 0. ``np.nanpercentile`` row by row, ~10 x faster."""
+    pos = pct / 100.0 * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    rows = np.arange(len(n))
+    frac = pos - lo
+    out = sorted_rows[rows, lo] * (1 - frac) + sorted_rows[rows, hi] * frac
+    return np.where(n > 0, out, np.nan)
 
 
 def smile_discounted_for_talking(smile: np.ndarray, talk: np.ndarray, *,

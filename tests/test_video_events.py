@@ -127,3 +127,32 @@ def test_rates_are_per_minute_of_face_time_whatever_the_frame_pattern():
     out = summarize(t, cues, ev)
     assert out["nods_per_min"] == pytest.approx(6.0, rel=0.01)  # 3 nods in 0.5 min of face
     assert out["face_present_share"] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize("source", ["blendshapes", "geometry"])
+def test_talking_mouth_is_not_a_smile_but_a_held_smile_is(source):
+    """A person talks for 20 s, the smile measure jumping on every "ee" (as the blendshape
+    model's mouthSmile does on a neutral talker), then listens and smiles with still lips for
+    2 s: one smile event, the held one (from raw per-frame measures, through face_cues)."""
+    from cuekit.video import face
+    from cuekit.video.assemble import FaceSeries, face_cues, face_events
+
+    t = np.arange(0, 30, 0.1)
+    talk = t < 20
+    rng = np.random.default_rng(3)
+    lips = np.where(talk, 0.15 + 0.15 * np.sin(2 * np.pi * 4.0 * t), 0.01)   # inter-ocular d.
+    neutral, big = (0.02, 0.7) if source == "blendshapes" else (0.5, 0.5 + 0.7 * 0.4)
+    smile = np.full(len(t), neutral)
+    vowels = talk & (rng.random(len(t)) < 0.4)
+    smile[vowels] = big                                 # spikes while talking
+    smile[(t >= 25) & (t < 27)] = big                   # the held smile, lips still
+    smile[(t >= 12) & (t < 13.5)] = big                 # a sustained "smile" mid-speech
+    feats = {"present": np.ones(len(t)), "yaw": np.zeros(len(t)), "pitch": np.zeros(len(t)),
+             "roll": np.zeros(len(t)), "h_off": np.zeros(len(t)), "v_off": np.zeros(len(t)),
+             "eye_openness": np.full(len(t), 0.3), "face_size": np.full(len(t), 200.0),
+             "expr.smile": smile, "expr.mouth_open": lips,
+             "expr.brow_raise": np.full(len(t), face.POPULATION_NEUTRAL[source]["brow_raise"]),
+             "expr.brow_furrow": np.full(len(t), face.POPULATION_NEUTRAL[source]["brow_furrow"])}
+    fs = FaceSeries(t, None, None, np.zeros(len(t)), feats)
+    got = face_events(t, face_cues(fs, source))["smile"]
+    assert [(round(a, 1), round(b, 1)) for a, b, _ in got] == [(25.0, 27.0)]

@@ -11,6 +11,7 @@ Media come from ../shared (skipped, with a reason, when absent); frames go strai
 tracker, and the cues are made by the production code (``assemble.face_cues``).
 """
 
+import inspect
 import json
 
 import cv2
@@ -155,3 +156,61 @@ def test_geometry_smile_follows_blendshapes_on_real_smiles():
     t = np.arange(len(frames)) / 10.0
     for smile in (geo, blend):  # five grin shots, one smile each (cuts may merge two)
         assert 4 <= len(events.smiles(t, smile)) <= 5
+
+
+# --- through the frame pipeline (analyze_video): the interview, the photos, brows ------------
+
+INTERVIEW = ("validation", "video", "interview_splitscreen.mp4")
+INTERVIEWER_TILE = (0, 0, 640, 720)  # the left half: the anchor (the guest gestures, right)
+BIG_SMILE, NEUTRAL_PHOTO = "paul_rudd_smile_ccbysa2.jpeg", "grace_hopper.jpg"  # ../shared/README
+
+
+def _pipeline(path: str, box, source: str):
+    from cuekit.layout import Participant
+    from cuekit.video.pipeline import analyze_video
+
+    return analyze_video(path, [Participant("P1", box)], face_fps=10, pose_fps=0,
+                         expressions=source)
+
+
+def _cue(res, cue: str) -> tuple[np.ndarray, np.ndarray]:
+    s = res.samples[res.samples["cue"] == cue].sort_values("t")
+    return s["t"].to_numpy("float64"), s["value"].to_numpy("float64")
+
+
+@pytest.mark.parametrize("source", face.EXPRESSION_SOURCES)
+def test_interviewer_talking_is_not_smiling(source):
+    """The interview's anchor talks with a mostly neutral face: the old baseline (10th
+    percentile, no talking discount) read 10-14 smiles a minute on him, both sources."""
+    res = _pipeline(shared_path(*INTERVIEW), INTERVIEWER_TILE, source)
+    summary = res.summary["P1"]
+    assert summary["face_present_share"] > 0.95
+    _, mouth = _cue(res, "expr.mouth_open")
+    assert np.nanpercentile(mouth, 90) > 0.3  # he does talk
+    assert summary["smiles_per_min"] <= MAX_FALSE_SMILES_PER_MIN
+
+
+@pytest.mark.parametrize("source", face.EXPRESSION_SOURCES)
+@pytest.mark.parametrize("clip", [INTERVIEW, ("media", "grid_same_speaker_6s.mp4")])
+def test_neutral_talkers_raise_and_furrow_their_brows_rarely(clip, source):
+    """Brow raise and furrow episodes (the smile events' rule) on one neutral talker a track.
+    Not the ten-speaker GRID clip: ten people in one track, and one woman's higher resting brow
+    reads as a 3 s raise against the others' median (geometry)."""
+    box = INTERVIEWER_TILE if clip == INTERVIEW else None
+    res = _pipeline(shared_path(*clip), box, source)
+    minutes = res.summary["P1"]["face_present_share"] * res.provenance["frames"] / 10 / 60
+    for cue in ("expr.brow_raise", "expr.brow_furrow"):
+        t, x = _cue(res, cue)
+        assert len(events.expression_episodes(t, x)) / minutes <= MAX_FALSE_SMILES_PER_MIN, cue
+
+
+@pytest.mark.parametrize("source", face.EXPRESSION_SOURCES)
+def test_big_smile_photo_smiles_and_neutral_photo_does_not(source):
+    """A photo is a one-frame video: read against the population's neutral (the old code read it
+    against itself, and a big grin scored 0)."""
+    on = inspect.signature(events.smiles).parameters["on"].default
+    big = _cue(_pipeline(shared_path("images", BIG_SMILE), None, source), "expr.smile")[1]
+    neutral = _cue(_pipeline(shared_path("images", NEUTRAL_PHOTO), None, source), "expr.smile")[1]
+    assert len(big) == len(neutral) == 1
+    assert big[0] >= on + 0.3
+    assert neutral[0] < on - 0.2

@@ -137,3 +137,48 @@ def test_gaze_on_screen_is_calibrated_per_person():
     assert on[rest].mean() > 0.97
     g = face.gaze_calibrated(h)
     assert g[0] == 0 and g[210] == pytest.approx(0.9)
+
+
+def test_over_baseline_reads_a_brief_face_against_the_population():
+    raw = np.array([0.9])                                  # one frame: a photo
+    assert face.over_baseline(raw, span=0.4, population=0.5, seen_s=0.0)[0] == pytest.approx(1.0)
+    assert face.over_baseline(raw, span=0.4)[0] == 0.0     # against itself: never anything
+    # the person's own neutral takes over with face time, fully from OWN_NEUTRAL_S on
+    raw = np.r_[np.full(99, 0.7), 0.9]
+    half = face.over_baseline(raw, span=0.4, baseline_pct=50, population=0.5,
+                              seen_s=face.OWN_NEUTRAL_S / 2)
+    assert half[-1] == pytest.approx((0.9 - 0.6) / 0.4)
+    own = face.over_baseline(raw, span=0.4, baseline_pct=50, population=0.5, seen_s=60.0)
+    assert own[-1] == pytest.approx(0.5) and own[0] == 0.0
+
+
+def test_median_neutral_keeps_a_talkers_swings_under_the_smile_threshold():
+    """A talker's mouth widens and narrows around its neutral by +-0.15 inter-ocular distances
+    (span 0.4): over the median it never reaches 0.5; over the 10th percentile it did."""
+    t = np.arange(0, 30, 0.1)
+    raw = 0.5 + 0.15 * np.sin(2 * np.pi * 3.1 * t)
+    k = face.NEUTRAL_PERCENTILE["smile"]
+    assert face.over_baseline(raw, span=0.4, baseline_pct=k).max() < 0.5
+    assert face.over_baseline(raw, span=0.4, baseline_pct=10).max() > 0.5
+
+
+def test_talking_is_moving_lips_not_open_lips():
+    t = np.arange(0, 10, 0.1)
+    syllables = 0.15 + 0.15 * np.sin(2 * np.pi * 4.0 * t + 0.3)   # lips open and close 4 x a second
+    grin = np.full(len(t), 0.3)                                   # a toothy grin, held: lips apart
+    assert np.median(face.talking(t, syllables)) > 0.9
+    assert np.all(face.talking(t, grin) == 0.0)
+    assert face.talking(np.zeros(1), np.array([0.3]))[0] == 0.0   # a photo
+    gap = syllables.copy()
+    gap[40:60] = np.nan                                           # no face for 2 s
+    got = face.talking(t, gap)
+    assert np.isnan(got[40:60]).all() and np.isfinite(np.delete(got, range(40, 60))).all()
+
+
+def test_smile_discount_spares_held_smiles_and_big_smiles_while_talking():
+    smile = np.array([0.6, 0.6, 1.0, np.nan])
+    talk = np.array([0.0, 1.0, 1.0, 1.0])
+    got = face.smile_discounted_for_talking(smile, talk)
+    assert got[0] == pytest.approx(0.6)                            # still lips: untouched
+    assert got[1] < 0.5 <= got[2]                                  # talking: only a big smile
+    assert np.isnan(got[3])

@@ -100,15 +100,35 @@ class PoseSeries:
     visibility: np.ndarray
 
 
-def _over_baseline(raw: dict[str, np.ndarray], expressions: str) -> dict[str, np.ndarray]:
-    def span(k: str) -> float:  # blendshape scores are 0..1 already
-        return 1.0 if expressions == "blendshapes" and k in face.BLENDSHAPES else face.GEOMETRY_SPAN[k]
+def _over_baseline(raw: dict[str, np.ndarray], expressions: str, seen_s: float,
+                   ) -> dict[str, np.ndarray]:
+    """``expr.*`` raw scores -> 0..1 over the person's neutral (``face.over_baseline`` with each
+    cue's :data:`face.NEUTRAL_PERCENTILE` and population neutral, ``seen_s`` seconds of face)."""
+    out = {}
+    for key, v in raw.items():
+        k = key.removeprefix("expr.")
+        blend = expressions == "blendshapes" and k in face.BLENDSHAPES
+        span = 1.0 if blend else face.GEOMETRY_SPAN[k]  # blendshape scores are 0..1 already
+        out[key] = face.over_baseline(v, span=span, baseline_pct=face.NEUTRAL_PERCENTILE[k],
+                                      population=face.POPULATION_NEUTRAL[expressions].get(k),
+                                      seen_s=seen_s)
+    return out
 
-    return {k: face.over_baseline(v, span=span(k.removeprefix("expr."))) for k, v in raw.items()}
+
+def face_seconds(t: np.ndarray, present: np.ndarray) -> float:
+    """Seconds with the face seen: each sample stands for the time until the next one (sampled
+    frames of a 25 fps source at 10 fps alternate 0.08 / 0.12 s steps), the last for the mean
+    step; a single frame (a photo) for 0 s."""
+    t = np.asarray(t, dtype="float64")
+    if len(t) < 2:
+        return 0.0
+    covered = np.diff(t, append=t[-1] + float(np.mean(np.diff(t))))
+    return float(covered[np.asarray(present) > 0].sum())
 
 
 def face_cues(fs: FaceSeries, expressions: str) -> dict[str, np.ndarray]:
-    """Every face-rate cue (name -> (n,) array); ``expr.*`` 0..1 over the person's own neutral."""
+    """Every face-rate cue (name -> (n,) array); ``expr.*`` 0..1 over the person's neutral,
+    ``expr.smile`` lowered while the person talks (``face.smile_discounted_for_talking``)."""
     f = (fs.features if fs.features is not None
          else frame_features(fs.points, fs.shapes, expressions))
     yaw, pitch, h_off, v_off = f["yaw"], f["pitch"], f["h_off"], f["v_off"]
@@ -122,7 +142,9 @@ def face_cues(fs: FaceSeries, expressions: str) -> dict[str, np.ndarray]:
         "body.motion_energy": np.asarray(fs.motion, dtype="float64"),
     }
     cues.update(_over_baseline({k: v for k, v in f.items() if k.startswith("expr.")},
-                               expressions))
+                               expressions, face_seconds(fs.t, f["present"])))
+    cues["expr.smile"] = face.smile_discounted_for_talking(
+        cues["expr.smile"], face.talking(fs.t, f["expr.mouth_open"]))
     return cues
 
 
@@ -170,11 +192,7 @@ def summarize(t: np.ndarray, cues: dict[str, np.ndarray],
     """Per-participant metrics. Rates are per minute of time with the face visible (NaN when the
     face was never seen); shares are over frames with a face."""
     present = cues["face.present"] > 0
-    # each sample stands for the time until the next one (sampled frames of a 25 fps source at
-    # 10 fps alternate 0.08 / 0.12 s steps, so no single step is right)
-    last_s = float(np.mean(np.diff(t))) if len(t) > 1 else 0.0
-    covered_s = np.diff(t, append=t[-1] + last_s) if len(t) else np.zeros(0)
-    minutes = float(covered_s[present].sum()) / 60.0
+    minutes = face_seconds(t, present) / 60.0
     per_min = (lambda k: len(ev[k]) / minutes) if minutes > 0 else (lambda k: float("nan"))
 
     def mean(cue: str) -> float:

@@ -156,12 +156,20 @@ def blinks(t: np.ndarray, openness: np.ndarray, *, closed_frac: float = 0.6,
     return out
 
 
-def smiles(t: np.ndarray, smile: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
-           merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
-    """Smiles: ``expr.smile`` at or above ``on`` for at least ``min_s``; score = peak 0..1."""
-    s = np.asarray(smile, dtype="float64")
+def expression_episodes(t: np.ndarray, x: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
+                        merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+    """Episodes of a 0..1 expression cue (``expr.smile``, ``expr.brow_raise``, …): at or above
+    ``on`` for at least ``min_s`` seconds, stretches less than ``merge_gap_s`` apart merged
+    (NaN, no face, is below); score = the peak 0..1."""
+    s = np.asarray(x, dtype="float64")
     return [(a, b, float(np.nanmax(s[(t >= a) & (t <= b)])))
             for a, b in intervals(t, np.nan_to_num(s) >= on, min_s=min_s, merge_gap_s=merge_gap_s)]
+
+
+def smiles(t: np.ndarray, smile: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
+           merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+    """Smiles: :func:`expression_episodes` of ``expr.smile``."""
+    return expression_episodes(t, smile, on=on, min_s=min_s, merge_gap_s=merge_gap_s)
 
 
 def gaze_aways(t: np.ndarray, on_screen: np.ndarray, *, min_s: float = 1.0,

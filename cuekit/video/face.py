@@ -134,7 +134,9 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     - ``smile``: mouth width plus 2 x mouth-corner retraction (AU12 pulls the corners out and
       back). Deliberately no term from the lip midpoint or the lip gap: jaw drop while talking
       moves those, and used to read as smiling. Lip spreading on "ee" still adds a little.
-    - ``brow_raise``: brow-to-eye distance along the face's up axis (AU1+2)
+    - ``brow_raise``: height of the mid-brow over the eye's centre (the middle of its two
+      corners) along the face's up axis (AU1+2). The corners, not the upper lid: the lid moves
+      with every blink, squint and downward look, and read as brow movement
     - ``brow_furrow``: minus the distance between the inner brow ends (AU4)
     - ``mouth_open``: inner-lip gap (AU25/26)
     """
@@ -143,8 +145,9 @@ def expression_geometry(points: np.ndarray) -> dict[str, np.ndarray]:
     _, ey, _ = face_axes(p)
     width = np.linalg.norm(p[:, MOUTH_L] - p[:, MOUTH_R], axis=-1)
     smile = width + SMILE_RETRACTION_WEIGHT * mouth_corner_retraction(p)
-    brow = np.mean([np.sum((p[:, b] - p[:, e]) * ey, axis=-1)
-                    for b, e in ((R_BROW_MID, 159), (L_BROW_MID, 386))], axis=0)
+    brow = np.mean([np.sum((p[:, b] - 0.5 * (p[:, c0] + p[:, c1])) * ey, axis=-1)
+                    for b, c0, c1 in ((R_BROW_MID, R_EYE_OUT, R_EYE_IN),
+                                      (L_BROW_MID, L_EYE_IN, L_EYE_OUT))], axis=0)
     inner = np.linalg.norm(p[:, L_BROW_IN] - p[:, R_BROW_IN], axis=-1)
     gap = np.linalg.norm(p[:, LIP_LOW] - p[:, LIP_UP], axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -188,19 +191,114 @@ def raw_expressions(points: np.ndarray, shapes: list[dict[str, float] | None] | 
     return {**expression_blendshapes(shapes), "mouth_open": geometry["mouth_open"]}
 
 
-def over_baseline(raw: np.ndarray, *, span: float, baseline_pct: float = 10.0) -> np.ndarray:
-    """Scale a raw expression series to 0..1 over the person's own neutral.
+# Where a person's neutral sits in their own series of each raw measure (percentile). Smile and
+# brows: the median. People are neutral more often than not, and while they talk the mouth
+# corners and brows move both ways around their neutral: a low percentile put the neutral at the
+# narrowest mouth or lowest brow of the call, and ordinary talking above it (10-17 smiles a minute
+# on the interview's neutral talkers). Mouth opening: the 10th percentile, the closed lips (a
+# talker's lips are apart about half the time).
+NEUTRAL_PERCENTILE = {"smile": 50.0, "brow_raise": 50.0, "brow_furrow": 50.0, "mouth_open": 10.0}
 
-    The neutral is the ``baseline_pct`` percentile of the finite values (people are neutral more
-    often than not); ``span`` is the rise above it that maps to 1. NaN stays NaN; all-NaN input
-    gives all NaN.
+# A population's neutral, for someone seen too briefly to have their own (a photo, a few
+# seconds): the median of the ten GRID speakers' own medians (../shared/media, 3 s each,
+# measured with this code; the speakers' medians spread by ~0.05 inter-ocular distances for the
+# geometry smile and ~0.03 for the brows). Blendshapes 0..1, geometry in inter-ocular distances.
+# Mouth opening has none: its neutral is always the person's own.
+POPULATION_NEUTRAL = {
+    "blendshapes": {"smile": 0.0, "brow_raise": 0.03, "brow_furrow": 0.07},
+    "geometry": {"smile": 0.46, "brow_raise": 0.44, "brow_furrow": -0.42},
+}
+OWN_NEUTRAL_S = 10.0  # seconds of face after which a person's neutral is their own alone
+
+
+def over_baseline(raw: np.ndarray, *, span: float, baseline_pct: float = 10.0,
+                  population: float | None = None, seen_s: float = np.inf) -> np.ndarray:
+    """Scale a raw expression series to 0..1 over the person's neutral.
+
+    The person's own neutral is the ``baseline_pct`` percentile of the finite values (see
+    :data:`NEUTRAL_PERCENTILE`). With a ``population`` neutral, the neutral used is a blend of
+    the two that trusts the person's own in proportion to ``seen_s`` (seconds of face) up to
+    :data:`OWN_NEUTRAL_S`: a single photo is read against the population alone, a call of ten
+    seconds or more against the person alone. ``span`` is the rise above the neutral that maps
+    to 1. NaN stays NaN; all-NaN input gives all NaN.
     """
     raw = np.asarray(raw, dtype="float64")
     ok = np.isfinite(raw)
     if not ok.any():
         return np.full(raw.shape, np.nan)
-    base = np.percentile(raw[ok], baseline_pct)
+    base = float(np.percentile(raw[ok], baseline_pct))
+    if population is not None:
+        own = float(np.clip(seen_s / OWN_NEUTRAL_S, 0.0, 1.0))
+        base = own * base + (1.0 - own) * population
     return np.clip((raw - base) / span, 0.0, 1.0)
+
+
+# Talking: the spread of the lips' gap (``mouth_open``, inter-ocular distances, the same measure
+# whatever the expression source) in a window around each frame. Speech opens and closes the lips
+# several times a second; a held smile, even an open toothy one, keeps them still. The ten GRID
+# speakers' lip gap spreads by 0.10-0.27 over a second of reading; a closed, still mouth by
+# under 0.01.
+TALK_WINDOW_S = 1.0          # centred window, seconds
+TALK_FULL_RANGE_IOD = 0.2    # 10th-90th percentile range of the lip gap that counts as talking fully
+# Visemes ("ee", "s") spread the lips and pull the corners: the blendshape model reads up to
+# ~0.8 of mouthSmile on a neutral face while it talks, and the geometry widens the mouth. While
+# someone talks fully their smile score is lowered by this much (of 0..1): a smile while talking
+# counts only when it is a big one.
+TALK_SMILE_DISCOUNT = 0.4
+_TALK_CHUNK = 4096  # frames per block when taking window percentiles (bounds memory)
+
+
+def talking(t: np.ndarray, mouth_open: np.ndarray, *, window_s: float = TALK_WINDOW_S,
+            full_range: float = TALK_FULL_RANGE_IOD) -> np.ndarray:
+    """How much a person is talking at each frame, 0..1 (NaN where ``mouth_open`` is NaN).
+
+    The 10th-90th percentile range of ``mouth_open`` (inter-ocular distances, as
+    :func:`expression_geometry` gives it) over the frames within ``window_s / 2`` seconds of
+    each frame (``t``, seconds, increasing), over ``full_range``. A single frame (a photo) has no
+    movement: 0.
+    """
+    t = np.asarray(t, dtype="float64")
+    x = np.asarray(mouth_open, dtype="float64")
+    out = np.full(x.shape, np.nan)
+    if not len(x):
+        return out
+    lo = np.searchsorted(t, t - window_s / 2, side="left")
+    hi = np.searchsorted(t, t + window_s / 2, side="right")
+    width = int((hi - lo).max())
+    padded = np.append(x, np.nan)  # index len(x) = "nothing there"
+    for a in range(0, len(x), _TALK_CHUNK):
+        b = min(len(x), a + _TALK_CHUNK)
+        idx = lo[a:b, None] + np.arange(width)[None, :]
+        idx = np.where(idx < hi[a:b, None], idx, len(x))
+        win = np.sort(padded[idx], axis=1)  # NaN sorts last
+        n = np.isfinite(win).sum(axis=1)
+        out[a:b] = np.clip((_row_percentile(win, n, 90) - _row_percentile(win, n, 10))
+                           / full_range, 0.0, 1.0)
+    out[~np.isfinite(x)] = np.nan
+    return out
+
+
+def _row_percentile(sorted_rows: np.ndarray, n: np.ndarray, pct: float) -> np.ndarray:
+    """``np.percentile(row[:n], pct)`` (linear) of each row sorted ascending with its ``n``
+    finite values first; NaN where ``n`` is 0. ``np.nanpercentile`` row by row, ~10 x faster."""
+    pos = pct / 100.0 * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    rows = np.arange(len(n))
+    frac = pos - lo
+    out = sorted_rows[rows, lo] * (1 - frac) + sorted_rows[rows, hi] * frac
+    return np.where(n > 0, out, np.nan)
+
+
+def smile_discounted_for_talking(smile: np.ndarray, talk: np.ndarray, *,
+                                 discount: float = TALK_SMILE_DISCOUNT) -> np.ndarray:
+    """``expr.smile`` (0..1 over the neutral) lowered by ``discount`` x :func:`talking`
+    (0..1), clipped to 0..1; NaN stays NaN. A held smile (still lips) keeps its score; the
+    lips' shapes of speech no longer read as one."""
+    smile = np.asarray(smile, dtype="float64")
+    out = np.clip(smile - discount * np.nan_to_num(np.asarray(talk, dtype="float64")), 0.0, 1.0)
+    out[~np.isfinite(smile)] = np.nan
+    return out
 
 
 GAZE_FULL_OFFSET = 0.5  # iris offset (half eye widths) that maps to gaze.h/v = ±1 (~40° of eye turn)

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError
 from .layout import GRIDS, parse_names
+from .params import (LISTENING, PITCH, STAGE_PARAMS, SYNC, TONE_SHIFT, TURNS, VAD, VOICE,
+                     ListeningParams, PitchParams, SyncParams, ToneShiftParams, TurnParams,
+                     VadParams, VoiceParams, from_dict)
 from .video.face import EXPRESSION_SOURCES
 
 DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
@@ -20,7 +23,9 @@ class AnalysisConfig:
 
     ``layout``: ``auto``, ``1``, ``2x1`` (two tiles side by side), ``1x2`` (stacked), ``2x2``,
     explicit boxes ``'x,y,w,h;x,y,w,h'``, or ``audio`` (ignore the video). ``audio_files`` maps a
-    participant name to a separate recording of that person's voice.
+    participant name to a separate recording of that person's voice. ``vad`` … ``listening``
+    are the stages' parameters (:mod:`cuekit.params`); a dict of fields is accepted for each
+    (as ``to_dict`` gives them back).
     """
 
     layout: str = "auto"
@@ -32,8 +37,17 @@ class AnalysisConfig:
     audio_files: dict[str, str] = field(default_factory=dict)
     transcript: str | None = None
     expressions: str = "blendshapes"
+    vad: VadParams = VAD
+    pitch: PitchParams = PITCH
+    voice: VoiceParams = VOICE
+    tone_shift: ToneShiftParams = TONE_SHIFT
+    turns: TurnParams = TURNS
+    sync: SyncParams = SYNC
+    listening: ListeningParams = LISTENING
 
     def __post_init__(self) -> None:
+        for name, cls in STAGE_PARAMS.items():
+            setattr(self, name, from_dict(cls, getattr(self, name)))
         self.names = parse_names(self.names)
         if not (self.layout in GRIDS or self.layout in ("auto", "audio") or "," in self.layout):
             raise InputError(f"unknown layout {self.layout!r}; use auto, audio, "

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .profile import Observed, inside, intersect, merge, subtract, total_s
+from .profile import Observed, intersect, merge, total_s
 
 LONG_SILENCE_S = 3.0
 MONOLOGUE_S = 60.0
 QUESTION_RISE_ST = 2.0
 QUESTION_TAIL_S = 0.5
-BACKCHANNEL_MAX_S = 1.0  # the other's speech this short does not end a monologue
 STRONG_MIRROR = 0.6  # a movement stretch at least this strong (peak |r|) is worth praising
 
 
@@ -43,8 +42,8 @@ def interruptions(obs: Observed) -> list[dict]:
 
 
 def _whom(obs: Observed, p: str, t: float) -> str:
-    holders = [q for q in obs.others(p) if inside(np.array([t]), obs.floor(q))[0]]
-    return f" {' and '.join(holders)}" if holders else ""
+    holder = obs.floor_holder(t)
+    return f" {holder}" if holder is not None and holder != p else ""
 
 
 def looking_away_under_pressure(obs: Observed) -> list[dict]:
@@ -97,17 +96,12 @@ def _asks(obs: Observed, p: str, end: float) -> bool:
 
 
 def monologues(obs: Observed) -> list[dict]:
-    """Stretches of ``MONOLOGUE_S`` or more in which one person holds the floor alone (the
-    others' speech shorter than ``BACKCHANNEL_MAX_S`` does not count)."""
-    rows = []
-    for p in obs.speech:
-        others = [iv for q in obs.others(p) if q in obs.speech for iv in obs.speech[q]]
-        cuts = np.array([iv for iv in others if iv[1] - iv[0] >= BACKCHANNEL_MAX_S]).reshape(-1, 2)
-        for a, b in subtract(obs.floor(p), merge(cuts, bridge_s=0.0)):
-            if b - a >= MONOLOGUE_S:
-                rows.append(_row(p, a, b, f"{p} speaks {b - a:.0f} s without handing over",
-                                 1.5 + min((b - a) / 120, 1.5)))
-    return rows
+    """Turns of ``MONOLOGUE_S`` or more (:meth:`Observed.floor`: the others' speech that does
+    not take the floor, such as backchannels, does not end one), so the longest is the
+    turn-taking stage's ``longest_monologue_s``."""
+    return [_row(p, a, b, f"{p} speaks {b - a:.0f} s without handing over",
+                 1.5 + min((b - a) / 120, 1.5))
+            for p in obs.speech for a, b in obs.floor(p) if b - a >= MONOLOGUE_S]
 
 
 def mirroring_to_praise(mirror_rows: list[dict]) -> list[dict]:

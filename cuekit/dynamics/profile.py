@@ -32,67 +32,6 @@ from .turns import turns
 MAX_GAP_STEPS = 1.5  # samples further apart than this many median steps leave a gap in a run
 _NONE = np.empty((0, 2))
 
-INDICATORS: list[tuple[str, str, str, str]] = [
-    ("listening_s", "Time listening",
-     "Seconds during which someone else speaks and this participant does not (speech segments).",
-     "How long you were in the listener's seat."),
-    ("eye_contact_listening", "Eye contact while listening",
-     "Share (0..1) of the observed gaze.on_screen samples inside listening time that are 1.",
-     "How much you looked at the screen while the other was talking."),
-    ("nods_per_min_listening", "Nods while listening",
-     "Nod segments starting inside listening time with the face seen (face.present = 1), per "
-     "minute of that time; NaN when the face was never seen while listening.",
-     "How often you nodded while the other talked."),
-    ("smiles_per_min_listening", "Smiles while listening",
-     "Smile segments (the video stage's) starting inside listening time with the face seen, "
-     "per minute of that time.",
-     "How often you smiled while the other talked."),
-    ("backchannels_per_min_listening", "Backchannels while listening",
-     "Backchannel segments (short overlaps that do not take the floor) starting inside "
-     "another's speech, per minute of listening.",
-     "How often you said 'mm-hm', 'yes' and the like without taking over."),
-    ("interruptions_made", "Interruptions made",
-     "Overlaps this participant started after which they kept the floor (turn-taking stage).",
-     "How often you cut in and took over."),
-    ("interruptions_suffered", "Interruptions suffered",
-     "Overlaps someone else started while this participant held the floor, after which the "
-     "other kept it (turn-taking stage).",
-     "How often you were cut off."),
-    ("response_latency_s", "Response latency",
-     "Median floor-transfer offset when this participant takes the floor from someone else "
-     "(Heldner & Edlund 2010; turn-taking stage): start of their turn minus the end of the "
-     "other's speech, s; + = a silent gap, - = they started before the other stopped.",
-     "How long you usually let a silence last before answering (below 0: you started "
-     "while the other was still talking)."),
-    ("pause_median_s", "Pauses within own turns",
-     "Median length of the silences inside this participant's own turns (pause segments), s.",
-     "How long you pause while you have the floor."),
-    ("synchrony_with_others", "Movement synchrony",
-     "Mean over this participant's pairs of the pair synchrony (Fisher z of peak |r|, windowed "
-     "lagged cross-correlation of motion, head movement and smile).",
-     "How much your movements went together with the other's."),
-    ("follows_by_s", "Leading or following",
-     "Mean over pairs of the lag of above-chance synchrony from this participant's side, s: "
-     "+ = they trail the other (follow), - = the other trails them (lead).",
-     "Whether you tended to mirror the other (+) or they mirrored you (-)."),
-    ("mirror_answers", "Mirroring answers",
-     "Mirror segments in which this participant is the one who answered (followed a movement, "
-     "posture or smile, or nodded along).",
-     "How often you echoed the other's posture, smile or movement."),
-    ("other_raised_tone_episodes", "Others' raised tone",
-     "The others' tone_shift segments (the audio stage's raised voice), merged.",
-     "How often the other's voice rose."),
-    ("tone_shifts_under_pressure", "Tone under pressure",
-     "This participant's tone_shift segments starting during, or within "
-     f"{LISTENING.tone_response_s:g} s after, another's.",
-     "How often your own tone changed while the other's was rising."),
-    ("pace_difference_syl_s", "Pace difference",
-     "This participant's mean voice.syllable_rate over their speech minus the mean of the "
-     "others' (syllables/s); + = faster.",
-     "How much faster (+) or slower (-) you spoke than the other."),
-]
-
-
 # ------------------------------------------------------------------------- intervals
 
 

@@ -18,6 +18,7 @@ import streamlit as st
 from cuekit import auth, charts, export, jobs, store
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
+from cuekit.metrics import METRICS, format_metric, order, title
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
 from cuekit.cueset import CueSet
@@ -30,8 +31,7 @@ LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles 
            "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
 LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".ogg", ".flac")
-LIST_METRICS = (("talk_share", "talk"), ("interruptions_made", "interrupts"),
-                ("eye_contact_listening", "eye contact"))
+LIST_METRICS = ("talk_share", "interruptions_made", "eye_contact_listening")  # titles: cuekit.metrics
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
@@ -208,7 +208,8 @@ def _progress(lib: store.Library, user: User | None, was_busy: bool) -> None:
 def _key_metrics(info: store.SessionInfo) -> str:
     parts = []
     for person, m in info.metrics.items():
-        shown = [f"{label} {charts.format_metric(k, m[k])}" for k, label in LIST_METRICS if k in m]
+        shown = [f"{METRICS[k].short.rstrip('*')} {format_metric(k, m[k])}"
+                 for k in LIST_METRICS if k in m]
         if shown:
             parts.append(f"{person}: " + ", ".join(shown))
     return " · ".join(parts)
@@ -417,14 +418,14 @@ def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
 def quick_scorecard(cs: CueSet) -> None:
     """A few headline indicators per participant beside the video."""
     people = cs.summary.get("participants", {})
-    titles = {i.key: i.title for i in charts.indicators()}
     for col, (person, metrics) in zip(st.columns(max(1, len(people))), people.items(),
                                       strict=False):
         with col:
             st.markdown(f"**{person}**")
             for key in QUICK_METRICS:
                 if metrics.get(key) is not None:
-                    st.metric(titles.get(key, key), charts.format_metric(key, metrics[key]))
+                    st.metric(title(key), format_metric(key, metrics[key]),
+                              help=METRICS[key].definition)
     moments = charts.coaching_moments(cs)
     st.caption(f"{len(moments)} coaching moment(s) — see the events list and the listening "
                "profile below.")
@@ -522,9 +523,8 @@ def compare_page(lib: store.Library, user: User | None) -> None:
         return
     person = st.selectbox("Participant", names)
     history = lib.history(person, user=user)
-    titles = {i.key: i.title for i in charts.indicators()}
-    available = list(dict.fromkeys(history["metric"]))
-    metrics = st.multiselect("Metrics", available, format_func=lambda k: titles.get(k, k),
+    available = order(history["metric"])
+    metrics = st.multiselect("Metrics", available, format_func=title,
                              default=[m for m in COMPARE_DEFAULT if m in available])
     st.plotly_chart(charts.history_figure(history, metrics, person))
     if history["session_id"].nunique() < 2:
@@ -532,7 +532,7 @@ def compare_page(lib: store.Library, user: User | None) -> None:
                    "with the second.")
     wide = history[history["metric"].isin(metrics)].pivot_table(
         index=["recorded_on", "title"], columns="metric", values="value", sort=False)
-    table = pd.DataFrame({titles.get(m, m): [charts.format_metric(m, v) for v in wide[m]]
+    table = pd.DataFrame({title(m): [format_metric(m, v) for v in wide[m]]
                           for m in metrics if m in wide})
     table.insert(0, "session", wide.index.get_level_values("title"))
     table.insert(0, "date", wide.index.get_level_values("recorded_on").strftime("%Y-%m-%d"))

@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 
 import numpy as np
 import soundfile as sf
@@ -23,7 +24,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from test_audio_synthcall import boundary_errors_s, synth_call, talk_shares  # noqa: E402
 
 from cuekit.audio import pace, voice  # noqa: E402
-from cuekit.audio.pipeline import VAD_PARAMS, analyze_audio  # noqa: E402
+from cuekit.audio.pipeline import analyze_audio  # noqa: E402
+from cuekit.params import VAD  # noqa: E402
 from cuekit.dynamics.turns import conversation  # noqa: E402
 from cuekit.layout import Participant  # noqa: E402
 from cuekit.media import load_audio  # noqa: E402
@@ -42,7 +44,7 @@ def vad_comparison() -> None:
         for name, fn in (("silero", voice.silero_vad), ("energy", voice.energy_vad)):
             t0 = time.perf_counter()
             t, score = fn(y, sr=SR)
-            mask = voice.speech_mask(t, score, **VAD_PARAMS)
+            mask = voice.speech_mask(t, score, **asdict(VAD))
             cost = (time.perf_counter() - t0) / (len(y) / SR / 60)
             found = voice.mask_intervals(t, mask)
             err = np.median(boundary_errors_s(truth, found)) * 1000
@@ -55,7 +57,7 @@ def vad_comparison() -> None:
         y = load_audio(os.path.join(MEDIA, "speech_LJ001-0001.wav"), sr=SR)
         for name, fn in (("silero", voice.silero_vad), ("energy", voice.energy_vad)):
             t, score = fn(y, sr=SR)
-            iv = voice.mask_intervals(t, voice.speech_mask(t, score, **VAD_PARAMS))
+            iv = voice.mask_intervals(t, voice.speech_mask(t, score, **asdict(VAD)))
             pauses = [(round(b, 2), round(a2, 2)) for (_, b), (a2, _) in zip(iv[:-1], iv[1:], strict=False)]
             print(f"LJ001-0001 pauses by {name}: {pauses} (truth ~3.96-4.45)")
 

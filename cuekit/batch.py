@@ -22,6 +22,7 @@ import pandas as pd
 from .config import AnalysisConfig
 from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
+from .metrics import order
 
 KEY_FILE = "batch_key.txt"
 IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
@@ -207,8 +208,9 @@ def _run_ray(jobs, workers, address) -> Iterable[dict]:
 
 
 def summary_table(rows: list[dict]) -> pd.DataFrame:
-    """One row per (recording, participant) with status and that participant's metrics;
-    a failed recording has one row with its error."""
+    """One row per (recording, participant) with status and that participant's metrics
+    (columns in the metric registry's order, :data:`cuekit.metrics.METRICS`); a failed
+    recording has one row with its error."""
     out = []
     for r in sorted(rows, key=lambda r: r["path"]):
         base = {k: r.get(k) for k in ("path", "status", "error", "seconds", "duration_s",
@@ -221,7 +223,9 @@ def summary_table(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(out)
     if "participant" not in df:
         df["participant"] = None
-    return df
+    base = ["path", "status", "error", "seconds", "duration_s", "key", "out_dir", "participant"]
+    fixed = [c for c in base if c in df]
+    return df[fixed + order(c for c in df.columns if c not in fixed)]
 
 
 def import_into_library(table: pd.DataFrame, out_root: str, library, *, owner=None) -> int:

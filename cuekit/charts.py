@@ -7,7 +7,6 @@ at 10 samples per second costs the browser no more than a minute does.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from .cues import CUES
 from .cueset import CueSet
+from .metrics import METRICS, format_metric, profile_metrics, title
 
 if TYPE_CHECKING:  # only a type here: figures and exports need no database
     from .store import Note
@@ -234,78 +234,21 @@ def events_table(cs: CueSet, notes: Iterable[Note] = ()) -> pd.DataFrame:
 
 # -- scorecard ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Indicator:
-    key: str  # summary metric name
-    title: str
-    definition: str
-    explanation: str  # why it matters for active listening
-
-
-_DEFAULT_INDICATORS = (
-    Indicator("talk_share", "Talk share", "share of all speech time that is this person's",
-              "A listener who speaks well under half the time leaves room for the other."),
-    Indicator("longest_monologue_s", "Longest monologue",
-              "longest stretch of speech without the other taking the floor (s)",
-              "Long monologues turn a conversation into a presentation."),
-    Indicator("smiles_per_min", "Smiles", "smiles per minute",
-              "Warmth invites the other to keep talking."),
-    Indicator("pitch_range_st", "Pitch range", "spread of the voice's pitch (semitones)",
-              "A narrow range sounds monotone and disengaged."),
-    Indicator("syllable_rate", "Pace", "syllables per second of speech (pauses left out)",
-              "A calm pace is easier to follow; rushing can sound impatient."),
-    Indicator("turns", "Turns", "times this person took the floor",
-              "Many short turns mean a lively exchange; few long ones, a monologue."),
-)
-
-
-def indicators() -> list[Indicator]:
-    """The listening-profile indicators (``cuekit.dynamics.profile.INDICATORS``, the one place
-    they are defined), then the conversation and voice metrics the profile does not cover."""
-    from .dynamics.profile import INDICATORS
-
-    profile = [Indicator(*item) for item in INDICATORS]
-    covered = {i.key for i in profile}
-    return profile + [i for i in _DEFAULT_INDICATORS if i.key not in covered]
-
-
-_UNITS = (("_syl_s", "syl/s"), ("_st", "st"), ("_hz", "Hz"), ("_db", "dB"), ("_s", "s"))
-
-
-def _is_share(key: str) -> bool:
-    return key.endswith("_share") or key.startswith("eye_contact")
-
-
-def format_metric(key: str, value: float | None) -> str:
-    """A metric value for people: shares as %, units from the name's suffix, counts as integers."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if _is_share(key):
-        return f"{value:.0%}"
-    if key in ("turns", "syllables") or key.startswith("interruptions"):
-        return f"{value:.0f}"
-    if key.endswith("_per_min") or key.endswith("_per_min_listening"):
-        return f"{value:.1f}/min"
-    for suffix, unit in _UNITS:
-        if key.endswith(suffix):
-            return f"{value:.1f} {unit}"
-    return f"{value:.3g}"
-
-
 def scorecard(cs: CueSet) -> pd.DataFrame:
-    """The listening profile: one row per (participant, indicator) with a value.
+    """The listening profile: one row per (participant, profile metric of the registry,
+    :func:`cuekit.metrics.profile_metrics`) with a value.
 
     Columns ``participant``, ``indicator``, ``value`` (formatted), ``definition``, ``why``.
     """
     rows = []
     people = cs.summary.get("participants", {})
     for participant in _people(cs):
-        metrics = people.get(participant, {})
-        for ind in indicators():
-            if ind.key in metrics and metrics[ind.key] is not None:
-                rows.append({"participant": participant, "indicator": ind.title,
-                             "value": format_metric(ind.key, metrics[ind.key]),
-                             "definition": ind.definition, "why": ind.explanation})
+        values = people.get(participant, {})
+        for m in profile_metrics():
+            if values.get(m.name) is not None:
+                rows.append({"participant": participant, "indicator": m.title,
+                             "value": m.format(values[m.name]),
+                             "definition": m.definition, "why": m.explanation})
     return pd.DataFrame(rows, columns=["participant", "indicator", "value", "definition", "why"])
 
 
@@ -330,23 +273,22 @@ def history_figure(history: pd.DataFrame, metrics: Sequence[str], participant: s
 
     ``history`` is ``Library.history(participant)``.
     """
-    titles = {i.key: i.title for i in indicators()}
     metrics = [m for m in metrics if (history["metric"] == m).any()]
     fig = make_subplots(rows=max(1, len(metrics)), cols=1, shared_xaxes=True,
                         vertical_spacing=0.08,
-                        subplot_titles=[titles.get(m, m) for m in metrics] or [participant])
+                        subplot_titles=[title(m) for m in metrics] or [participant])
     for row, metric in enumerate(metrics, start=1):
         h = history[history["metric"] == metric]
         shown = [format_metric(metric, v) for v in h["value"]]
         fig.add_trace(go.Scatter(x=h["recorded_on"], y=h["value"], mode="lines+markers",
-                                 name=titles.get(metric, metric), text=h["title"],
+                                 name=title(metric), text=h["title"],
                                  customdata=shown, marker={"size": 8},
                                  hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{customdata}"
                                                "<extra></extra>"),
                       row=row, col=1)
         if (h["value"] >= 0).all():  # counts, rates, shares: no axis below 0
             fig.update_yaxes(rangemode="tozero", row=row, col=1)
-        if _is_share(metric):
+        if (m := METRICS.get(metric)) is not None and m.unit == "share":
             fig.update_yaxes(tickformat=".0%", row=row, col=1)
     # Dates, not times of day: a day per tick at least, and some room around a single day.
     fig.update_xaxes(type="date", tickformat="%b %d, %Y", dtick=None)

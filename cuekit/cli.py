@@ -1,4 +1,4 @@
-"""Command line: ``cuekit analyze | batch | cues | models | sample | serve | users``.
+"""Command line: ``cuekit analyze | batch | cues | metrics | models | sample | serve | users``.
 
 Errors cuekit raises on purpose become one line on stderr and exit status 2.
 """
@@ -17,23 +17,15 @@ from . import __version__
 from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
 from .video.face import EXPRESSION_SOURCES
 from .errors import CuekitError, InputError
+from .metrics import METRICS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CALL = REPO_ROOT / "sample_media" / "sample_call.mp4"
 
-# Metrics shown after `analyze`, in order: (key, heading, format).
-SUMMARY_COLUMNS = [
-    ("talk_share", "talk", "{:.0%}"),
-    ("turns", "turns", "{:.0f}"),
-    ("longest_monologue_s", "longest s", "{:.1f}"),
-    ("interruptions_made", "interrupts", "{:.0f}"),
-    ("response_latency_s", "latency s", "{:.2f}"),
-    ("eye_contact_listening", "eye contact*", "{:.0%}"),
-    ("nods_per_min_listening", "nods/min*", "{:.1f}"),
-    ("smiles_per_min", "smiles/min", "{:.1f}"),
-    ("pitch_median_hz", "pitch Hz", "{:.0f}"),
-    ("syllable_rate", "syl/s", "{:.1f}"),
-]
+# Metrics shown after `analyze`, in order; headings and formats from the registry (cuekit.metrics)
+SUMMARY_METRICS = ("talk_share", "turns", "longest_monologue_s", "interruptions_made",
+                   "response_latency_s", "eye_contact_listening", "nods_per_min_listening",
+                   "smiles_per_min", "pitch_median_hz", "syllable_rate")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("cues", help="list every cue with its unit, range and meaning, and every "
                                 "kind of event")
+    sub.add_parser("metrics", help="list every summary metric with its unit and definition")
     sub.add_parser("models",
                    help="the model files cuekit ships (face, pose, speaker encoder) and checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
@@ -164,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             and argv is None:
         _filter_native_logs()
     try:
-        return {"analyze": _analyze, "batch": _batch, "cues": _cues, "models": _models, "sample": _sample,
-                "serve": _serve, "users": _users}[args.command](args)
+        return {"analyze": _analyze, "batch": _batch, "cues": _cues, "metrics": _metrics,
+                "models": _models, "sample": _sample, "serve": _serve,
+                "users": _users}[args.command](args)
     except CuekitError as e:
         print(f"cuekit: error: {e}", file=sys.stderr)
         return 2
@@ -287,14 +281,15 @@ def format_summary(result, out: str | None = None) -> str:
              f"analysed in {result.session['provenance']['seconds_total']:.1f} s"]
     lines += [f"note: {n}" for n in result.session.get("notes", [])]
     people = result.summary.get("participants", {})
-    cols = [c for c in SUMMARY_COLUMNS if any(_finite(m.get(c[0])) for m in people.values())]
+    cols = [METRICS[k] for k in SUMMARY_METRICS
+            if any(_finite(m.get(k)) for m in people.values())]
     if people and cols:
         width = max(6, *(len(n) for n in people))
-        lines.append(" ".join([f"{'':{width}}"] + [f"{h:>12}" for _, h, _ in cols]))
+        lines.append(" ".join([f"{'':{width}}"] + [f"{c.short:>12}" for c in cols]))
         for name, m in people.items():
-            cells = [fmt.format(m[k]) if _finite(m.get(k)) else "-" for k, _, fmt in cols]
-            lines.append(" ".join([f"{name:{width}}"] + [f"{c:>12}" for c in cells]))
-        if any(k.endswith("*") for _, k, _ in cols):
+            cells = [c.format(m[c.name]) if _finite(m.get(c.name)) else "-" for c in cols]
+            lines.append(" ".join([f"{name:{width}}"] + [f"{x:>12}" for x in cells]))
+        if any(c.short.endswith("*") for c in cols):
             lines.append("* while the other person speaks")
     counts = result.segments["kind"].value_counts()
     shown = [f"{n} {k}" for k, n in counts.items()
@@ -326,6 +321,14 @@ def format_summary(result, out: str | None = None) -> str:
 
 def _finite(v) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _metrics(args) -> int:
+    width = max(len(n) for n in METRICS)
+    for m in METRICS.values():
+        better = f", {m.better} is better" if m.better else ""
+        print(f"{m.name:{width}}  {m.unit or '-':>9}  {m.scope}{better}: {m.definition}")
+    return 0
 
 
 def _cues(args) -> int:

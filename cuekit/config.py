@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError
 from .layout import GRIDS, parse_names
+from .params import (LISTENING, PITCH, STAGE_PARAMS, SYNC, TONE_SHIFT, TURNS, VAD, VERBAL, VOICE,
+                     ListeningParams, PitchParams, SyncParams, ToneShiftParams, TurnParams,
+                     VadParams, VerbalParams, VoiceParams, from_dict)
 from .video.face import EXPRESSION_SOURCES
 
 DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
@@ -24,7 +27,9 @@ class AnalysisConfig:
     words with the local speech recogniser when no ``transcript`` is given (off by default: it
     adds about half the analysis time; see the README); ``whisper_model`` names a CTranslate2
     Whisper folder instead of the bundled tiny.en; ``phrases`` a TOML file of phrase lists for
-    the verbal cues (``cuekit/phrases.toml`` is the default).
+    the verbal cues (``cuekit/phrases.toml`` is the default). ``vad`` … ``listening`` are the
+    stages' parameters (:mod:`cuekit.params`); a dict of fields is accepted for each
+    (as ``to_dict`` gives them back).
     """
 
     layout: str = "auto"
@@ -39,8 +44,18 @@ class AnalysisConfig:
     transcribe: bool = False
     whisper_model: str | None = None
     phrases: str | None = None
+    vad: VadParams = VAD
+    pitch: PitchParams = PITCH
+    voice: VoiceParams = VOICE
+    tone_shift: ToneShiftParams = TONE_SHIFT
+    turns: TurnParams = TURNS
+    sync: SyncParams = SYNC
+    listening: ListeningParams = LISTENING
+    verbal: VerbalParams = VERBAL
 
     def __post_init__(self) -> None:
+        for name, cls in STAGE_PARAMS.items():
+            setattr(self, name, from_dict(cls, getattr(self, name)))
         self.names = parse_names(self.names)
         if not (self.layout in GRIDS or self.layout in ("auto", "audio") or "," in self.layout):
             raise InputError(f"unknown layout {self.layout!r}; use auto, audio, "

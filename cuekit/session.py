@@ -57,10 +57,10 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     results = {name: r for name, r in (("video", video), ("audio", audio)) if r is not None}
     if audio is not None:
         results["conversation"] = _run_conversation(audio, participants, info.duration_s,
-                                                    seconds)
+                                                    seconds, config)
     words = None
     if audio is not None and (config.transcript or config.transcribe):
-        words, results["words"] = _run_words(path, config, participants, results, hook, seconds)
+        words, results["words"] = _run_words(path, config, participants, results, hook, seconds, config)
     # one table of every stream's samples, built once: the listening stage reads it and the
     # CueSet is it plus the listening stage's own rows (the same rows and order as concatenating
     # every stream at the end: keys are unique, later streams win, the sort is stable)
@@ -70,7 +70,7 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
         r.samples = r.samples.iloc[:0]
     hook("listening", 0, 1)
     results["listening"] = _run_listening(samples, segments, participants, info.duration_s,
-                                          seconds)
+                                          seconds, config)
     hook("listening", 1, 1)
 
     samples = concat_samples([samples, results["listening"].samples])
@@ -219,7 +219,8 @@ def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
     # An audio-only mixed track with no count given: one placeholder whose voices get counted.
     speakers = config.speakers or (len(participants) if participants else None)
     return _timed("audio", seconds, analyze_audio, path, participants or [Participant("P1")],
-                  sr=config.audio_sr, speakers=speakers, hook=hook)
+                  sr=config.audio_sr, speakers=speakers, vad=config.vad, pitch=config.pitch,
+                  voice_summary=config.voice, tone_shift=config.tone_shift, hook=hook)
 
 
 def _silent(samples, participants, audio: StreamResult, duration_s: float) -> list:
@@ -254,13 +255,14 @@ def _attribute(audio: StreamResult, video: StreamResult | None, participants: li
     return participants, add_visual_overlaps(renamed, video.samples, [p.name for p in participants])
 
 
-def _run_conversation(audio: StreamResult, participants, duration_s, seconds) -> StreamResult:
+def _run_conversation(audio: StreamResult, participants, duration_s, seconds,
+                      config: AnalysisConfig) -> StreamResult:
     from .dynamics.turns import conversation
 
     active = audio.samples[audio.samples["cue"] == "voice.active"]
     names = [p.name for p in participants]
     return _timed("conversation", seconds, conversation, active, names,
-                  duration_s=float(duration_s))
+                  duration_s=float(duration_s), params=config.turns)
 
 
 def _run_words(path: str, config: AnalysisConfig, participants: list[Participant],
@@ -285,7 +287,7 @@ def _run_words(path: str, config: AnalysisConfig, participants: list[Participant
     for n, g in audio.samples[audio.samples["cue"] == "voice.pitch_st"].groupby("participant"):
         pitch[n] = (g["t"].to_numpy("float64"), g["value"].to_numpy("float64"))
     verbal = _timed("verbal", seconds, verbal_cues, words, names, speech_s=speech_s, pitch=pitch,
-                    phrases=load_phrases(config.phrases), lines=lines)
+                    phrases=load_phrases(config.phrases), lines=lines, params=config.verbal)
     verbal.provenance.update(prov)
     return words, verbal
 
@@ -324,11 +326,12 @@ def _recognised_words(path: str, config: AnalysisConfig, participants: list[Part
 
 
 def _run_listening(samples, segments, participants: list[Participant], duration_s: float,
-                   seconds: dict) -> StreamResult:
+                   seconds: dict, config: AnalysisConfig) -> StreamResult:
     from .dynamics.listening import listening
 
     return _timed("listening", seconds, listening, samples, segments,
-                  [p.name for p in participants], duration_s=float(duration_s))
+                  [p.name for p in participants], duration_s=float(duration_s),
+                  sync=config.sync, params=config.listening)
 
 
 __all__ = ["Hook", "analyze"]

@@ -123,11 +123,11 @@ def test_bin_means_keep_gaps_and_values():
     assert np.isnan(vb[2]) and np.isnan(vb[3]) and np.allclose(vb[[0, 1, 4, 9]], 2.0)
 
 
-def test_scorecard_reads_profile_indicators_and_formats_units():
+def test_scorecard_reads_the_metric_registry_and_formats_units():
     card = charts.scorecard(make_cueset(30))
     agent = card[card["participant"] == "Agent"].set_index("indicator")["value"]
     assert agent["Talk share"] == "55%"
     assert agent["Eye contact while listening"] == "80%"
-    assert agent["Response latency"] == "0.4 s"
+    assert agent["Response latency"] == "0.40 s"  # the registry: two digits for latency
     assert "Pitch range" not in agent  # not measured, not shown
     assert (card["definition"] != "").all()

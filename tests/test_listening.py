@@ -8,8 +8,8 @@ import pytest
 
 from cuekit.cues import CUES, concat_samples, concat_segments, make_segments, series_to_samples
 from cuekit.dynamics.listening import listening
-from cuekit.dynamics.profile import INDICATORS
 from cuekit.dynamics.turns import conversation
+from cuekit.metrics import METRICS
 
 DURATION_S = 120.0
 SPEECH = {"P1": [(0.0, 50.0), (80.0, 120.0)], "P2": [(55.0, 82.0)]}  # P1 cuts in at 80 s
@@ -137,13 +137,13 @@ def test_samples_are_per_pair_cues(result):
     assert motion.dropna().between(0, 1).all()
 
 
-def test_every_profile_metric_is_defined():
-    keys = [k for k, *_ in INDICATORS]
-    assert len(keys) == len(set(keys))
-    assert all(len(row) == 4 and all(isinstance(x, str) and x for x in row) for row in INDICATORS)
+def test_the_profile_writes_exactly_the_registered_listening_metrics():
+    keys = {k for k, m in METRICS.items() if m.stage == "listening" and m.scope == "participant"}
     samples, segments = _call()
     r = listening(samples, segments, ["P1", "P2"], duration_s=DURATION_S)
-    assert set(r.summary["P1"]) <= set(keys)
+    assert set(r.summary["P1"]) == keys
+    pair_keys = {k for k, m in METRICS.items() if m.stage == "listening" and m.scope == "pair"}
+    assert set(r.summary["P1|P2"]) == pair_keys
 
 
 def test_audio_only_gives_nan_not_zero_for_video_indicators():

@@ -1,12 +1,12 @@
 """Known-answer tests of the profile's timelines (intervals, listening time, raised tone)."""
 
-import inspect
-
 import numpy as np
 import pytest
 
+from cuekit.audio.pipeline import tone_shifts
 from cuekit.cues import concat_samples, make_segments, series_to_samples
 from cuekit.dynamics import profile as pf
+from cuekit.params import TONE_SHIFT
 
 
 def iv(*pairs):
@@ -27,31 +27,41 @@ def test_interval_arithmetic():
     assert pf.runs(t, (t >= 2) & (t < 2.5), min_s=1.0).shape == (0, 2)
 
 
-def _observed(pitch_jump_st: float):
+def _observed(pitch_jump_st: float, jump_s=(10, 13)):
+    """A speaks 0-20 s with their pitch raised by ``pitch_jump_st`` over ``jump_s``; the
+    ``tone_shift`` segments are the audio stage's (the one definition of a raised voice)."""
     t = np.arange(0, 30, 0.05)
-    pitch = 30 + np.where((t >= 10) & (t < 12), pitch_jump_st, 0.0)
+    pitch = np.where(t < 20, 30 + np.where((t >= jump_s[0]) & (t < jump_s[1]), pitch_jump_st,
+                                           0.0), np.nan)
     samples = concat_samples([
         series_to_samples(t, "A", "voice.active", (t < 20).astype(float)),
-        series_to_samples(t, "A", "voice.pitch_st", np.where(t < 20, pitch, np.nan)),
+        series_to_samples(t, "A", "voice.pitch_st", pitch),
         series_to_samples(t, "B", "voice.active", (t >= 20).astype(float)),
     ])
+    shifts = tone_shifts("A", t, pitch, np.full(len(t), np.nan), params=TONE_SHIFT, step_s=0.05)
     segments = make_segments([dict(start=0, end=20, participant="A", kind="speech"),
                               dict(start=20, end=30, participant="B", kind="speech"),
-                              dict(start=11, end=11.5, participant="B", kind="tone_shift")])
+                              dict(start=11, end=11.5, participant="B", kind="tone_shift"),
+                              *shifts])
     return pf.observe(samples, segments, ["A", "B"])
 
 
-def test_raised_tone_and_tone_under_pressure():
+def test_raised_tone_is_the_audio_stages_tone_shift():
     obs = _observed(4.0)
     raised = obs.raised_tone("A")
     assert len(raised) == 1
-    assert raised[0, 0] == pytest.approx(10.0, abs=0.6) and raised[0, 1] == pytest.approx(12.0, abs=0.6)
+    assert raised[0, 0] == pytest.approx(10.0, abs=0.6) and raised[0, 1] == pytest.approx(13.0, abs=0.6)
+    np.testing.assert_array_equal(raised, obs.event("A", "tone_shift"))
     assert obs.raised_tone("B") is None  # no pitch or loudness measured for B
     prof = pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])
     assert prof["other_raised_tone_episodes"] == 1.0
     assert np.isnan(prof["tone_shifts_under_pressure"])  # B's own pitch was not measured
     calm = _observed(1.0)
-    assert len(calm.raised_tone("A")) == 0
+    assert len(calm.raised_tone("A")) == 0  # measured, no raised tone
+    short = _observed(4.0, jump_s=(10, 11.5))  # 1.5 s: shorter than a tone shift
+    assert len(short.raised_tone("A")) == 0
+    assert pf.participant_profile(short, "B", pairs={}, mirror_rows=[])[
+        "other_raised_tone_episodes"] == 0.0
 
 
 def test_listening_time_needs_voices():
@@ -101,16 +111,16 @@ def test_look_away_fallback_splits_at_missing_face():
     assert obs.event("B", "gaze_away").shape == (0, 2)
 
 
-def test_smile_fallback_uses_the_video_thresholds():
+def test_smile_fallback_is_the_video_stages_definition():
+    # cues from another tool (no face.present): smiles found by cuekit.video.events.smiles
     from cuekit.video import events
-    for name, default in (("on", pf.SMILE_ON), ("min_s", pf.MIN_SMILE_S),
-                          ("merge_gap_s", pf.MERGE_GAP_S)):
-        assert inspect.signature(events.smiles).parameters[name].default == default
-    assert inspect.signature(events.gaze_aways).parameters["min_s"].default == pf.MIN_LOOK_AWAY_S
+    samples = _face_call(face_present=False, smile_s=[(5, 5.4), (20, 20.6)])
     speech = make_segments([dict(start=0, end=40, participant="A", kind="speech")])
-    obs = pf.observe(_face_call(face_present=False, smile_s=[(5, 5.4), (20, 20.6)]), speech,
-                     ["A", "B"])
-    np.testing.assert_allclose(obs.event("B", "smile"), iv((20, 20.6)), atol=1e-6)
+    obs = pf.observe(samples, speech, ["A", "B"])
+    t, v = pf.on_grid(*obs.cue("B", "expr.smile"))
+    expected = [e[:2] for e in events.smiles(t, v)]
+    assert len(expected) == 1  # the 0.4 s smile is too short, the 0.6 s one is a smile
+    np.testing.assert_allclose(obs.event("B", "smile"), np.array(expected), atol=1e-9)
 
 
 def test_no_rederived_events_when_the_video_stage_ran():
@@ -121,27 +131,6 @@ def test_no_rederived_events_when_the_video_stage_ran():
     assert obs.event("B", "smile").shape == (0, 2) and obs.event("B", "gaze_away").shape == (0, 2)
     prof = pf.participant_profile(obs, "B", pairs={}, mirror_rows=[])
     assert prof["smiles_per_min_listening"] == 0.0  # measured, none
-
-
-def test_raised_tone_rolls_by_time_not_by_samples():
-    # two 0.6 s rises 20 s apart, pitch unobserved (unvoiced) in between: neither lasts 1 s
-    t = np.arange(0, 40, 0.05)
-    pitch = np.full(len(t), np.nan)
-    pitch[t < 9.7] = 30.0
-    pitch[(t >= 9.7) & (t < 10.3)] = 35.0
-    pitch[(t >= 29.7) & (t < 30.3)] = 35.0
-    pitch[t >= 30.3] = 30.0
-    samples = concat_samples([series_to_samples(t, "A", "voice.active", np.ones(len(t))),
-                              series_to_samples(t, "A", "voice.pitch_st", pitch)])
-    speech = make_segments([dict(start=0, end=40, participant="A", kind="speech")])
-    obs = pf.observe(samples, speech, ["A", "B"])
-    assert obs.raised_tone("A").shape == (0, 2)
-    pitch[(t >= 9.7) & (t < 12.0)] = 35.0  # a 2.3 s rise is one stretch
-    obs = pf.observe(concat_samples([series_to_samples(t, "A", "voice.active", np.ones(len(t))),
-                                     series_to_samples(t, "A", "voice.pitch_st", pitch)]),
-                     speech, ["A", "B"])
-    raised = obs.raised_tone("A")
-    assert len(raised) == 1 and raised[0] == pytest.approx([9.7, 12.0], abs=0.6)
 
 
 def test_rates_per_minute_of_face_visible_listening():

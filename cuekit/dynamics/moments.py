@@ -9,25 +9,30 @@ interruption                                   3 + overlap length / 3 s (at most
 looking away while the other's tone is raised  2.5 + share of the raised stretch (0..1)
 long silence after a question                  2 + silence / 10 s (at most +1)
 long monologue                                 1.5 + length / 120 s (at most +1.5)
+a paraphrase of the other's turn (to praise)   1.5
 strong mirroring stretch (to praise)           1 + its strength (peak |r|, 0..1)
 =============================================  ==========================================
 
-A *question* is a turn whose pitch rises by ``QUESTION_RISE_ST`` over its last
-``QUESTION_TAIL_S`` against the second before (no transcript needed; without pitch a long
-silence is not called a moment, since it cannot be told from thinking time after a statement).
+A *question*: when the words are known (a transcript, or ``--transcribe``), a ``question``
+segment of the asker's ending at the turn's end (``cuekit.dynamics.verbal``'s definition, words
+and final pitch together); without words, a turn whose pitch rises by
+``VerbalParams.question_rise_st`` over its last ``question_tail_s`` against the second before
+(``verbal.pitch_rise_st``). Without either a long silence is not called a moment, since it
+cannot be told from thinking time after a statement.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .profile import Observed, inside, intersect, merge, subtract, total_s
+from ..params import VERBAL
+from .profile import Observed, intersect, merge, total_s
+from .verbal import pitch_rise_st
 
 LONG_SILENCE_S = 3.0
 MONOLOGUE_S = 60.0
-QUESTION_RISE_ST = 2.0
-QUESTION_TAIL_S = 0.5
-BACKCHANNEL_MAX_S = 1.0  # the other's speech this short does not end a monologue
+QUESTION_END_S = 1.0  # a question segment ending this close to a turn's end ends the turn
+PARAPHRASE_WEIGHT = 1.5
 STRONG_MIRROR = 0.6  # a movement stretch at least this strong (peak |r|) is worth praising
 
 
@@ -43,8 +48,8 @@ def interruptions(obs: Observed) -> list[dict]:
 
 
 def _whom(obs: Observed, p: str, t: float) -> str:
-    holders = [q for q in obs.others(p) if inside(np.array([t]), obs.floor(q))[0]]
-    return f" {' and '.join(holders)}" if holders else ""
+    holder = obs.floor_holder(t)
+    return f" {holder}" if holder is not None and holder != p else ""
 
 
 def looking_away_under_pressure(obs: Observed) -> list[dict]:
@@ -85,29 +90,25 @@ def silences_after_questions(obs: Observed) -> list[dict]:
 
 
 def _asks(obs: Observed, p: str, end: float) -> bool:
-    tv = obs.cue(p, "voice.pitch_st")
-    if tv is None:
-        return False
-    t, st = tv
-    tail = st[(t >= end - QUESTION_TAIL_S) & (t < end)]
-    before = st[(t >= end - QUESTION_TAIL_S - 1.0) & (t < end - QUESTION_TAIL_S)]
-    if not len(tail) or not len(before):
-        return False
-    return float(np.median(tail) - np.median(before)) >= QUESTION_RISE_ST
+    if any(k == "transcript" for _, k in obs.events):  # the words are known: they decide
+        return any(abs(b - end) <= QUESTION_END_S for _, b in obs.event(p, "question"))
+    return pitch_rise_st(obs.cue(p, "voice.pitch_st"), end) >= VERBAL.question_rise_st
 
 
 def monologues(obs: Observed) -> list[dict]:
-    """Stretches of ``MONOLOGUE_S`` or more in which one person holds the floor alone (the
-    others' speech shorter than ``BACKCHANNEL_MAX_S`` does not count)."""
-    rows = []
-    for p in obs.speech:
-        others = [iv for q in obs.others(p) if q in obs.speech for iv in obs.speech[q]]
-        cuts = np.array([iv for iv in others if iv[1] - iv[0] >= BACKCHANNEL_MAX_S]).reshape(-1, 2)
-        for a, b in subtract(obs.floor(p), merge(cuts, bridge_s=0.0)):
-            if b - a >= MONOLOGUE_S:
-                rows.append(_row(p, a, b, f"{p} speaks {b - a:.0f} s without handing over",
-                                 1.5 + min((b - a) / 120, 1.5)))
-    return rows
+    """Turns of ``MONOLOGUE_S`` or more (:meth:`Observed.floor`: the others' speech that does
+    not take the floor, such as backchannels, does not end one), so the longest is the
+    turn-taking stage's ``longest_monologue_s``."""
+    return [_row(p, a, b, f"{p} speaks {b - a:.0f} s without handing over",
+                 1.5 + min((b - a) / 120, 1.5))
+            for p in obs.speech for a, b in obs.floor(p) if b - a >= MONOLOGUE_S]
+
+
+def paraphrases_to_praise(obs: Observed) -> list[dict]:
+    """Each paraphrase (a restatement of the other's previous turn: ``verbal``), to praise."""
+    return [_row(p, a, b, f"worth praising: {p} restates {', '.join(obs.others(p))}'s words",
+                 PARAPHRASE_WEIGHT)
+            for p in obs.participants for a, b in obs.event(p, "paraphrase")]
 
 
 def mirroring_to_praise(mirror_rows: list[dict]) -> list[dict]:
@@ -120,5 +121,5 @@ def mirroring_to_praise(mirror_rows: list[dict]) -> list[dict]:
 def coaching_moments(obs: Observed, mirror_rows: list[dict]) -> list[dict]:
     """Every moment of this module, highest weight first (ties by time)."""
     rows = (interruptions(obs) + looking_away_under_pressure(obs) + silences_after_questions(obs)
-            + monologues(obs) + mirroring_to_praise(mirror_rows))
+            + monologues(obs) + paraphrases_to_praise(obs) + mirroring_to_praise(mirror_rows))
     return sorted(rows, key=lambda r: (-r["score"], r["start"]))

@@ -1,16 +1,17 @@
-"""The active-listening profile: measured indicators per participant, each with its definition.
+"""The active-listening profile: measured indicators per participant.
 
-:data:`INDICATORS` is the one source the dashboard and the docs read: (metric key, title,
-definition, one-line plain explanation). There is no single overall score: each indicator stands
-on its own. Every indicator is NaN when what it needs was not measured (no video for nods, no
-voice for listening time, nobody else in the call …); 0 always means "measured, none".
+What each indicator means (title, unit, definition) is in the metric registry,
+:data:`cuekit.metrics.METRICS` (stage ``listening``). There is no single overall score: each
+indicator stands on its own. Every indicator is NaN when what it needs was not measured (no video
+for nods, no voice for listening time, nobody else in the call …); 0 always means "measured,
+none".
 
-The timelines under them: *speech* is a participant's ``speech`` segments; a participant
-*listens* while someone else speaks and they do not; the *floor* is their speech with pauses up
-to ``FLOOR_BRIDGE_S`` bridged; a *raised tone* is a stretch of at least ``RAISED_MIN_S`` of
-speech whose pitch (1 s mean) is ``RAISED_PITCH_ST`` above the speaker's own median or whose
-loudness is ``RAISED_LOUDNESS_DB`` above it (the mean is over time on a regular grid, so an
-unvoiced or unobserved stretch is never skipped over). A participant's *face time* is when the
+The timelines under them, each defined once elsewhere and read here: *speech* is a participant's
+``speech`` segments; a participant *listens* while someone else speaks and they do not; the
+*floor* is their turns (:func:`cuekit.dynamics.turns.turns`); a *raised tone* is one of their
+``tone_shift`` segments (the audio stage's, :class:`cuekit.params.ToneShiftParams`); smiles and
+look-aways are the video stage's ``smile`` / ``gaze_away`` segments (or, for cues from another
+tool, the video stage's own event functions run on them). A participant's *face time* is when the
 video stage saw their face (``face.present == 1``); rates of facial events are per minute of
 listening *and* face time, as the video stage's own rates are per minute of face time.
 Intervals are ``(n, 2)`` float arrays of ``[start, end)`` seconds, sorted and disjoint.
@@ -18,90 +19,18 @@ Intervals are ``(n, 2)`` float arrays of ``[start, end)`` seconds, sorted and di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..intervals import inside, keep_lengths, mask_intervals, merge
+from ..params import LISTENING, ListeningParams
+from ..video import events as video_events
+from .turns import turns
 
-FLOOR_BRIDGE_S = 1.5
-MIN_LISTENING_S = 5.0  # rates per minute of listening need at least this much listening
-RAISED_PITCH_ST = 3.0
-RAISED_LOUDNESS_DB = 6.0
-RAISED_MIN_S = 1.0
-TONE_RESPONSE_S = 3.0  # a tone shift this soon after the other's raised tone still counts
-RAISED_MEAN_S = 1.0  # pitch and loudness are averaged over this much time
-# Smile and look-away episodes when the video stage did not run (cues from elsewhere): the same
-# thresholds as cuekit.video.events.smiles / gaze_aways, so both paths count the same episodes.
-SMILE_ON = 0.5  # expr.smile at or above this is a smile
-MIN_SMILE_S = 0.5
-MIN_LOOK_AWAY_S = 1.0  # gaze off screen this long is looking away
-MERGE_GAP_S = 0.3  # episodes this close are one
 MAX_GAP_STEPS = 1.5  # samples further apart than this many median steps leave a gap in a run
 _NONE = np.empty((0, 2))
-
-INDICATORS: list[tuple[str, str, str, str]] = [
-    ("listening_s", "Time listening",
-     "Seconds during which someone else speaks and this participant does not (speech segments).",
-     "How long you were in the listener's seat."),
-    ("eye_contact_listening", "Eye contact while listening",
-     "Share (0..1) of the observed gaze.on_screen samples inside listening time that are 1.",
-     "How much you looked at the screen while the other was talking."),
-    ("nods_per_min_listening", "Nods while listening",
-     "Nod segments starting inside listening time with the face seen (face.present = 1), per "
-     "minute of that time; NaN when the face was never seen while listening.",
-     "How often you nodded while the other talked."),
-    ("smiles_per_min_listening", "Smiles while listening",
-     "Smile segments (the video stage's; expr.smile >= 0.5 for 0.5 s when it did not run) "
-     "starting inside listening time with the face seen, per minute of that time.",
-     "How often you smiled while the other talked."),
-    ("backchannels_per_min_listening", "Backchannels while listening",
-     "Backchannel segments (short overlaps that do not take the floor) starting inside "
-     "another's speech, per minute of listening.",
-     "How often you said 'mm-hm', 'yes' and the like without taking over."),
-    ("interruptions_made", "Interruptions made",
-     "Overlaps this participant started after which they kept the floor (turn-taking stage).",
-     "How often you cut in and took over."),
-    ("interruptions_suffered", "Interruptions suffered",
-     "Overlaps someone else started while this participant held the floor, after which the "
-     "other kept it (turn-taking stage).",
-     "How often you were cut off."),
-    ("response_latency_s", "Response latency",
-     "Median floor-transfer offset when this participant takes the floor from someone else "
-     "(Heldner & Edlund 2010; turn-taking stage): start of their turn minus the end of the "
-     "other's speech, s; + = a silent gap, - = they started before the other stopped.",
-     "How long you usually let a silence last before answering (below 0: you started "
-     "while the other was still talking)."),
-    ("pause_median_s", "Pauses within own turns",
-     "Median length of the silences inside this participant's own turns (pause segments), s.",
-     "How long you pause while you have the floor."),
-    ("synchrony_with_others", "Movement synchrony",
-     "Mean over this participant's pairs of the pair synchrony (Fisher z of peak |r|, windowed "
-     "lagged cross-correlation of motion, head movement and smile).",
-     "How much your movements went together with the other's."),
-    ("follows_by_s", "Leading or following",
-     "Mean over pairs of the lag of above-chance synchrony from this participant's side, s: "
-     "+ = they trail the other (follow), - = the other trails them (lead).",
-     "Whether you tended to mirror the other (+) or they mirrored you (-)."),
-    ("mirror_answers", "Mirroring answers",
-     "Mirror segments in which this participant is the one who answered (followed a movement, "
-     "posture or smile, or nodded along).",
-     "How often you echoed the other's posture, smile or movement."),
-    ("other_raised_tone_episodes", "Others' raised tone",
-     "Raised-tone stretches of the others' speech (pitch +3 st or loudness +6 dB over their "
-     "median for 1 s or more).",
-     "How often the other's voice rose."),
-    ("tone_shifts_under_pressure", "Tone under pressure",
-     "This participant's tone_shift segments starting during, or within 3 s after, another's "
-     "raised-tone stretch.",
-     "How often your own tone changed while the other's was rising."),
-    ("pace_difference_syl_s", "Pace difference",
-     "This participant's mean voice.syllable_rate over their speech minus the mean of the "
-     "others' (syllables/s); + = faster.",
-     "How much faster (+) or slower (-) you spoke than the other."),
-]
-
 
 # ------------------------------------------------------------------------- intervals
 
@@ -175,6 +104,7 @@ class Observed:
     cues: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
     events: dict[tuple[str, str], np.ndarray]
     speech: dict[str, np.ndarray]
+    _turns: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def cue(self, p: str, cue: str) -> tuple[np.ndarray, np.ndarray] | None:
         return self.cues.get((p, cue))
@@ -186,7 +116,16 @@ class Observed:
         return [q for q in self.participants if q != p]
 
     def floor(self, p: str) -> np.ndarray:
-        return merge(self.speech.get(p, _NONE), bridge_s=FLOOR_BRIDGE_S)
+        """``p``'s turns: when they hold the floor (:func:`cuekit.dynamics.turns.turns`)."""
+        if self._turns is None:
+            self._turns = turns(self.speech)
+        return self._turns.get(p, _NONE)
+
+    def floor_holder(self, t: float) -> str | None:
+        """Who holds the floor at ``t``: the one whose turn began last at or before ``t`` (they
+        keep it through overlaps and silences until another's turn begins), None before any."""
+        started = [(a, q) for q in self.speech for a, _ in self.floor(q) if a <= t]
+        return max(started)[1] if started else None
 
     def listening(self, p: str) -> np.ndarray | None:
         """When the others speak and ``p`` does not; None when voices were not measured."""
@@ -209,28 +148,11 @@ class Observed:
         return runs(tv[0], np.ones(len(tv[0]), dtype=bool), min_s=0.0) if tv is not None else None
 
     def raised_tone(self, p: str) -> np.ndarray | None:
-        """``p``'s raised-tone stretches; None when neither pitch nor loudness was measured."""
-        found, any_cue = [], False
-        for cue, rise in (("voice.pitch_st", RAISED_PITCH_ST), ("voice.loudness_db",
-                                                                 RAISED_LOUDNESS_DB)):
-            tv = self.cue(p, cue)
-            if tv is None:
-                continue
-            any_cue = True
-            t, v = on_grid(*tv)
-            talking = inside(t, self.speech.get(p, _NONE))
-            spoken = np.where(talking, v, np.nan)
-            if np.count_nonzero(np.isfinite(spoken)) < 2:
-                continue
-            step_s = float(t[1] - t[0])
-            smooth = pd.Series(spoken).rolling(max(1, int(round(RAISED_MEAN_S / step_s))),
-                                               min_periods=1, center=True).mean().to_numpy()
-            with np.errstate(invalid="ignore"):
-                high = talking & (smooth - np.nanmedian(spoken) >= rise)
-            found.append(runs(t, high, min_s=RAISED_MIN_S))
-        if not any_cue:
+        """``p``'s raised-tone stretches: their ``tone_shift`` segments; None when neither pitch
+        nor loudness was measured for them."""
+        if self.cue(p, "voice.pitch_st") is None and self.cue(p, "voice.loudness_db") is None:
             return None
-        return merge(np.concatenate(found), bridge_s=0.0) if found else _NONE
+        return merge(self.event(p, "tone_shift"), bridge_s=0.0)
 
 
 def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[str]) -> Observed:
@@ -238,8 +160,9 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
 
     Smile and look-away episodes are the video stage's segments; none of a kind means it found
     none. Only when the video stage did not run for a participant (no ``face.present`` cue, e.g.
-    cues from another tool) are they found from the ``expr.smile`` / ``gaze.on_screen`` cues,
-    with the video stage's thresholds.
+    cues from another tool) are they found from the ``expr.smile`` / ``gaze.on_screen`` cues by
+    the video stage's own functions (``cuekit.video.events.smiles`` / ``gaze_aways``), on the
+    cue's regular grid so that a stretch with no samples ends an episode.
     """
     cues = {}
     for (p, c), g in samples[samples["participant"].isin(participants)].groupby(
@@ -252,12 +175,12 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
     for p in participants:
         if (p, "face.present") in cues:
             continue  # the video stage ran: its episode lists stand, even when empty
-        for kind, cue, on, min_s in (("smile", "expr.smile", lambda v: v >= SMILE_ON, MIN_SMILE_S),
-                                     ("gaze_away", "gaze.on_screen", lambda v: v < 0.5,
-                                      MIN_LOOK_AWAY_S)):
+        for kind, cue, find in (("smile", "expr.smile", video_events.smiles),
+                                ("gaze_away", "gaze.on_screen", video_events.gaze_aways)):
             if (p, kind) not in events and (p, cue) in cues:
-                t, v = cues[(p, cue)]
-                events[(p, kind)] = runs(t, on(v), min_s=min_s, merge_gap_s=MERGE_GAP_S)
+                found = find(*on_grid(*cues[(p, cue)]))
+                events[(p, kind)] = np.array([e[:2] for e in found], dtype="float64"
+                                             ).reshape(-1, 2)
     speech = {p: events.get((p, "speech"), _NONE) for p in participants
               if (p, "voice.active") in cues or (p, "speech") in events}
     return Observed(list(participants), cues, events, speech)
@@ -267,13 +190,14 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
 
 
 def _per_min(events: np.ndarray, listen: np.ndarray | None, measured: bool, *,
-             face: np.ndarray | None = None, starts_in: np.ndarray | None = None) -> float:
+             min_listening_s: float, face: np.ndarray | None = None,
+             starts_in: np.ndarray | None = None) -> float:
     """Events starting inside ``starts_in`` (default: the time counted) per minute of listening
-    time, restricted to ``face`` time when given; NaN below ``MIN_LISTENING_S`` of it."""
+    time, restricted to ``face`` time when given; NaN below ``min_listening_s`` of it."""
     if listen is None or not measured:
         return np.nan
     counted = intersect(listen, face) if face is not None else listen
-    if total_s(counted) < MIN_LISTENING_S:
+    if total_s(counted) < min_listening_s:
         return np.nan
     starts_in = counted if starts_in is None else starts_in
     return float(inside(events[:, 0], starts_in).sum() / (total_s(counted) / 60.0))
@@ -287,8 +211,9 @@ def _mean_inside(tv: tuple[np.ndarray, np.ndarray] | None, within: np.ndarray | 
 
 
 def participant_profile(obs: Observed, p: str, *, pairs: dict[str, dict],
-                        mirror_rows: list[dict]) -> dict[str, float]:
-    """The indicators of :data:`INDICATORS` that this stage measures, for participant ``p``.
+                        mirror_rows: list[dict], params: ListeningParams = LISTENING
+                        ) -> dict[str, float]:
+    """The listening-stage metrics of :data:`cuekit.metrics.METRICS`, for participant ``p``.
 
     ``pairs``: pair key -> pair summary (``synchrony``, ``leader``, ``lag_s``);
     ``mirror_rows``: mirror rows with a ``follower`` key.
@@ -296,21 +221,25 @@ def participant_profile(obs: Observed, p: str, *, pairs: dict[str, dict],
     """
     listen = obs.listening(p)
     has = lambda cue: obs.cue(p, cue) is not None
+    least = params.min_listening_s
     out = dict(
         listening_s=total_s(listen) if listen is not None else np.nan,
         eye_contact_listening=_mean_inside(obs.cue(p, "gaze.on_screen"), listen),
         nods_per_min_listening=_per_min(obs.event(p, "nod"), listen, has("head.pitch_deg"),
+                                        min_listening_s=least,
                                         face=obs.face_time(p, "head.pitch_deg")),
         smiles_per_min_listening=_per_min(obs.event(p, "smile"), listen,
                                           has("expr.smile") or (p, "smile") in obs.events,
+                                          min_listening_s=least,
                                           face=obs.face_time(p, "expr.smile")),
         # a backchannel starts where the listener's listening ends (they speak from then on)
         backchannels_per_min_listening=_per_min(obs.event(p, "backchannel"), listen, True,
+                                                min_listening_s=least,
                                                 starts_in=obs.others_speech(p)),
         pause_median_s=_median_length(obs.event(p, "pause")),
     )
     out.update(_mirroring(p, pairs, mirror_rows))
-    out.update(_tone_under_pressure(obs, p))
+    out.update(_tone_under_pressure(obs, p, params.tone_response_s))
     out["pace_difference_syl_s"] = _pace_difference(obs, p)
     return out
 
@@ -335,7 +264,7 @@ def _mirroring(p: str, pairs: dict[str, dict], mirror_rows: list[dict]) -> dict[
     )
 
 
-def _tone_under_pressure(obs: Observed, p: str) -> dict[str, float]:
+def _tone_under_pressure(obs: Observed, p: str, response_s: float) -> dict[str, float]:
     raised = [r for q in obs.others(p) if (r := obs.raised_tone(q)) is not None]
     if not raised:
         return dict(other_raised_tone_episodes=np.nan, tone_shifts_under_pressure=np.nan)
@@ -343,7 +272,7 @@ def _tone_under_pressure(obs: Observed, p: str) -> dict[str, float]:
     if not _has_pitch(obs, p):
         shifts = np.nan
     else:
-        window = raised_iv + np.array([0.0, TONE_RESPONSE_S])
+        window = raised_iv + np.array([0.0, response_s])
         shifts = float(inside(obs.event(p, "tone_shift")[:, 0], merge(window, bridge_s=0.0)).sum())
     return dict(other_raised_tone_episodes=float(len(raised_iv)), tone_shifts_under_pressure=shifts)
 

@@ -3,7 +3,10 @@
 The timeline of speech is cut into states (nobody, one, or several speakers). A participant
 *holds the floor* from the start of their solo speech until someone else's solo speech begins;
 a solo stretch shorter than ``keep_floor_s`` inside another person's turn does not take the
-floor (a short "yes" in a pause). Then
+floor (a short "yes" in a pause). A *turn* runs from the start of its holder's first solo
+stretch to the end of their last one before the floor changes hands: it takes in the holder's
+pauses, however long, and the others' speech that did not take the floor (:func:`turns`, the one
+definition of holding the floor; a *monologue* is a long turn). Then
 
 - *pause*: silence inside one person's turn; *gap*: silence between two people's turns;
 - *overlap*: several speak at once (at least ``min_overlap_s``);
@@ -18,7 +21,7 @@ floor (a short "yes" in a pause). Then
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -26,6 +29,7 @@ import pandas as pd
 from ..cues import StreamResult, make_segments
 from ..errors import InputError
 from ..intervals import inside, mask_intervals
+from ..params import TURNS, TurnParams
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,7 @@ class _Spell:
 
 
 def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: float,
-                 min_overlap_s: float = 0.25, backchannel_max_s: float = 1.0,
-                 keep_floor_s: float = 0.5) -> StreamResult:
+                 params: TurnParams = TURNS) -> StreamResult:
     """Pauses, gaps, overlaps, interruptions, backchannels and turn metrics.
 
     ``samples`` holds ``voice.active`` (0/1 on an even grid; each sample covers
@@ -61,13 +64,13 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
     ``longest_monologue_s``, ``interruptions_made``, ``interruptions_suffered``,
     ``response_latency_s`` (median floor-transfer offset when taking the floor from someone
     else, s: + = after a silent gap, - = started before the other stopped; NaN if never),
-    ``backchannels``.
+    ``backchannels``. ``params``: see :class:`~cuekit.params.TurnParams`.
     """
     if not duration_s >= 0:
         raise InputError(f"duration_s must be >= 0, got {duration_s!r}")
     speech = {p: _voice_intervals(samples, p) for p in participants}
     states = _states(speech, duration_s)
-    spells = _spells(states, keep_floor_s)
+    spells = _spells(states, params.keep_floor_s)
     holder = _holder_index(states, spells)
     rows, counts = [], {p: dict(interruptions_made=0, interruptions_suffered=0, backchannels=0)
                         for p in participants}
@@ -78,24 +81,41 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
             rows.extend(_silence(i, st, states, spells, holder))
     for i0, i1 in _overlap_runs(states):
         rows.extend(_overlap(i0, i1, states, spells, holder, order, counts,
-                             min_overlap_s=min_overlap_s, backchannel_max_s=backchannel_max_s))
+                             min_overlap_s=params.min_overlap_s,
+                             backchannel_max_s=params.backchannel_max_s))
     total_s = sum(b - a for iv in speech.values() for a, b in iv)
     summary = {}
+    held = _turn_intervals(states, spells, participants)
     for p in participants:
-        own = [s for s in spells if s.speaker == p]
         spoken = sum(b - a for a, b in speech[p])
         summary[p] = dict(
             talk_share=spoken / total_s if total_s > 0 else np.nan,
-            turns=float(len(own)),
-            longest_monologue_s=max((states[s.last].end - states[s.first].start for s in own),
-                                    default=0.0),
+            turns=float(len(held[p])),
+            longest_monologue_s=float((held[p][:, 1] - held[p][:, 0]).max()) if len(held[p])
+            else 0.0,
             response_latency_s=float(np.median(latency[p])) if latency[p] else np.nan,
             **{k: float(v) for k, v in counts[p].items()})
     return StreamResult(samples=samples.iloc[0:0].copy(), segments=make_segments(rows),
                         summary=summary,
-                        provenance={"turns": dict(min_overlap_s=min_overlap_s,
-                                                  backchannel_max_s=backchannel_max_s,
-                                                  keep_floor_s=keep_floor_s)})
+                        provenance={"turns": asdict(params)})
+
+
+def turns(speech: dict[str, np.ndarray | list[tuple[float, float]]], *,
+          keep_floor_s: float = TURNS.keep_floor_s) -> dict[str, np.ndarray]:
+    """Each participant's turns (when they hold the floor, see the module doc) as ``(n, 2)``
+    intervals, from their speech intervals (participant -> sorted ``[start, end)`` pairs)."""
+    speech = {p: [(float(a), float(b)) for a, b in iv] for p, iv in speech.items()}
+    end_s = max((b for iv in speech.values() for _, b in iv), default=0.0)
+    states = _states(speech, end_s)
+    return _turn_intervals(states, _spells(states, keep_floor_s), list(speech))
+
+
+def _turn_intervals(states: list[_State], spells: list[_Spell], participants: list[str]
+                    ) -> dict[str, np.ndarray]:
+    out: dict[str, list] = {p: [] for p in participants}
+    for s in spells:
+        out[s.speaker].append((states[s.first].start, states[s.last].end))
+    return {p: np.array(iv, dtype="float64").reshape(-1, 2) for p, iv in out.items()}
 
 
 def _voice_intervals(samples: pd.DataFrame, participant: str) -> list[tuple[float, float]]:

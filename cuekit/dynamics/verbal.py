@@ -1,22 +1,23 @@
 """The verbal side of listening, from the attributed words: questions, paraphrases, empathy and
 acknowledgement, fillers, talking over, sentiment, and the word-based summary metrics.
 
-Definitions (the phrase sets are in ``cuekit/phrases.toml``, editable with ``--phrases``):
+Definitions (numbers are :class:`cuekit.params.VerbalParams` fields; the phrase sets are in
+``cuekit/phrases.toml``, editable with ``--phrases``):
 
 - **question** — a sentence (words up to ``.``, ``?`` or ``!``, or an utterance's end) that ends
-  with ``?``, or that ends with a pitch rise of ``QUESTION_RISE_ST`` over its last
-  ``QUESTION_TAIL_S`` against the second before *and* opens like a question (an auxiliary verb
-  or a question word) or has at most ``DECLARATIVE_QUESTION_WORDS`` words. Label ``clarifying``
-  when it holds a clarifying phrase or shares ``CLARIFY_SHARED`` content words with the other's
+  with ``?``, or that ends with a pitch rise of ``question_rise_st`` over its last
+  ``question_tail_s`` against the second before *and* opens like a question (an auxiliary verb
+  or a question word) or has at most ``declarative_question_words`` words. Label ``clarifying``
+  when it holds a clarifying phrase or shares ``clarify_shared`` content words with the other's
   previous turn; else ``open`` when it opens with an open-question start; else ``closed``.
 - **paraphrase** — a sentence, not a question, that restates the other's previous turn (their
-  words since this person last spoke): it shares ``PARAPHRASE_SHARED`` content-word stems with that turn and
-  either opens with a paraphrase opener or takes ``PARAPHRASE_SHARE`` of its own content stems
+  words since this person last spoke): it shares ``paraphrase_shared`` content-word stems with that turn and
+  either opens with a paraphrase opener or takes ``paraphrase_share`` of its own content stems
   from it. The label names the turn restated (its start and end in s).
 - **empathy** — a sentence holding an empathy or acknowledgement phrase (label
   ``empathy: …`` or ``acknowledgement: …``; empathy first when it has both).
 - **filler** — each filler word or phrase.
-- **talk_over** — an utterance of ``TALK_OVER_MIN_WORDS`` or more that lies inside the other's
+- **talk_over** — an utterance of ``talk_over_min_words`` or more that lies inside the other's
   utterance (starts after it and ends before it ends): words spoken over the other that did not
   take the floor. Shorter ones are backchannels.
 - **sentiment** — each utterance's VADER compound score (-1..1): the tone of the words, which
@@ -42,19 +43,12 @@ import pandas as pd
 
 from ..cues import StreamResult, concat_samples, make_segments
 from ..errors import InputError
+from ..params import VERBAL, VerbalParams
 from .words import Utterance, utterances
 
 PHRASES_FILE = Path(__file__).resolve().parent.parent / "phrases.toml"
 PHRASE_LISTS = ("empathy", "acknowledgement", "fillers", "paraphrase_openers", "clarifying",
                 "open_question_starts")
-QUESTION_RISE_ST = 2.0
-QUESTION_TAIL_S = 0.5
-DECLARATIVE_QUESTION_WORDS = 6
-CLARIFY_SHARED = 2
-PARAPHRASE_SHARED = 2
-PARAPHRASE_SHARE = 0.5
-PARAPHRASE_MIN_WORDS = 4
-TALK_OVER_MIN_WORDS = 3
 AUXILIARIES = frozenset(
     "do does did is are was were am can could will would should shall may might must have has "
     "had don't doesn't didn't isn't aren't wasn't weren't can't couldn't won't wouldn't "
@@ -178,14 +172,15 @@ def _sentences(utts: list[Utterance], words: pd.DataFrame) -> list[_Sentence]:
     return out
 
 
-def _pitch_rise_st(pitch: tuple[np.ndarray, np.ndarray] | None, end: float) -> float:
-    """Median pitch over the last ``QUESTION_TAIL_S`` before ``end`` minus the second before
-    (semitones); NaN when either stretch has no voiced frame."""
+def pitch_rise_st(pitch: tuple[np.ndarray, np.ndarray] | None, end: float, *,
+                  tail_s: float = VERBAL.question_tail_s) -> float:
+    """Median pitch (``voice.pitch_st``: t, value) over the last ``tail_s`` before ``end``
+    minus the second before (semitones); NaN when either stretch has no voiced frame."""
     if pitch is None:
         return np.nan
     t, st = pitch
-    tail = st[(t >= end - QUESTION_TAIL_S) & (t < end)]
-    before = st[(t >= end - QUESTION_TAIL_S - 1.0) & (t < end - QUESTION_TAIL_S)]
+    tail = st[(t >= end - tail_s) & (t < end)]
+    before = st[(t >= end - tail_s - 1.0) & (t < end - tail_s)]
     tail, before = tail[np.isfinite(tail)], before[np.isfinite(before)]
     if not len(tail) or not len(before):
         return np.nan
@@ -208,8 +203,8 @@ def _previous_turn(utts: list[Utterance], k: int) -> list[Utterance]:
 
 def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[str, float],
                 pitch: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-                phrases: Phrases | None = None, lines: pd.DataFrame | None = None
-                ) -> StreamResult:
+                phrases: Phrases | None = None, lines: pd.DataFrame | None = None,
+                params: VerbalParams = VERBAL) -> StreamResult:
     """Verbal cue segments, the transcript's lines and the word-based summary metrics (see the
     module doc). ``speech_s``: each participant's speech time in s; ``pitch``: participant ->
     (t, ``voice.pitch_st``) for the question rule's final rise; ``lines``: the transcript
@@ -228,7 +223,7 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
     for s in _sentences(utts, words):
         c = counts.get(s.participant)
         tokens = [t for t in _tokens(s.words) if t]
-        kind = _question_kind(s, tokens, utts, pitch.get(s.participant), phrases)
+        kind = _question_kind(s, tokens, utts, pitch.get(s.participant), phrases, params)
         if kind:
             rows.append(dict(start=s.start, end=s.end, participant=s.participant, kind="question",
                              label=f"{kind}: {' '.join(s.words)}"))
@@ -237,7 +232,7 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
                 if kind in ("open", "clarifying"):
                     c[f"{kind}_questions"] += 1
         else:  # a question that echoes the other's words is clarifying, not a paraphrase
-            restated = _restates(s, tokens, _previous_turn(utts, s.utterance), phrases)
+            restated = _restates(s, tokens, _previous_turn(utts, s.utterance), phrases, params)
             if restated is not None:
                 rows.append(dict(start=s.start, end=s.end, participant=s.participant,
                                  kind="paraphrase", score=restated[2],
@@ -258,7 +253,7 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
         c = counts.get(u.participant)
         rows += _fillers(u, _tokens(u.words), words, phrases, c)
         other = _inside_other(utts, k)
-        if other is not None and len(u.words) >= TALK_OVER_MIN_WORDS:
+        if other is not None and len(u.words) >= params.talk_over_min_words:
             rows.append(dict(start=u.start, end=u.end, participant=u.participant,
                              kind="talk_over", score=len(u.words),
                              label=f"{len(u.words)} words over {other}: {u.text}"))
@@ -286,7 +281,8 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
             questions=c["questions"], open_questions=c["open_questions"],
             clarifying_questions=c["clarifying_questions"], paraphrases=c["paraphrases"],
             empathy_statements=c["empathy_statements"],
-            longest_monologue_words=_longest_monologue_words(utts, p),
+            longest_monologue_words=_longest_monologue_words(utts, p,
+                                                             params.talk_over_min_words),
             talk_over_words=c["talk_over_words"],
             sentiment_mean=float(np.mean(own)) if own else np.nan)
     return StreamResult(samples=concat_samples([]), segments=make_segments(rows),
@@ -295,20 +291,21 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
 
 
 def _question_kind(s: _Sentence, tokens: list[str], utts: list[Utterance], pitch,
-                   phrases: Phrases) -> str | None:
+                   phrases: Phrases, params: VerbalParams) -> str | None:
     if not tokens:
         return None
     opening = _opening(tokens)
     asks = s.words[-1].endswith("?")
     if not asks and not s.words[-1].endswith("!"):
         looks = bool(opening) and (opening[0] in AUXILIARIES or _opens_open(opening, phrases)
-                                   or len(tokens) <= DECLARATIVE_QUESTION_WORDS)
-        asks = looks and _pitch_rise_st(pitch, s.end) >= QUESTION_RISE_ST
+                                   or len(tokens) <= params.declarative_question_words)
+        asks = looks and (pitch_rise_st(pitch, s.end, tail_s=params.question_tail_s)
+                          >= params.question_rise_st)
     if not asks:
         return None
     previous = _previous_turn(utts, s.utterance)
     shared = content_stems(s.words) & content_stems(w for u in previous for w in u.words)
-    if any(_find(tokens, ph) >= 0 for ph in phrases.clarifying) or len(shared) >= CLARIFY_SHARED:
+    if any(_find(tokens, ph) >= 0 for ph in phrases.clarifying) or len(shared) >= params.clarify_shared:
         return "clarifying"
     return "open" if _opens_open(opening, phrases) else "closed"
 
@@ -317,20 +314,20 @@ def _opens_open(opening: list[str], phrases: Phrases) -> bool:
     return any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.open_question_starts)
 
 
-def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: Phrases
-              ) -> tuple[float, float, float, str] | None:
+def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: Phrases,
+              params: VerbalParams) -> tuple[float, float, float, str] | None:
     """(start, end, share, speaker) of the turn the sentence ``s`` restates, or None."""
-    if not turn or len(s.words) < PARAPHRASE_MIN_WORDS:
+    if not turn or len(s.words) < params.paraphrase_min_words:
         return None
     mine = content_stems(s.words)
     theirs = content_stems(w for v in turn for w in v.words)
     shared = mine & theirs
-    if len(shared) < PARAPHRASE_SHARED or not mine:
+    if len(shared) < params.paraphrase_shared or not mine:
         return None
     share = len(shared) / len(mine)
     opening = _opening(tokens)
     opener = any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.paraphrase_openers)
-    if not (opener or share >= PARAPHRASE_SHARE):
+    if not (opener or share >= params.paraphrase_share):
         return None
     return turn[0].start, turn[-1].end, round(share, 3), turn[-1].participant
 
@@ -368,13 +365,13 @@ def _inside_other(utts: list[Utterance], k: int) -> str | None:
     return None
 
 
-def _longest_monologue_words(utts: list[Utterance], p: str) -> int:
+def _longest_monologue_words(utts: list[Utterance], p: str, backchannel_words: int) -> int:
     best = run = 0
     for u in utts:
         if u.participant == p:
             run += len(u.words)
             best = max(best, run)
-        elif len(u.words) >= TALK_OVER_MIN_WORDS:
+        elif len(u.words) >= backchannel_words:
             run = 0
     return best
 
@@ -390,4 +387,5 @@ def _sentiment(texts: list[str]) -> list[float]:
     return [float(sia.polarity_scores(t)["compound"]) for t in texts]
 
 
-__all__ = ["PHRASES_FILE", "Phrases", "content_stems", "load_phrases", "stem", "verbal_cues"]
+__all__ = ["PHRASES_FILE", "Phrases", "content_stems", "load_phrases", "pitch_rise_st", "stem",
+           "verbal_cues"]

@@ -1,0 +1,137 @@
+"""Stage parameters: one frozen dataclass per tunable stage, units in the field names.
+
+:class:`cuekit.config.AnalysisConfig` holds one of each (the defaults here), the session hands
+them to the stages, and each stage records the ones it used in the result's provenance
+(``session.json`` → ``provenance.stages``). Plain dataclasses, no imports beyond the standard
+library, so the metric registry (``cuekit.metrics``) can state the numbers in its definitions
+without loading any stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class VadParams:
+    """Voice activity (``cuekit.audio.voice.speech_mask``)."""
+
+    threshold: float = 0.5  # Silero speech probability (0..1) at or above which a window is speech
+    min_speech_s: float = 0.15  # shorter speech is dropped
+    min_silence_s: float = 0.2  # shorter silences inside speech are filled
+    pad_s: float = 0.03  # speech widened by this on both sides
+
+
+@dataclass(frozen=True)
+class PitchParams:
+    """Pitch tracking (``cuekit.audio.voice.pitch``)."""
+
+    fmin_hz: float = 60.0
+    fmax_hz: float = 500.0
+    hop_s: float = 0.01
+
+
+@dataclass(frozen=True)
+class VoiceParams:
+    """The audio stage's per-speaker summary."""
+
+    monotone_max_st: float = 1.5  # pitch SD (semitones) below which a speaker is monotone
+    max_pause_in_turn_s: float = 1.0  # shorter pauses inside a turn count towards speech_rate
+
+
+@dataclass(frozen=True)
+class ToneShiftParams:
+    """A *tone shift* (raised voice): a stretch of at least ``min_s`` in which the speaker's
+    running median pitch over ``median_window_s`` is more than ``pitch_rise_st`` above their own
+    whole-call median, or their running median loudness more than ``loudness_rise_db`` above
+    theirs; stretches less than ``bridge_s`` apart are one."""
+
+    pitch_rise_st: float = 3.0
+    loudness_rise_db: float = 6.0
+    median_window_s: float = 2.0
+    min_s: float = 2.0
+    bridge_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class TurnParams:
+    """Turn-taking (``cuekit.dynamics.turns``): who holds the floor, overlaps, backchannels."""
+
+    min_overlap_s: float = 0.25  # shorter simultaneous speech is not an overlap
+    backchannel_max_s: float = 1.0  # an overlap shorter than this that leaves the floor is one
+    keep_floor_s: float = 0.5  # solo speech shorter than this inside another's turn takes no floor
+
+
+@dataclass(frozen=True)
+class SyncParams:
+    """Movement synchrony (``cuekit.dynamics.synchrony.pair_synchrony``)."""
+
+    step_s: float = 0.1  # grid of the movement series
+    window_s: float = 10.0
+    lag_max_s: float = 3.0
+    win_step_s: float = 1.0
+    n_surrogates: int = 1000
+    quantile: float = 0.99  # a window above this quantile of chance starts a stretch …
+    quantile_extend: float = 0.95  # … which goes on while windows stay above this one
+    n_null_pairs: int = 2000
+    min_stretch_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class ListeningParams:
+    """The listening profile (``cuekit.dynamics.profile``)."""
+
+    min_listening_s: float = 5.0  # rates per minute of listening need at least this much of it
+    tone_response_s: float = 3.0  # a tone shift this soon after the other's still counts
+
+
+@dataclass(frozen=True)
+class VerbalParams:
+    """The verbal cues (``cuekit.dynamics.verbal``) and the pitch rule for questions."""
+
+    question_rise_st: float = 2.0  # final pitch rise that makes a sentence a question
+    question_tail_s: float = 0.5  # ... measured over this last stretch against the second before
+    declarative_question_words: int = 6  # a rising sentence this short is a question
+    clarify_shared: int = 2  # content words shared with the other's turn: clarifying question
+    paraphrase_shared: int = 2  # content-word stems shared with the other's previous turn
+    paraphrase_share: float = 0.5  # ... or this share of the sentence's own content stems
+    paraphrase_min_words: int = 4
+    talk_over_min_words: int = 3  # shorter utterances inside the other's are backchannels
+
+
+# The defaults, one instance each (what AnalysisConfig starts from and the metric registry states)
+VAD = VadParams()
+PITCH = PitchParams()
+VOICE = VoiceParams()
+TONE_SHIFT = ToneShiftParams()
+TURNS = TurnParams()
+SYNC = SyncParams()
+LISTENING = ListeningParams()
+VERBAL = VerbalParams()
+
+STAGE_PARAMS = {"vad": VadParams, "pitch": PitchParams, "voice": VoiceParams,
+                "tone_shift": ToneShiftParams,
+                "turns": TurnParams, "sync": SyncParams, "listening": ListeningParams,
+                "verbal": VerbalParams}
+
+
+def from_dict(cls: type, value) -> object:
+    """``value`` as a ``cls``: an instance as is, a dict (as read back from JSON) by its fields;
+    an unknown field raises ``InputError``."""
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise InputError(f"{cls.__name__} wants a dict of its fields, got {value!r}")
+    known = {f.name for f in fields(cls)}
+    unknown = set(value) - known
+    if unknown:
+        raise InputError(f"unknown {cls.__name__} field(s) {sorted(unknown)}; "
+                         f"known: {', '.join(sorted(known))}")
+    return cls(**value)
+
+
+__all__ = ["LISTENING", "PITCH", "STAGE_PARAMS", "SYNC", "TONE_SHIFT", "TURNS", "VAD", "VOICE",
+           "ListeningParams", "PitchParams", "SyncParams", "ToneShiftParams", "TurnParams",
+           "VadParams", "VoiceParams", "asdict", "from_dict"]

@@ -1,7 +1,8 @@
 """`cuekit batch --engine ray` on a real two-node Ray cluster on this machine.
 
 A head node and a worker node are started with `ray start`, each with one CPU, its own temp dir
-and its own session (setsid); all their traffic stays on 127.0.0.1. The batch runs from the
+and its own session (setsid); they announce 127.0.0.1 (Ray turns a 127.0.0.1 bootstrap address
+into this machine's own address), so nothing leaves the machine. The batch runs from the
 command line as a separate driver process. Once the worker node has finished one recording and
 started another, every process of its session (raylet, agents, the worker process analysing the
 recording) is killed with SIGKILL at once, as if the machine had died. The batch must still

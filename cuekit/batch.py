@@ -5,14 +5,23 @@ idempotent: each result folder is named after the recording and a key made of th
 hash and the settings; a folder whose key matches is skipped. A failing recording is recorded with
 its error and does not stop the others. At the end ``batch_summary.csv`` / ``.parquet`` list every
 recording with its status and summary metrics.
+
+On Ray a recording whose node dies mid-analysis is run again on another node (up to
+``RAY_MAX_RETRIES`` times). A result folder appears whole or not at all (see ``cueset.write``), so
+a retried recording still has exactly one result, and the batch cleans up what a killed attempt
+left half-written.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import json
 import os
+import shutil
+import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -28,6 +37,8 @@ KEY_FILE = "batch_key.txt"
 IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
 SUMMARY_NAME = "batch_summary"
 ENGINES = ("local", "ray")
+RAY_MAX_RETRIES = 3  # times a recording is run again when its node or worker process dies
+RUN_DIR_PREFIX = ".batch-run-"  # per run, in the output folder: which node started which attempt
 
 
 @dataclass(frozen=True)
@@ -124,9 +135,8 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
             result = cueset.read(out)
         else:
             result = session.analyze(it.path, item_config(it, cfg))
-            cueset.write(result, out)
-            with open(os.path.join(out, KEY_FILE), "w", encoding="utf-8") as f:
-                f.write(key)
+            # the key file goes in with the result in one rename: a folder with a key is whole
+            cueset.write(result, out, extra_files={KEY_FILE: key})
             row["status"] = "done"
         row["duration_s"] = result.session.get("media", {}).get("duration_s")
         row["metrics"] = result.summary.get("participants", {})
@@ -148,27 +158,47 @@ def _done(out: str, key: str) -> bool:
 
 def run_batch(items: list[BatchItem], out_root: str, *, config: AnalysisConfig,
               workers: int = 2, engine: str = "local", ray_address: str | None = None,
-              on_result: Callable[[dict], None] | None = None) -> pd.DataFrame:
-    """Analyse ``items`` into ``out_root`` and write the batch summary table there."""
+              on_result: Callable[[dict], None] | None = None,
+              on_note: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Analyse ``items`` into ``out_root`` and write the batch summary table there.
+    ``on_result`` is called with each recording's row as it finishes, ``on_note`` with a line
+    about the cluster (a node lost, its recordings retried)."""
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if workers < 1:
         raise InputError(f"workers must be >= 1, got {workers}")
     os.makedirs(out_root, exist_ok=True)
     jobs = [(asdict(i), config.to_dict(), os.path.abspath(out_root)) for i in items]
-    run = _run_ray if engine == "ray" else _run_local
     rows = []
-    for row in run(jobs, workers, ray_address):
+    if engine == "ray":
+        run = _run_ray(jobs, workers, ray_address, os.path.abspath(out_root), on_note)
+    else:
+        run = _run_local(jobs, workers)
+    for row in run:
         rows.append(row)
         if on_result:
             on_result(row)
+    _remove_partial_writes(out_root, rows)
     table = summary_table(rows)
     table.to_csv(os.path.join(out_root, f"{SUMMARY_NAME}.csv"), index=False)
     table.to_parquet(os.path.join(out_root, f"{SUMMARY_NAME}.parquet"), index=False)
     return table
 
 
-def _run_local(jobs, workers, _address) -> Iterable[dict]:
+def _remove_partial_writes(out_root: str, rows: list[dict]) -> None:
+    """Remove the temporary folders of result writes that were killed midway (a node or worker
+    process lost while writing); every recording of the batch has finished by now."""
+    from .cueset import temp_prefix
+
+    for row in rows:
+        if row.get("out_dir"):
+            pattern = os.path.join(glob.escape(out_root),
+                                   glob.escape(temp_prefix(row["out_dir"])) + "*")
+            for path in glob.glob(pattern):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _run_local(jobs, workers) -> Iterable[dict]:
     if workers == 1:
         for job in jobs:
             yield analyze_one(*job)
@@ -184,27 +214,104 @@ def _run_local(jobs, workers, _address) -> Iterable[dict]:
             yield fut.result()
 
 
-def _run_ray(jobs, workers, address) -> Iterable[dict]:
+def _ray_attempt(attempts_dir: str, item: dict, config: dict, out_root: str) -> dict:
+    """One attempt at one recording on a Ray node: notes the attempt (node, process) in the run
+    folder on the shared output storage, then :func:`analyze_one`. The row says on which node
+    the result was made and how many attempts the recording took."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    if not os.path.isdir(os.path.dirname(attempts_dir)):
+        return {"path": item["path"], "status": "failed", "seconds": 0.0, "out_dir": "",
+                "node": node, "attempts": 1,
+                "error": f"the output folder {out_root} is not visible on node "
+                         f"{ray.util.get_node_ip_address()}: on a cluster it must be on storage "
+                         "shared by every node, at the same path"}
+    os.makedirs(attempts_dir, exist_ok=True)
+    with open(os.path.join(attempts_dir, f"{node}-{os.getpid()}-{time.time_ns()}"), "x"):
+        pass
+    row = analyze_one(item, config, out_root)
+    row.update(node=node, attempts=len(os.listdir(attempts_dir)))
+    return row
+
+
+def _run_ray(jobs, workers, address, out_root, on_note=None) -> Iterable[dict]:
     try:
         import ray
     except ImportError:
         raise InputError('the Ray engine needs the extra: pip install "cuekit[ray]"') from None
+    if not jobs:
+        return
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, log_to_driver=False)
+            _connect(ray, address)
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
         started = True
+    run_dir = tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=out_root)
     try:
-        remote = ray.remote(num_cpus=1)(analyze_one)
-        pending = [remote.remote(*job) for job in jobs]
+        # max_retries: a task whose node or worker process dies is run again elsewhere;
+        # analyze_one reports a bad recording in its row and never raises, so exceptions are
+        # not retried (that would only repeat the same failure)
+        remote = ray.remote(num_cpus=1, max_retries=RAY_MAX_RETRIES,
+                            retry_exceptions=False)(_ray_attempt)
+        refs = {remote.remote(os.path.join(run_dir, str(n)), *job): job
+                for n, job in enumerate(jobs)}
+        pending = list(refs)
+        alive = _alive_nodes(ray)
         while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
+            ready, pending = ray.wait(pending, num_returns=1, timeout=2.0)
+            for ref in ready:
+                try:
+                    row = ray.get(ref)
+                except ray.exceptions.RayError as e:  # e.g. lost more than RAY_MAX_RETRIES times
+                    first = (str(e).strip().splitlines() or [""])[0]
+                    row = {"path": refs[ref][0]["path"], "status": "failed", "seconds": 0.0,
+                           "out_dir": "", "error": f"{type(e).__name__}: {first}"}
+                if on_note and row.get("attempts", 1) > 1:
+                    on_note(f"ray: {os.path.basename(row['path'])} took {row['attempts']} "
+                            "attempts (a node or worker process was lost)")
+                yield row
+            now = _alive_nodes(ray)
+            for node_id in sorted(set(alive) - set(now)):
+                if on_note:
+                    on_note(f"ray: node {alive[node_id]} ({node_id[:8]}) left the cluster; "
+                            "its recordings are run again on the other nodes")
+            alive = now
     finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
         if started:
             ray.shutdown()
+
+
+def _alive_nodes(ray) -> dict[str, str]:
+    """node id -> address of the live nodes."""
+    try:
+        return {n["NodeID"]: n.get("NodeManagerAddress", "?") for n in ray.nodes() if n["Alive"]}
+    except Exception:  # only for the notes: never fail the batch over it
+        return {}
+
+
+def _connect(ray, address: str) -> None:
+    """Join the cluster at ``address``, or fail with one line. Ray itself waits a minute or two
+    before giving up on an address where nothing answers, so that is checked first."""
+    hostport = address.removeprefix("ray://")
+    host, sep, port = hostport.rpartition(":")
+    if sep and port.isdigit() and host:
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+        except OSError as e:
+            raise InputError(f"cannot reach the Ray cluster at {address}: "
+                             f"{e.strerror or e}") from None
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (ConnectionError, ValueError, RuntimeError, ray.exceptions.RayError, SystemExit) as e:
+        first = "no answer" if isinstance(e, SystemExit) else \
+            (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"cannot join the Ray cluster at {address}: {first} (is a Ray head "
+                         "there, and the cluster's token in RAY_AUTH_TOKEN or ~/.ray/auth_token "
+                         "here?)") from None
 
 
 def summary_table(rows: list[dict]) -> pd.DataFrame:
@@ -215,6 +322,7 @@ def summary_table(rows: list[dict]) -> pd.DataFrame:
     for r in sorted(rows, key=lambda r: r["path"]):
         base = {k: r.get(k) for k in ("path", "status", "error", "seconds", "duration_s",
                                       "key", "out_dir")}
+        base.update({k: r[k] for k in ("node", "attempts") if k in r})  # Ray only
         metrics = r.get("metrics") or {}
         if not metrics:
             out.append(base)

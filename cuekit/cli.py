@@ -226,7 +226,8 @@ def _batch(args) -> int:
                disable=True if args.quiet else None)
     table = batch.run_batch(items, args.out, config=config, workers=args.workers,
                             engine=args.engine, ray_address=args.ray_address,
-                            on_result=lambda row: bar.update(1))
+                            on_result=lambda row: bar.update(1),
+                            on_note=None if args.quiet else lambda line: bar.write(line, sys.stderr))
     bar.close()
     per_file = table.drop_duplicates("path")
     counts = per_file["status"].value_counts().to_dict()
@@ -234,6 +235,12 @@ def _batch(args) -> int:
           f"{counts.get('skipped', 0)} already done, {counts.get('failed', 0)} failed")
     for _, r in per_file[per_file["status"] == "failed"].iterrows():
         print(f"failed: {r['path']}: {r['error']}")
+    if "attempts" in per_file:  # Ray: recordings run again after their node or worker died
+        again = per_file[per_file["attempts"].fillna(1) > 1]
+        if len(again):
+            print(f"{len(again)} recording(s) run again after a node or worker was lost: "
+                  + ", ".join(f"{os.path.basename(p)} ({int(n)} attempts)"
+                              for p, n in zip(again["path"], again["attempts"], strict=True)))
     print(f"wrote {os.path.join(args.out, batch.SUMMARY_NAME)}.csv and .parquet")
     if args.import_:
         from .store import Library

@@ -57,13 +57,25 @@ def clean_json(obj):
     return obj
 
 
-def write(cueset: CueSet, out_dir: str | os.PathLike) -> str:
-    """Write ``cueset`` to ``out_dir`` atomically (replacing an earlier result there)."""
+def temp_prefix(out_dir: str | os.PathLike) -> str:
+    """The name with which :func:`write`'s temporary folders for ``out_dir`` begin (beside it),
+    so that what a killed writer left can be told apart and removed."""
+    return f".cuekit-{os.path.basename(os.path.abspath(os.fspath(out_dir)))[:100]}-"
+
+
+def write(cueset: CueSet, out_dir: str | os.PathLike, *,
+          extra_files: dict[str, str] | None = None) -> str:
+    """Write ``cueset`` to ``out_dir`` atomically (replacing an earlier result there).
+    ``extra_files``: more text files (name: content) put in the folder before it is renamed
+    into place, so they appear together with the result or not at all."""
     out_dir = os.path.abspath(os.fspath(out_dir))
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".cuekit-", dir=parent)
+    tmp = tempfile.mkdtemp(prefix=temp_prefix(out_dir), dir=parent)
     try:
+        for name, text in (extra_files or {}).items():
+            with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
+                f.write(text)
         samples = cueset.samples[SAMPLE_COLUMNS].astype(
             {"t": "float64", "value": "float64", "confidence": "float32"})
         samples.to_parquet(os.path.join(tmp, "samples.parquet"), index=False)

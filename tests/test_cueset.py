@@ -179,3 +179,12 @@ def test_concat_samples_equals_dedup_and_sort(tables):
     want = (every.drop_duplicates(["participant", "cue", "t"], keep="last")
             .sort_values(["participant", "cue", "t"], kind="stable").reset_index(drop=True))
     pd.testing.assert_frame_equal(got, want[got.columns] if len(want) else got)
+
+
+def test_extra_files_come_in_with_the_result(tmp_path):
+    """A batch's key file is written inside the folder before the rename, so a result folder
+    with a key is always whole; a killed write leaves only a temporary named after its target."""
+    cueset.write(_example(), tmp_path / "out", extra_files={"batch_key.txt": "abc"})
+    assert (tmp_path / "out" / "batch_key.txt").read_text() == "abc"
+    assert cueset.temp_prefix(tmp_path / "out") == ".cuekit-out-"
+    assert sorted(os.listdir(tmp_path)) == ["out"]

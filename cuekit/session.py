@@ -60,7 +60,7 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
                                                     seconds, config)
     words = None
     if audio is not None and (config.transcript or config.transcribe):
-        words, results["words"] = _run_words(path, config, participants, results, hook, seconds, config)
+        words, results["words"] = _run_words(path, config, participants, results, hook, seconds)
     # one table of every stream's samples, built once: the listening stage reads it and the
     # CueSet is it plus the listening stage's own rows (the same rows and order as concatenating
     # every stream at the end: keys are unique, later streams win, the sort is stable)

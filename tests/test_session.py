@@ -33,7 +33,7 @@ def test_transcript_is_mapped_to_the_named_participants(sample_result, sample_tr
     tr = sample_result.segments[sample_result.segments["kind"] == "transcript"]
     assert len(tr) == len(sample_truth["speech"])
     first = tr.sort_values("start").iloc[0]
-    assert first["participant"] == "Agent" and first["label"].startswith("Agent: Thank you")
+    assert first["participant"] == "Agent" and first["label"].startswith("Thank you")
     for name in ("Agent", "Customer"):
         wpm = sample_result.summary["participants"][name]["words_per_min"]
         assert math.isfinite(wpm) and 100 < wpm < 260, (name, wpm)

@@ -15,7 +15,7 @@ sentence of that kind by the same person when their times overlap; recall = scri
 matched / scripted, precision = found segments that match / found. Question type (open, closed,
 clarifying) is scored on the matched questions. Fillers count: a scripted sentence with k
 fillers matches up to k found fillers inside it. Word error rate of the recognised words is
-against the script.
+against the script; words per minute against the script's words over its sentences' durations.
 """
 
 from __future__ import annotations
@@ -85,6 +85,13 @@ PLAIN_CUSTOMER = ["Yes, it was the main account.", "No, I did not get any email.
                   "Yes please, that would be great.", "I tried that already yesterday."]
 FILLERS = ["um", "uh"]
 KINDS = ("question", "paraphrase", "empathy", "filler")
+
+
+def synth_available() -> bool:
+    """espeak-ng is on the PATH (the calls are spoken with it)."""
+    import shutil
+
+    return shutil.which("espeak-ng") is not None
 
 
 def _with_filler(text: str, rng: random.Random) -> tuple[str, int]:
@@ -212,6 +219,14 @@ def score(cs, timed: list[dict]) -> dict:
             right += w["participant"] == who[0]
             wrong += w["participant"] != who[0]
     out["attribution"] = dict(right=right, wrong=wrong)
+    wpm_err = []
+    for who in ("Agent", "Customer"):
+        said = [s for s in timed if s["who"] == who]
+        truth = sum(len(_norm_words(s["text"])) for s in said) / (
+            sum(s["end"] - s["start"] for s in said) / 60)
+        got = cs.summary["participants"].get(who, {}).get("words_per_min")
+        wpm_err.append(abs(got / truth - 1) if got is not None and np.isfinite(got) else 1.0)
+    out["wpm"] = dict(err_sum=sum(wpm_err), n=len(wpm_err), within_10=sum(e <= 0.1 for e in wpm_err))
     return out
 
 
@@ -254,7 +269,7 @@ def main() -> int:
                     tot[key] += v
                 cells.append(f"R {r[k]['hit_truth']}/{r[k]['truth']} P {r[k]['hit_found']}/"
                              f"{r[k]['found']}")
-            for key in ("wer", "attribution"):
+            for key in ("wer", "attribution", "wpm"):
                 tot = totals[cond].setdefault(key, {})
                 for k2, v in r[key].items():
                     tot[k2] = tot.get(k2, 0) + (v * r["wer"]["words"] if k2 == "wer" else v)
@@ -272,6 +287,9 @@ def main() -> int:
                      if k == "question" else "")
             print(f"  {k:10} recall {_ratio(t['hit_truth'], t['truth'])}, precision "
                   f"{_ratio(t['hit_found'], t['found'])}{extra}")
+        m = tot["wpm"]
+        print(f"  words per minute: mean error {m['err_sum'] / max(1, m['n']):.1%}, within 10 % "
+              f"for {_ratio(m['within_10'], m['n'])} participants")
         w, a = tot["wer"], tot["attribution"]
         print(f"  WER {w['wer'] / max(1, w['words']):.1%} of {w['words']} scripted words; words "
               f"given to the right speaker {_ratio(a['right'], a['right'] + a['wrong'])}")

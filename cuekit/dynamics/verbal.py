@@ -132,13 +132,19 @@ def content_stems(words) -> set[str]:
 
 
 def _find(tokens: list[str], phrase: str) -> int:
-    """Index of the first token where ``phrase`` (space-separated tokens) starts, or -1."""
+    """Index of the first token where ``phrase`` (space-separated tokens) starts, or -1. Words
+    of five letters or more are compared by their stems, so "that sound really" (a recogniser's
+    slip) still matches "that sounds really", while "not" stays apart from "noted"."""
     parts = phrase.split()
     n = len(parts)
     for i in range(len(tokens) - n + 1):
-        if tokens[i:i + n] == parts:
+        if all(_same_word(t, p) for t, p in zip(tokens[i:i + n], parts, strict=True)):
             return i
     return -1
+
+
+def _same_word(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 5 and stem(a) == stem(b))
 
 
 def _opening(tokens: list[str]) -> list[str]:
@@ -165,7 +171,7 @@ def _sentences(utts: list[Utterance], words: pd.DataFrame) -> list[_Sentence]:
         for j, w in enumerate(u.words):
             cur.append(j)
             if w.endswith((".", "?", "!")) or j == len(u.words) - 1:
-                a, b = u.first + cur[0], u.first + cur[-1]
+                a, b = u.rows[cur[0]], u.rows[cur[-1]]
                 out.append(_Sentence(u.participant, float(start[a]), float(end[b]),
                                      tuple(u.words[i] for i in cur), k))
                 cur = []
@@ -294,7 +300,7 @@ def _question_kind(s: _Sentence, tokens: list[str], utts: list[Utterance], pitch
                    phrases: Phrases, params: VerbalParams) -> str | None:
     if not tokens:
         return None
-    opening = _opening(tokens)
+    opening = _opening(_last_clause(s.words))
     asks = s.words[-1].endswith("?")
     if not asks and not s.words[-1].endswith("!"):
         looks = bool(opening) and (opening[0] in AUXILIARIES or _opens_open(opening, phrases)
@@ -308,6 +314,14 @@ def _question_kind(s: _Sentence, tokens: list[str], utts: list[Utterance], pitch
     if any(_find(tokens, ph) >= 0 for ph in phrases.clarifying) or len(shared) >= params.clarify_shared:
         return "clarifying"
     return "open" if _opens_open(opening, phrases) else "closed"
+
+
+def _last_clause(words: tuple[str, ...]) -> list[str]:
+    """Tokens after the sentence's last comma (its question clause: "Thank you for calling, how
+    can I help?"), or all when that leaves fewer than two."""
+    cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.endswith(",")), default=0)
+    tail = [t for t in _tokens(words[cut:]) if t]
+    return tail if len(tail) >= 2 else [t for t in _tokens(words) if t]
 
 
 def _opens_open(opening: list[str], phrases: Phrases) -> bool:
@@ -346,7 +360,7 @@ def _fillers(u: Utterance, tokens: list[str], words: pd.DataFrame, phrases: Phra
                 hit = parts
                 break
         if hit:
-            a, b = u.first + i, u.first + i + len(hit) - 1
+            a, b = u.rows[i], u.rows[i + len(hit) - 1]
             rows.append(dict(start=float(start[a]), end=float(end[b]), participant=u.participant,
                              kind="filler", label=" ".join(hit)))
             if counts is not None:

@@ -6,8 +6,8 @@ whose speech covers more of it; a tie to the one already talking before the word
 outside everyone's speech (the VAD missed a soft syllable) goes to the participant whose speech
 is nearest within ``NEAREST_SPEECH_S``, else stays unattributed (``""``).
 
-``utterances`` joins one person's consecutive words (no other participant's word between them,
-gaps under ``UTTERANCE_GAP_S``) into the unit the verbal cues and the transcript panel use.
+``utterances`` joins one person's consecutive words (no other participant's word wholly between
+them, gaps under ``UTTERANCE_GAP_S``) into the unit the verbal cues and the transcript panel use.
 ``transcript_words`` turns an uploaded transcript's cues into the same words table, each cue's
 words spread evenly over its time, so the verbal cues read both sources alike.
 """
@@ -74,7 +74,7 @@ class Utterance:
     start: float   # s
     end: float     # s
     words: tuple[str, ...]
-    first: int     # index of its first word in the words table
+    rows: tuple[int, ...]  # the words' row numbers in the words table
 
     @property
     def text(self) -> str:
@@ -82,28 +82,38 @@ class Utterance:
 
 
 def utterances(words: pd.DataFrame) -> list[Utterance]:
-    """Runs of one participant's words (see the module doc), in time order; unattributed
-    words are left out."""
-    out: list[Utterance] = []
-    cur: list[int] = []
+    """Each participant's words joined into utterances, in time order of their starts.
+
+    One person's next word starts a new utterance after a gap of ``UTTERANCE_GAP_S`` or more,
+    or when a word of someone else's lies wholly inside the gap (the other spoke in between:
+    a turn went by). Words of someone else's that overlap this person's words do not split
+    them: that is talking over, not taking the floor. Unattributed words are left out."""
     rows = words.reset_index(drop=True)
-    who, start, end = rows["participant"].tolist(), rows["start"].to_numpy(), rows["end"].to_numpy()
+    who = rows["participant"].to_numpy(dtype=object)
+    start, end = rows["start"].to_numpy(float), rows["end"].to_numpy(float)
     text = rows["word"].tolist()
+    out: list[Utterance] = []
+    for p in dict.fromkeys(w for w in who if w):
+        mine = np.flatnonzero(who == p)
+        others = np.flatnonzero((who != p) & (who != ""))
+        o_start, o_end = start[others], end[others]
+        order = np.argsort(o_start, kind="stable")
+        o_start, o_end = o_start[order], o_end[order]
+        run = [int(mine[0])]
+        for i in mine[1:]:
+            a, b = end[run[-1]], start[i]
+            lo, hi = np.searchsorted(o_start, a), np.searchsorted(o_start, b, side="right")
+            if b - a >= UTTERANCE_GAP_S or bool(np.any(o_end[lo:hi] <= b)):
+                out.append(_utterance(p, run, start, end, text))
+                run = []
+            run.append(int(i))
+        out.append(_utterance(p, run, start, end, text))
+    return sorted(out, key=lambda u: (u.start, u.end))
 
-    def close():
-        if cur:
-            out.append(Utterance(who[cur[0]], float(start[cur[0]]), float(end[cur[-1]]),
-                                 tuple(text[i] for i in cur), cur[0]))
 
-    for i in range(len(rows)):
-        if not who[i]:
-            continue
-        if cur and (who[i] != who[cur[-1]] or start[i] - end[cur[-1]] >= UTTERANCE_GAP_S):
-            close()
-            cur = []
-        cur.append(i)
-    close()
-    return out
+def _utterance(p: str, run: list[int], start, end, text) -> Utterance:
+    return Utterance(p, float(start[run[0]]), float(end[run[-1]]), tuple(text[i] for i in run),
+                     tuple(run))
 
 
 def transcript_words(cues: list[dict], mapping: dict[str, str]) -> pd.DataFrame:

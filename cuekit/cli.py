@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--fps", type=float, default=DEFAULT_FACE_FPS, metavar="N")
     b.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N")
     b.add_argument("--expressions", choices=EXPRESSION_SOURCES, default="blendshapes")
+    b.add_argument("--transcribe", action="store_true",
+                   help="write each recording's words (see analyze --transcribe)")
     b.add_argument("--import", dest="import_", action="store_true",
                    help="add the analysed recordings to the dashboard's library "
                         "($CUEKIT_HOME, default ~/.cuekit); a re-run adds only new ones")
@@ -221,7 +223,7 @@ def _batch(args) -> int:
     if not items:
         raise InputError(f"no recordings found in {args.input}")
     config = AnalysisConfig(layout=args.layout, face_fps=args.fps, pose_fps=args.pose_fps,
-                            expressions=args.expressions)
+                            expressions=args.expressions, transcribe=args.transcribe)
     bar = tqdm(total=len(items), desc="recordings", unit="", file=sys.stderr,
                disable=True if args.quiet else None)
     table = batch.run_batch(items, args.out, config=config, workers=args.workers,

@@ -190,3 +190,30 @@ def test_phrases_match_other_forms_of_their_words():
     words = _call(("C", "It broke again."), ("A", "That sound really stressful."))
     assert _kinds(verbal_cues(words, ["A", "C"], speech_s=SPEECH), "empathy") == [
         ("A", "empathy: that sounds really")]
+
+
+def test_if_i_understand_opens_a_paraphrase_and_is_no_empathy_statement():
+    words = _call(("C", "My bill went up after I moved."),
+                  ("A", "If I understand correctly, your bill went up after you moved."),
+                  ("A", "I understand, that is annoying."))
+    res = verbal_cues(words, ["A", "C"], speech_s=SPEECH)
+    assert [label for _, label in _kinds(res, "empathy")] == ["empathy: i understand"]
+    assert len(_kinds(res, "paraphrase")) == 1
+
+
+def test_question_word_order_makes_a_question_without_a_question_mark():
+    words = _call(("A", "Is the card still active."), ("C", "Yes."),
+                  ("A", "Just to clarify was this on your main account."), ("C", "Yes."),
+                  ("A", "Is what it is."), ("C", "True."))
+    res = verbal_cues(words, ["A", "C"], speech_s=SPEECH)
+    assert [label.split(":")[0] for _, label in _kinds(res, "question")] == ["closed", "clarifying"]
+
+
+def test_an_opener_sentence_carries_to_the_restatement_after_it():
+    words = _call(("C", "I have called three times about the broken heater."),
+                  ("A", "Let me make sure I have this right. You called three times and nobody "
+                        "fixed it."),
+                  ("C", "Yes, and the heater is still broken since Monday."),
+                  ("A", "What, um, I'm hearing is the heater is still broken."))
+    res = verbal_cues(words, ["A", "C"], speech_s=SPEECH)
+    assert len(_kinds(res, "paraphrase")) == 2

@@ -5,7 +5,8 @@ Definitions (numbers are :class:`cuekit.params.VerbalParams` fields; the phrase 
 ``cuekit/phrases.toml``, editable with ``--phrases``):
 
 - **question** — a sentence (words up to ``.``, ``?`` or ``!``, or an utterance's end) that ends
-  with ``?``, or that ends with a pitch rise of ``question_rise_st`` over its last
+  with ``?``, or opens with an auxiliary and its subject ("is the card …", "did you …", also
+  after "just to clarify"), or that ends with a pitch rise of ``question_rise_st`` over its last
   ``question_tail_s`` against the second before *and* opens like a question (an auxiliary verb
   or a question word) or has at most ``declarative_question_words`` words. Label ``clarifying``
   when it holds a clarifying phrase or shares ``clarify_shared`` content words with the other's
@@ -53,6 +54,9 @@ AUXILIARIES = frozenset(
     "do does did is are was were am can could will would should shall may might must have has "
     "had don't doesn't didn't isn't aren't wasn't weren't can't couldn't won't wouldn't "
     "shouldn't haven't hasn't hadn't".split())
+SUBJECTS = frozenset("i you he she it we they this that there the a an your my his her our their "
+                     "its".split())
+CONDITIONALS = frozenset("if whether unless".split())
 LEAD_INS = frozenset("so and but okay ok well right alright now then oh".split())
 # Function words left out of content-word matching (closed classes of English).
 STOPWORDS = frozenset("""
@@ -143,6 +147,18 @@ def _find(tokens: list[str], phrase: str) -> int:
     return -1
 
 
+def _states(tokens: list[str], phrase: str) -> bool:
+    """``phrase`` is in ``tokens`` as a statement: not after "if" ("if I understand correctly"
+    opens a paraphrase, it does not say one understands)."""
+    i = _find(tokens, phrase)
+    while i >= 0:
+        if i == 0 or tokens[i - 1] not in CONDITIONALS:
+            return True
+        nxt = _find(tokens[i + 1:], phrase)
+        i = -1 if nxt < 0 else i + 1 + nxt
+    return False
+
+
 def _same_word(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 5 and stem(a) == stem(b))
 
@@ -226,6 +242,7 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
     counts = {p: dict(questions=0, open_questions=0, clarifying_questions=0, paraphrases=0,
                       empathy_statements=0, fillers=0, talk_over_words=0) for p in participants}
 
+    opened_in = None  # the utterance whose last sentence was a bare paraphrase opener
     for s in _sentences(utts, words):
         c = counts.get(s.participant)
         tokens = [t for t in _tokens(s.words) if t]
@@ -238,7 +255,10 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
                 if kind in ("open", "clarifying"):
                     c[f"{kind}_questions"] += 1
         else:  # a question that echoes the other's words is clarifying, not a paraphrase
-            restated = _restates(s, tokens, _previous_turn(utts, s.utterance), phrases, params)
+            restated = _restates(s, tokens, _previous_turn(utts, s.utterance), phrases, params,
+                                 opened=opened_in == s.utterance)
+            opened_in = (s.utterance if restated is None and _opens_paraphrase(tokens, phrases)
+                         else None)
             if restated is not None:
                 rows.append(dict(start=s.start, end=s.end, participant=s.participant,
                                  kind="paraphrase", score=restated[2],
@@ -247,7 +267,7 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
                 if c:
                     c["paraphrases"] += 1
         for category in ("empathy", "acknowledgement"):
-            phrase = next((ph for ph in getattr(phrases, category) if _find(tokens, ph) >= 0), None)
+            phrase = next((ph for ph in getattr(phrases, category) if _states(tokens, ph)), None)
             if phrase:
                 rows.append(dict(start=s.start, end=s.end, participant=s.participant,
                                  kind="empathy", label=f"{category}: {phrase}"))
@@ -301,7 +321,7 @@ def _question_kind(s: _Sentence, tokens: list[str], utts: list[Utterance], pitch
     if not tokens:
         return None
     opening = _opening(_last_clause(s.words))
-    asks = s.words[-1].endswith("?")
+    asks = s.words[-1].endswith("?") or _inverted(opening, phrases)
     if not asks and not s.words[-1].endswith("!"):
         looks = bool(opening) and (opening[0] in AUXILIARIES or _opens_open(opening, phrases)
                                    or len(tokens) <= params.declarative_question_words)
@@ -316,6 +336,17 @@ def _question_kind(s: _Sentence, tokens: list[str], utts: list[Utterance], pitch
     return "open" if _opens_open(opening, phrases) else "closed"
 
 
+def _inverted(opening: list[str], phrases: Phrases) -> bool:
+    """Opens with an auxiliary then its subject ("is the card", "did you"), the word order of a
+    yes/no question, after a clarifying lead such as "just to clarify" when there is one: a
+    question even when the recogniser wrote no "?"."""
+    for ph in phrases.clarifying:
+        if _find(opening[:len(ph.split())], ph) == 0:
+            opening = opening[len(ph.split()):]
+            break
+    return len(opening) >= 2 and opening[0] in AUXILIARIES and opening[1] in SUBJECTS
+
+
 def _last_clause(words: tuple[str, ...]) -> list[str]:
     """Tokens after the sentence's last comma (its question clause: "Thank you for calling, how
     can I help?"), or all when that leaves fewer than two."""
@@ -328,9 +359,20 @@ def _opens_open(opening: list[str], phrases: Phrases) -> bool:
     return any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.open_question_starts)
 
 
+def _opens_paraphrase(tokens: list[str], phrases: Phrases) -> bool:
+    """The sentence opens with a paraphrase opener ("so you", "what I'm hearing" …), lead-ins
+    ("so", "okay" …) and one-word fillers ("um") left out."""
+    fillers = {f for f in phrases.fillers if " " not in f}
+    opening = _opening([t for t in tokens if t not in fillers])
+    return any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.paraphrase_openers)
+
+
 def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: Phrases,
-              params: VerbalParams) -> tuple[float, float, float, str] | None:
-    """(start, end, share, speaker) of the turn the sentence ``s`` restates, or None."""
+              params: VerbalParams, opened: bool = False
+              ) -> tuple[float, float, float, str] | None:
+    """(start, end, share, speaker) of the turn the sentence ``s`` restates, or None.
+    ``opened``: the sentence before it, in the same utterance, was a bare opener ("Let me make
+    sure I have this right.")."""
     if not turn or len(s.words) < params.paraphrase_min_words:
         return None
     mine = content_stems(s.words)
@@ -339,9 +381,7 @@ def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: P
     if len(shared) < params.paraphrase_shared or not mine:
         return None
     share = len(shared) / len(mine)
-    opening = _opening(tokens)
-    opener = any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.paraphrase_openers)
-    if not (opener or share >= params.paraphrase_share):
+    if not (opened or _opens_paraphrase(tokens, phrases) or share >= params.paraphrase_share):
         return None
     return turn[0].start, turn[-1].end, round(share, 3), turn[-1].participant
 

@@ -1,6 +1,8 @@
-"""The runtime dependencies in pyproject.toml install from wheels on current CPython.
+"""The runtime dependencies in pyproject.toml, with the words extra, install from wheels on current
+CPython.
 
-pip resolves the whole `[project] dependencies` list (read from pyproject.toml, not copied here) for
+pip resolves the whole `[project] dependencies` list and the `words` extra (read from
+pyproject.toml, not copied here) for
 CPython 3.13 and 3.14 on Linux x86-64, macOS arm64 and Windows amd64, binary wheels only, without
 installing anything (`pip install --dry-run --report`). The six resolutions run at once, in one
 fixture, so the module takes about as long as the slowest of them.
@@ -52,8 +54,11 @@ NETWORK_ERRORS = ("NewConnectionError", "Max retries exceeded", "Temporary failu
 
 
 def runtime_requirements() -> list[str]:
+    """The runtime dependencies and the ``words`` extra's (what ``pip install "cuekit[words]"``
+    installs: the transcription stack must install wherever cuekit does)."""
     with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["dependencies"]
+        project = tomllib.load(f)["project"]
+    return project["dependencies"] + project["optional-dependencies"]["words"]
 
 
 def _registry_unreachable() -> str | None:

@@ -93,7 +93,6 @@ class VerbalParams:
 
     question_rise_st: float = 2.0  # final pitch rise that makes a sentence a question
     question_tail_s: float = 0.5  # ... measured over this last stretch against the second before
-    declarative_question_words: int = 6  # a rising sentence this short is a question
     clarify_shared: int = 2  # content words shared with the other's turn: clarifying question
     paraphrase_shared: int = 2  # content-word stems shared with the other's previous turn
     paraphrase_share: float = 0.5  # ... or this share of the sentence's own content stems

@@ -51,14 +51,18 @@ def test_questions_open_closed_and_clarifying():
 
 
 def test_a_rising_sentence_without_a_question_mark_is_a_question_only_with_the_rise():
-    words = _call(("A", "You paid already."), ("C", "Yes."))
+    words = _call(("A", "Have paid already."), ("C", "Yes."), ("A", "No I did not."))
     end = float(words["end"].iloc[2])
-    t = np.arange(0.0, end + 0.5, 0.01)
+    t = np.arange(0.0, float(words["end"].max()) + 0.5, 0.01)
     flat = {"A": (t, np.full(len(t), 40.0))}
     rising = {"A": (t, np.where(t >= end - 0.5, 44.0, 40.0))}
     assert not _kinds(verbal_cues(words, ["A", "C"], speech_s=SPEECH, pitch=flat), "question")
     q = _kinds(verbal_cues(words, ["A", "C"], speech_s=SPEECH, pitch=rising), "question")
-    assert q == [("A", "closed: You paid already.")]
+    assert q == [("A", "closed: Have paid already.")]
+    late = float(words["end"].iloc[-1])  # a rising statement is no question
+    rising_late = {"A": (t, np.where(t >= late - 0.5, 44.0, 40.0))}
+    assert not _kinds(verbal_cues(words, ["A", "C"], speech_s=SPEECH, pitch=rising_late),
+                      "question")
 
 
 def test_a_paraphrase_restates_the_others_turn_and_names_it():

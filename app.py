@@ -39,6 +39,8 @@ COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
                  "response_latency_s")
+PERSON_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
+                  "response_latency_s")
 POLL_INTERVAL_S = 1.0
 WHOLE_CALL = "(whole call)"
 SAMPLE_TRANSCRIPT = SAMPLE_CALL.with_suffix(".vtt")
@@ -386,7 +388,7 @@ def session_page(lib: store.Library, user: User | None) -> None:
                + (" · with transcript" if info.transcript_path else ""))
     people = [p for p in cs.participants if p in cs.summary.get("participants", {})] \
         or list(cs.summary.get("participants", {}))
-    person = st.selectbox("Review of", people, key=f"person_{session_id}",
+    person = st.columns([1, 3])[0].selectbox("Review of", people, key=f"person_{session_id}",
                           help="the person coached; the summary, indicators and moments are "
                                "about them") if people else None
     player_col, summary_col = st.columns(2)
@@ -443,10 +445,9 @@ def summary_section(cs: CueSet, person: str) -> None:
                    "paraphrases, clarifying questions and empathy are not assessed.")
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def _indicator_rows(home: str, user: User | None) -> pd.DataFrame:
-    """Every indicator of every session the account may see (for the usual and team values).
-    Cached a minute: a new analysis appears within that."""
+    """Every indicator of every session the account may see (for the usual and team values),
+    read each run (one query; 50 sessions take a few ms), so a new analysis shows at once."""
     return targets.indicator_table(_library(home).metric_table(user=user))
 
 
@@ -480,7 +481,8 @@ def indicators_section(lib: store.Library, user: User | None, info: store.Sessio
     if not rows:
         st.caption("No listening indicators in this analysis.")
         return
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="indicators",
+    st.container(key="indicators").dataframe(pd.DataFrame(rows), hide_index=True,
+                                             height=38 + 35 * len(rows),
                  column_config={"target": st.column_config.TextColumn(
                      help="the reference range; where it comes from: below")})
     st.caption("In brackets: the number of other sessions behind the usual value"
@@ -709,6 +711,24 @@ def compare_page(lib: store.Library, user: User | None) -> None:
         st.info("Compare needs at least one analysed session.")
         return
     person = st.selectbox("Participant", names)
+    trend = _indicator_rows(str(lib.home), user)
+    mine = trend[trend["participant"] == person]
+    if not mine.empty:
+        st.subheader(f"{person}'s listening indicators")
+        shown = [k for k in INDICATORS if (mine["indicator"] == k).any()]
+        picked = st.multiselect("Indicators", shown, default=[k for k in PERSON_DEFAULT
+                                                              if k in shown],
+                                format_func=lambda k: INDICATORS[k].title)
+        st.container(key="person_trend").plotly_chart(
+            charts.indicator_trend_figure(trend, person, picked), key="person_trend_chart")
+        best = [f"{INDICATORS[k].title}: {b['title']} ({b['recorded_on']:%Y-%m-%d}, "
+                f"{INDICATORS[k].format(b['value'])})"
+                for k in picked
+                if (b := charts.best_session(mine[mine["indicator"] == k],
+                                             INDICATORS[k])) is not None]
+        if best:
+            st.caption("Best sessions — " + " · ".join(best))
+    st.subheader("All metrics")
     history = lib.history(person, user=user)
     available = order(history["metric"])
     metrics = st.multiselect("Metrics", available, format_func=title,

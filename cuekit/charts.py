@@ -231,7 +231,7 @@ def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, st
         y = f"{who} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else who
         fig.add_trace(go.Scatter(
             x=x, y=[y if v is not None else None for v in x], customdata=x,
-            text=text, mode="lines+markers", name=participant, legendgroup=participant,
+            text=text, mode="lines+markers", name=who, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 9},
             marker={"size": 4, "color": color}, connectgaps=False,
             hovertemplate=f"{participant} {kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"),
@@ -339,3 +339,75 @@ def history_figure(history: pd.DataFrame, metrics: Sequence[str], participant: s
                       margin={"l": 10, "r": 10, "t": 30, "b": 30},
                       title_text=f"{participant} across sessions")
     return fig
+
+
+# -- person page ----------------------------------------------------------------------------
+
+def indicator_trend_figure(table: pd.DataFrame, person: str, indicators: Sequence[str]
+                           ) -> go.Figure:
+    """Small multiples of one person's indicators across sessions (x = recording date), each
+    with its target range shaded and the best session ringed (nearest the middle of the range,
+    or the highest/lowest when only one side is given or ``better`` says so).
+
+    ``table`` is :func:`cuekit.targets.indicator_table` of the sessions the viewer may see.
+    """
+    from .targets import INDICATORS
+
+    mine = table[table["participant"] == person]
+    keys = [k for k in indicators if (mine["indicator"] == k).any()]
+    fig = make_subplots(rows=max(1, len(keys)), cols=1, shared_xaxes=True,
+                        vertical_spacing=0.12 / max(1, len(keys)) + 0.03,
+                        subplot_titles=[f"{INDICATORS[k].title} ({INDICATORS[k].unit}; target "
+                                        f"{INDICATORS[k].target_text()})"
+                                        if INDICATORS[k].has_target else
+                                        f"{INDICATORS[k].title} ({INDICATORS[k].unit})"
+                                        for k in keys] or [person])
+    for row, key in enumerate(keys, start=1):
+        ind = INDICATORS[key]
+        h = mine[mine["indicator"] == key].sort_values("recorded_on")
+        shown = [ind.format(v) for v in h["value"]]
+        fig.add_trace(go.Scatter(x=h["recorded_on"], y=h["value"], mode="lines+markers",
+                                 name=ind.title, text=h["title"], customdata=shown,
+                                 marker={"size": 8, "color": "#1f77b4"},
+                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{customdata}"
+                                               "<extra></extra>"), row=row, col=1)
+        lo, hi = float(h["value"].min()), float(h["value"].max())
+        if ind.has_target:  # after the trace: plotly leaves out shapes of empty subplots
+            y0 = ind.low if ind.low is not None else min(lo, 0.0)
+            y1 = ind.high if ind.high is not None else max(hi, ind.low * 1.5)
+            fig.add_hrect(y0=y0, y1=y1, fillcolor="#2ca02c", opacity=0.12, line_width=0,
+                          row=row, col=1)
+            lo, hi = min(lo, y0), max(hi, y1)
+        pad = 0.1 * (hi - lo) or 1.0
+        fig.update_yaxes(range=[lo - pad, hi + pad], row=row, col=1)
+        best = best_session(h, ind)
+        if best is not None:
+            fig.add_trace(go.Scatter(x=[best["recorded_on"]], y=[best["value"]], mode="markers",
+                                     name="best", text=[best["title"]],
+                                     marker={"size": 16, "color": "rgba(0,0,0,0)",
+                                             "line": {"color": "#2ca02c", "width": 2}},
+                                     hovertemplate="best: %{text}<extra></extra>"),
+                          row=row, col=1)
+    fig.update_xaxes(type="date", tickformat="%b %d, %Y")
+    fig.update_layout(height=170 * max(1, len(keys)) + 60, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 30},
+                      title_text=f"{person} across sessions (green: the target range; "
+                                 "ringed: the best session)")
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def best_session(history: pd.DataFrame, ind) -> pd.Series | None:
+    """The row of ``history`` (one indicator's values) that is best for ``ind``: nearest the
+    middle of a two-sided range, else the highest or lowest as ``better`` or the open side
+    says; None when nothing says which way is better."""
+    if history.empty:
+        return None
+    v = history["value"]
+    if ind.low is not None and ind.high is not None:
+        return history.loc[(v - (ind.low + ind.high) / 2).abs().idxmin()]
+    if ind.better == "higher" or (ind.low is not None and ind.high is None):
+        return history.loc[v.idxmax()]
+    if ind.better == "lower" or ind.high is not None:
+        return history.loc[v.idxmin()]
+    return None

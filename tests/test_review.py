@@ -219,3 +219,32 @@ def test_stills_cut_each_participants_tile(tmp_path):
     audio_only = tmp_path / "x.mp4"
     audio_only.write_bytes(MP4_HEAD + bytes(100))
     assert stills.stills(audio_only, 1.0, session) == {}
+
+
+def test_an_agent_sees_only_their_own_indicators(tmp_path):
+    from test_auth import Team
+
+    team = Team(tmp_path / "home")
+    assert set(team.lib.metric_table(user=team.ann)["session_id"]) == {team.ann_sid}
+    assert set(team.lib.metric_table(user=team.coach)["session_id"]) <= {team.ann_sid,
+                                                                          team.bob_sid}
+    assert set(team.lib.metric_table(user=team.admin)["session_id"]) == {team.ann_sid,
+                                                                          team.bob_sid}
+    with pytest.raises(AccessDenied):
+        team.lib.metric_table(user=None)
+
+
+def test_the_person_trend_shades_the_target_and_rings_the_best_session():
+    from cuekit import charts
+
+    rows = pd.DataFrame({
+        "session_id": ["a", "b", "c"], "title": ["Jan", "Feb", "Mar"],
+        "recorded_on": pd.to_datetime(["2026-01-05", "2026-02-05", "2026-03-05"]),
+        "owner": "", "participant": "Agent", "slot": 0, "metric": "talk_share",
+        "value": [0.72, 0.47, 0.58], "duration_s": 600.0})
+    table = targets.indicator_table(rows)
+    fig = charts.indicator_trend_figure(table, "Agent", ["talk_share"])
+    [band] = fig.layout.shapes
+    assert (band.y0, band.y1) == (35, 55)
+    best = [t for t in fig.data if t.name == "best"]
+    assert list(best[0].text) == ["Feb"]  # 47 %: nearest the middle of 35–55 %

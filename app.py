@@ -578,9 +578,10 @@ def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -
     with events_col:
         events = charts.events_table(cs, notes)
         st.session_state.event_times_s = events["start_s"].tolist()
-        st.dataframe(_clock_columns(events), hide_index=True, height=320, key="events",
-                     on_select=partial(_on_event_click, session_id), selection_mode="single-row",
-                     column_config={"label": st.column_config.TextColumn(width="large")})
+        st.container(key="events_table").dataframe(
+            _clock_columns(events), hide_index=True, height=320, key="events",
+            on_select=partial(_on_event_click, session_id), selection_mode="single-row",
+            column_config={"label": st.column_config.TextColumn(width="large")})
     with notes_col:
         notes_section(lib, user, session_id, notes, cs.participants)
     raw = st.toggle("Show the raw signals too (eye contact, smile intensity, posture, pitch, "

@@ -94,7 +94,7 @@ def note_time_field(page):
 
 def click_event(page, row: int) -> None:
     """Tick a row of the events table (a canvas grid: click its row-marker column)."""
-    grid = page.locator("[data-testid='stDataFrame']").first
+    grid = page.locator(".st-key-events_table [data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + ROW_PX * (row + 1.5))  # after the header row

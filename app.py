@@ -8,6 +8,7 @@ signed-in account: the library, not this page, decides what that account may see
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date
 from functools import partial
@@ -15,10 +16,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from cuekit import auth, charts, export, jobs, store
+from cuekit import auth, charts, export, jobs, stills, store, targets
+from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
 from cuekit.metrics import METRICS, format_metric, order, title
+from cuekit.targets import INDICATORS, TECHNIQUES
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
 from cuekit.cueset import CueSet
@@ -36,6 +39,8 @@ COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
                  "response_latency_s")
+PERSON_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
+                  "response_latency_s")
 POLL_INTERVAL_S = 1.0
 WHOLE_CALL = "(whole call)"
 SAMPLE_TRANSCRIPT = SAMPLE_CALL.with_suffix(".vtt")
@@ -76,6 +81,43 @@ button { font: inherit; font-size: 0.85rem; padding: 0.2rem 0.6rem; cursor: poin
          color: rgb(49, 51, 63); }
 button:hover { border-color: rgb(255, 75, 75); color: rgb(255, 75, 75); }
 """
+
+# Play buttons for moments: pure browser side (no rerun): a click moves the player there and
+# plays; the player's 'seeked' event then reaches the clock above, which moves the note's time.
+MOMENTS_JS = """
+export default function ({ parentElement, data }) {
+  const box = parentElement.querySelector('.moments');
+  box.replaceChildren();
+  for (const m of (data && data.moments) || []) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'cuekit-play';
+    b.dataset.t = m.t;
+    b.title = 'Play from ' + m.clock + ': ' + m.label;
+    b.textContent = '\u25B6 ' + m.clock + (m.label ? ' \u00B7 ' + m.label : '');
+    b.onclick = () => {
+      const v = document.querySelector('video, audio');
+      if (!v) return;
+      v.currentTime = m.t;
+      v.play().catch(() => {});
+      const r = v.getBoundingClientRect();
+      if (r.bottom < 0 || r.top > window.innerHeight) v.scrollIntoView({block: 'center'});
+    };
+    box.appendChild(b);
+  }
+}
+"""
+MOMENTS_HTML = '<div class="moments"></div>'
+MOMENTS_CSS = """
+.moments { display: flex; flex-wrap: wrap; gap: 0.3rem; }
+button { font: inherit; font-size: 0.8rem; padding: 0.1rem 0.5rem; cursor: pointer;
+         border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 1rem; background: white;
+         color: rgb(49, 51, 63); max-width: 100%; overflow: hidden; text-overflow: ellipsis;
+         white-space: nowrap; text-align: left; }
+button:hover { border-color: rgb(255, 75, 75); color: rgb(255, 75, 75); }
+"""
+MAX_CARDS = 6
+STATUS_MARKS = {"in": "✓ within", "low": "↓ below", "high": "↑ above", "": ""}
 
 
 @st.cache_resource
@@ -344,6 +386,11 @@ def session_page(lib: store.Library, user: User | None) -> None:
     st.caption(f"{info.recorded_on} · {', '.join(info.participants)} · "
                f"{export.clock(info.duration_s or 0)} · {info.media_name}"
                + (" · with transcript" if info.transcript_path else ""))
+    people = [p for p in cs.participants if p in cs.summary.get("participants", {})] \
+        or list(cs.summary.get("participants", {}))
+    person = st.columns([1, 3])[0].selectbox("Review of", people, key=f"person_{session_id}",
+                          help="the person coached; the summary, indicators and moments are "
+                               "about them") if people else None
     player_col, summary_col = st.columns(2)
     with player_col:
         # Drawn once per full run and never re-positioned from Python: st.video reads the whole
@@ -352,13 +399,168 @@ def session_page(lib: store.Library, user: User | None) -> None:
         play(str(info.media_path), format=export.MIME_TYPES.get(info.media_path.suffix,
                                                                  "video/mp4"))
     with summary_col:
-        quick_scorecard(cs)
+        if person is not None:
+            summary_section(cs, person)
+    if person is not None:
+        indicators_section(lib, user, info, cs, person)
+    st.fragment(moment_cards)(lib, user, info, cs, person)
     st.fragment(review)(lib, user, session_id, cs)
-    score_tab, export_tab = st.tabs(["Listening profile", "Exports"])
-    with score_tab:
+    details_tab, export_tab = st.tabs(["All metrics (details)", "Exports"])
+    with details_tab:
         scorecard_section(cs)
     with export_tab:
         export_section(lib, user, cs, info)
+
+
+def play_buttons(moments, key: str) -> None:
+    """A play button per moment (``(start_s, label)`` pairs): one click plays it, in the
+    browser (no rerun)."""
+    data = {"moments": [{"t": round(float(t), 2), "clock": export.clock(t), "label": label}
+                        for t, label in moments]}
+    st.components.v2.component("cuekit_moments", html=MOMENTS_HTML, css=MOMENTS_CSS,
+                               js=MOMENTS_JS)(key=key, data=data)
+
+
+def summary_section(cs: CueSet, person: str) -> None:
+    """What went well and what to work on, each tied to a listening technique, with the
+    moments that show it one click from playing (rules: cuekit.review)."""
+    r = listening_review.review(cs, person)
+    st.subheader(f"{person}: the call in brief")
+    for heading, found, empty, box in (
+            ("What went well", r.strengths, "Nothing stood out as a strength this time.",
+             "review_strengths"),
+            ("What to work on", r.work_on, "Nothing stood out to work on.", "review_work_on")):
+        with st.container(key=box):
+            st.markdown(f"**{heading}**")
+            if not found:
+                st.caption(empty)
+            for i, f in enumerate(found):
+                st.markdown(f"**{f.technique_title}** — {f.text}  \n"
+                            f"<small>{f.evidence}</small>", unsafe_allow_html=True)
+                if f.moments:
+                    play_buttons([(m.start_s, m.label) for m in f.moments],
+                                 key=f"{box}_{i}_{person}")
+    if not r.words_known:
+        st.caption("Without the words (upload a transcript or tick *Transcribe the words*) "
+                   "paraphrases, clarifying questions and empathy are not assessed.")
+
+
+def _indicator_rows(home: str, user: User | None) -> pd.DataFrame:
+    """Every indicator of every session the account may see (for the usual and team values),
+    read each run (one query; 50 sessions take a few ms), so a new analysis shows at once."""
+    return targets.indicator_table(_library(home).metric_table(user=user))
+
+
+def indicators_section(lib: store.Library, user: User | None, info: store.SessionInfo,
+                       cs: CueSet, person: str) -> None:
+    """Each indicator against its target range (with its source), the person's usual value and
+    the team's (team mode, coaches and admins)."""
+    metrics = cs.summary.get("participants", {}).get(person, {})
+    duration_s = info.duration_s or cs.session.get("media", {}).get("duration_s")
+    values = targets.indicator_values(metrics, duration_s)
+    slot = info.participants.index(person) if person in info.participants else -1
+    with_team = user is not None and user.role in (auth.COACH, auth.ADMIN)
+    refs = targets.references(_indicator_rows(str(lib.home), user), info.id, person, slot,
+                              with_team=with_team)
+    rows = []
+    for key, ind in INDICATORS.items():
+        if key not in values:
+            continue
+        v, ref = values[key], refs[key]
+        row = {"technique": TECHNIQUES[ind.technique], "indicator": ind.title,
+               "this call": ind.format(v), "target": ind.target_text() or "–",
+               "vs target": STATUS_MARKS[ind.status(v)],
+               f"usual for {person}": (f"{ind.format(ref['usual'])} ({ref['usual_n']})"
+                                       if ref["usual"] is not None else "–"),
+               "vs usual": targets.versus_usual(ind, v, ref["usual"]) or "–"}
+        if with_team:
+            row["team"] = (f"{ind.format(ref['team'])} ({ref['team_n']})"
+                           if ref["team"] is not None else "–")
+        rows.append(row)
+    st.subheader("Indicators")
+    if not rows:
+        st.caption("No listening indicators in this analysis.")
+        return
+    st.container(key="indicators").dataframe(pd.DataFrame(rows), hide_index=True,
+                                             height=38 + 35 * len(rows),
+                 column_config={"target": st.column_config.TextColumn(
+                     help="the reference range; where it comes from: below")})
+    st.caption("In brackets: the number of other sessions behind the usual value"
+               + (" and the team's (whoever sits in the same place of the reading order in "
+                  "the sessions you can see)" if with_team else "") + ".")
+    with st.expander("Where the targets come from"):
+        for ind in INDICATORS.values():
+            st.markdown(f"- **{ind.title}** ({ind.target_text() or 'no range'}): {ind.source}")
+
+
+def _moment_rows(cs: CueSet) -> pd.DataFrame:
+    m = cs.segments[cs.segments["kind"] == "moment"]
+    return m.sort_values(["score", "start"], ascending=[False, True]).reset_index(drop=True)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _stills(media_path: str, t_s: float, layout_json: str) -> dict[str, bytes]:
+    return stills.stills(media_path, t_s, {"layout": json.loads(layout_json)})
+
+
+def moment_cards(lib: store.Library, user: User | None, info: store.SessionInfo, cs: CueSet,
+                 person: str | None) -> None:
+    """The coaching moments as cards: a still of each participant, what happened, play, add a
+    note, mark for the coaching conversation (stored)."""
+    moments = _moment_rows(cs)
+    marks = {(round(m.start_s, 3), m.label) for m in lib.marks(info.id, user=user)}
+    st.subheader("Coaching moments")
+    if moments.empty:
+        st.caption("None found in this call.")
+        return
+    st.caption(f"{len(moments)} moment(s), the clearest first"
+               + (f"; {len(marks)} marked for the coaching conversation" if marks else "") + ".")
+    show_all = len(moments) > MAX_CARDS and st.toggle(f"Show all {len(moments)}",
+                                                      key="all_moments")
+    shown = moments if show_all else moments.head(MAX_CARDS)
+    layout_json = json.dumps(cs.session.get("layout", {}), sort_keys=True)
+    has_video = info.media_path.suffix not in AUDIO_EXTENSIONS
+    for i, m in enumerate(shown.itertuples()):
+        who = m.participant.replace("|", " & ")
+        with st.container(border=True, key=f"moment_card_{i}"):
+            pics_col, text_col = st.columns([2, 3], vertical_alignment="center")
+            with pics_col:
+                pics = _stills(str(info.media_path), round(float(m.start), 2),
+                               layout_json) if has_video else {}
+                if pics:
+                    for col, (name, jpeg) in zip(st.columns(len(pics)), pics.items(),
+                                                 strict=True):
+                        if jpeg:
+                            col.image(jpeg, caption=name, use_container_width=True)
+            with text_col:
+                st.markdown(f"**{export.clock(m.start)}–{export.clock(m.end)}** · {who}  \n"
+                            f"{m.label}")
+                play_buttons([(m.start, "play")], key=f"moment_play_{i}")
+                mark_col, note_col = st.columns(2)
+                key = (round(float(m.start), 3), m.label)
+                marked = mark_col.checkbox("Mark for the coaching conversation",
+                                           value=key in marks, key=f"mark_{info.id}_{i}")
+                if marked != (key in marks):
+                    lib.set_mark(info.id, store.Mark(float(m.start), float(m.end),
+                                                     m.participant, m.label), marked, user=user)
+                with note_col.popover("Add a note"), st.form(f"moment_note_{i}",
+                                                             clear_on_submit=True):
+                    text = st.text_area("Note on this moment", key=f"moment_note_text_{i}",
+                                        placeholder="what to say about this moment")
+                    if st.form_submit_button("Save the note"):
+                        _add_moment_note(lib, user, info.id, float(m.start), text,
+                                         m.participant)
+
+
+def _add_moment_note(lib: store.Library, user: User | None, session_id: str, t_s: float,
+                     text: str, participant: str) -> None:
+    try:
+        lib.add_note(session_id, t_s, text, "" if "|" in participant else participant,
+                     user=user)
+    except CuekitError as e:
+        st.error(str(e))
+    else:
+        st.rerun()  # the notes list and the timeline show it
 
 
 def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -> None:
@@ -376,12 +578,15 @@ def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -
     with events_col:
         events = charts.events_table(cs, notes)
         st.session_state.event_times_s = events["start_s"].tolist()
-        st.dataframe(_clock_columns(events), hide_index=True, height=320, key="events",
-                     on_select=partial(_on_event_click, session_id), selection_mode="single-row",
-                     column_config={"label": st.column_config.TextColumn(width="large")})
+        st.container(key="events_table").dataframe(
+            _clock_columns(events), hide_index=True, height=320, key="events",
+            on_select=partial(_on_event_click, session_id), selection_mode="single-row",
+            column_config={"label": st.column_config.TextColumn(width="large")})
     with notes_col:
         notes_section(lib, user, session_id, notes, cs.participants)
-    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes), user), key="timeline",
+    raw = st.toggle("Show the raw signals too (eye contact, smile intensity, posture, pitch, "
+                    "loudness, pace, synchrony)", key="raw_lanes")
+    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes), user, raw), key="timeline",
                     on_select=partial(_on_chart_click, session_id), selection_mode="points",
                     config={"displaylogo": False})
     transcript_section(session_id, cs)
@@ -403,8 +608,9 @@ def transcript_section(session_id: str, cs: CueSet) -> None:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: User | None):
-    return charts.timeline_figure(load_view(home, session_id, user), notes)
+def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: User | None,
+             raw: bool = False):
+    return charts.timeline_figure(load_view(home, session_id, user), notes, raw=raw)
 
 
 def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
@@ -413,22 +619,6 @@ def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
                          "kind": events["kind"],
                          "who": events["participant"].str.replace("|", " & ", regex=False),
                          "label": events["label"]})
-
-
-def quick_scorecard(cs: CueSet) -> None:
-    """A few headline indicators per participant beside the video."""
-    people = cs.summary.get("participants", {})
-    for col, (person, metrics) in zip(st.columns(max(1, len(people))), people.items(),
-                                      strict=False):
-        with col:
-            st.markdown(f"**{person}**")
-            for key in QUICK_METRICS:
-                if metrics.get(key) is not None:
-                    st.metric(title(key), format_metric(key, metrics[key]),
-                              help=METRICS[key].definition)
-    moments = charts.coaching_moments(cs)
-    st.caption(f"{len(moments)} coaching moment(s) — see the events list and the listening "
-               "profile below.")
 
 
 def scorecard_section(cs: CueSet) -> None:
@@ -442,7 +632,7 @@ def scorecard_section(cs: CueSet) -> None:
             mine = card[card["participant"] == person]
             for row in mine.itertuples():
                 st.metric(row.indicator, row.value, help=f"{row.definition}. {row.why}")
-    st.subheader("Coaching moments")
+    st.subheader("Coaching moments (table)")
     moments = charts.coaching_moments(cs)
     if moments.empty:
         st.caption("None found.")
@@ -452,7 +642,7 @@ def scorecard_section(cs: CueSet) -> None:
     pairs = charts.pair_table(cs)
     if not pairs.empty:
         st.subheader("Synchrony")
-        st.dataframe(pairs, hide_index=True)
+        st.dataframe(pairs.rename(columns=title), hide_index=True)
 
 
 def notes_section(lib: store.Library, user: User | None, session_id: str,
@@ -522,6 +712,24 @@ def compare_page(lib: store.Library, user: User | None) -> None:
         st.info("Compare needs at least one analysed session.")
         return
     person = st.selectbox("Participant", names)
+    trend = _indicator_rows(str(lib.home), user)
+    mine = trend[trend["participant"] == person]
+    if not mine.empty:
+        st.subheader(f"{person}'s listening indicators")
+        shown = [k for k in INDICATORS if (mine["indicator"] == k).any()]
+        picked = st.multiselect("Indicators", shown, default=[k for k in PERSON_DEFAULT
+                                                              if k in shown],
+                                format_func=lambda k: INDICATORS[k].title)
+        st.container(key="person_trend").plotly_chart(
+            charts.indicator_trend_figure(trend, person, picked), key="person_trend_chart")
+        best = [f"{INDICATORS[k].title}: {b['title']} ({b['recorded_on']:%Y-%m-%d}, "
+                f"{INDICATORS[k].format(b['value'])})"
+                for k in picked
+                if (b := charts.best_session(mine[mine["indicator"] == k],
+                                             INDICATORS[k])) is not None]
+        if best:
+            st.caption("Best sessions — " + " · ".join(best))
+    st.subheader("All metrics")
     history = lib.history(person, user=user)
     available = order(history["metric"])
     metrics = st.multiselect("Metrics", available, format_func=title,

@@ -41,20 +41,34 @@ class Lane:
     title: str
     cues: tuple[str, ...] = ()  # alternatives in order of preference, e.g. pitch in st or Hz
     kinds: tuple[str, ...] = ()
+    raw: bool = False  # a raw signal: drawn only when asked (``timeline_figure(raw=True)``)
+    min_s: float = 0.0  # segments shorter than this are left out (pauses)
 
 
+# Lanes a coach reads first (what happened, as events), then the raw signals behind them.
 LANES = (
-    Lane("Speaking", kinds=("speech",)),
-    Lane("Eye contact", cues=("gaze.on_screen",)),
-    Lane("Smile", cues=("expr.smile",)),
-    Lane("Nods and head shakes", kinds=("nod", "shake")),  # a row per person and kind
-    Lane("Posture (lean)", cues=("body.lean",)),
-    Lane("Pitch", cues=("voice.pitch_st", "voice.pitch_hz")),
-    Lane("Loudness", cues=("voice.loudness_db",)),
-    Lane("Pace", cues=("voice.syllable_rate",)),
-    Lane("Synchrony", cues=("sync.motion",)),
+    Lane("Who speaks", kinds=("speech",)),
     Lane("Transcript", kinds=("transcript",)),
+    Lane("Questions, paraphrases, empathy", kinds=("question", "paraphrase", "empathy")),
+    Lane("Looks away", kinds=("gaze_away",)),
+    Lane("Nods and head shakes", kinds=("nod", "shake")),  # a row per person and kind
+    Lane("Smiles", kinds=("smile",)),
+    Lane("Voice raised", kinds=("tone_shift",)),
+    Lane("Interruptions and mm-hms", kinds=("interruption", "backchannel")),
+    Lane("Pauses of 2 s or more", kinds=("pause", "gap"), min_s=2.0),
+    Lane("Mirroring", kinds=("mirror",)),
+    Lane("Eye contact", cues=("gaze.on_screen",), raw=True),
+    Lane("Smile intensity", cues=("expr.smile",), raw=True),
+    Lane("Posture (lean)", cues=("body.lean",), raw=True),
+    Lane("Pitch", cues=("voice.pitch_st", "voice.pitch_hz"), raw=True),
+    Lane("Loudness", cues=("voice.loudness_db",), raw=True),
+    Lane("Pace", cues=("voice.syllable_rate",), raw=True),
+    Lane("Synchrony", cues=("sync.motion",), raw=True),
 )
+TIMELINE_EVENT_KINDS = ("moment", "note")  # the bottom lane: coaching moments and coach notes
+_ROW_NAMES.update({"question": "questions", "paraphrase": "paraphrases", "empathy": "empathy",
+                   "interruption": "interrupts", "backchannel": "mm-hm", "pause": "pauses",
+                   "gap": "gaps"})
 
 LANE_CUES = tuple(c for lane in LANES for c in lane.cues)  # the sample cues the timeline draws
 
@@ -112,9 +126,11 @@ def _bars(segs: pd.DataFrame) -> tuple[list, list]:
 
 
 def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
-                    max_points: int = MAX_POINTS_PER_TRACE) -> go.Figure:
-    """Lanes on one time axis (s): speaking, gaze, expression, nods, posture, voice, pace,
-    synchrony, transcript, then events and coach notes. Lanes without data are left out.
+                    max_points: int = MAX_POINTS_PER_TRACE, raw: bool = False) -> go.Figure:
+    """Lanes on one time axis (s): who speaks, the words, questions, looking away, nods,
+    smiles, raised voice, interruptions, long pauses, mirroring, then coaching moments and coach
+    notes; with ``raw`` also the signals behind them (eye contact, smile intensity, posture,
+    pitch, loudness, pace, synchrony). Lanes without data are left out.
 
     Each point's ``customdata`` is its time in seconds, so a click can seek the video there.
     """
@@ -123,25 +139,29 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
     people = _people(cs)
     colors = participant_colors(people)
     groups = {k: g for k, g in cs.samples.groupby(["participant", "cue"], sort=False)}
-    lanes = [(lane, _lane_cue(lane, groups)) for lane in LANES]
+    lanes = [(lane, _lane_cue(lane, groups)) for lane in LANES if raw or not lane.raw]
     lanes = [(lane, cue) for lane, cue in lanes
-             if cue is not None or cs.segments["kind"].isin(lane.kinds).any()]
+             if cue is not None or len(_lane_segments(cs, lane))]
     events = events_table(cs, notes)
+    events = events[events["kind"].isin(TIMELINE_EVENT_KINDS)]
     n_rows = len(lanes) + 1
-    heights = [0.6 if lane.kinds else 1.0 for lane, _ in lanes] + [1.2]
-    height_px = 80 + 95 * len(lanes) + 30 * max(3, events["kind"].nunique())
+    heights = [1.0 if cue is not None else 0.35 + 0.2 * _rows_of(cs, lane)
+               for lane, cue in lanes] + [0.7]
+    height_px = 80 + sum(95 if cue is not None else 40 + 18 * _rows_of(cs, lane)
+                         for lane, cue in lanes) + 30 * max(2, events["kind"].nunique())
     fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True,
                         vertical_spacing=LANE_GAP_PX / height_px,
                         row_heights=heights,
-                        subplot_titles=[_lane_title(lane, cue) for lane, cue in lanes] + ["Events"])
+                        subplot_titles=[_lane_title(lane, cue) for lane, cue in lanes]
+                        + ["Coaching moments and notes"])
     shown_in_legend: set[str] = set()
     for row, (lane, cue) in enumerate(lanes, start=1):
         if cue is not None:
             _add_lines(fig, row, cue, groups, colors, duration_s, max_points, shown_in_legend)
         else:
-            _add_bars(fig, row, cs.segments[cs.segments["kind"].isin(lane.kinds)], colors,
+            _add_bars(fig, row, _lane_segments(cs, lane), colors,
                       shown_in_legend, row_per_kind=len(lane.kinds) > 1)
-    _add_events(fig, n_rows, events)
+    _add_events(fig, n_rows, events, colors)
     for note in notes:
         fig.add_shape(type="line", x0=note.t_s, x1=note.t_s, yref="paper", y0=0, y1=1,
                       line={"color": "#9467bd", "width": 1, "dash": "dot"})
@@ -154,6 +174,20 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
                               "xanchor": "right"},
                       clickmode="event+select")
     return fig
+
+
+def _lane_segments(cs: CueSet, lane: Lane) -> pd.DataFrame:
+    segs = cs.segments[cs.segments["kind"].isin(lane.kinds)]
+    if lane.min_s:
+        segs = segs[segs["end"] - segs["start"] >= lane.min_s]
+    return segs
+
+
+def _rows_of(cs: CueSet, lane: Lane) -> int:
+    segs = _lane_segments(cs, lane)
+    if len(lane.kinds) > 1:
+        return max(1, len(segs.groupby(["participant", "kind"])))
+    return max(1, segs["participant"].nunique())
 
 
 def _lane_cue(lane: Lane, groups: dict) -> str | None:
@@ -193,10 +227,11 @@ def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, st
     for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
         x, text = _bars(g)
         color = colors.get(participant, "#7f7f7f")
-        y = f"{participant} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else participant
+        who = participant.replace("|", " & ")
+        y = f"{who} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else who
         fig.add_trace(go.Scatter(
             x=x, y=[y if v is not None else None for v in x], customdata=x,
-            text=text, mode="lines+markers", name=participant, legendgroup=participant,
+            text=text, mode="lines+markers", name=who, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 9},
             marker={"size": 4, "color": color}, connectgaps=False,
             hovertemplate=f"{participant} {kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"),
@@ -204,13 +239,16 @@ def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, st
         shown.add(participant)
 
 
-def _add_events(fig: go.Figure, row: int, events: pd.DataFrame) -> None:
+def _add_events(fig: go.Figure, row: int, events: pd.DataFrame,
+                colors: dict[str, str] | None = None) -> None:
+    names = {"moment": "coaching moments", "note": "notes"}
     for kind, g in events.groupby("kind", sort=False):
         fig.add_trace(go.Scatter(
-            x=g["start_s"], y=[kind] * len(g), customdata=g["start_s"], mode="markers",
-            name=kind, showlegend=False, text=g["participant"] + " " + g["label"],
-            marker={"size": 9, "symbol": "diamond" if kind == "note" else "circle",
-                    "color": "#9467bd" if kind == "note" else "#444"},
+            x=g["start_s"], y=[names.get(kind, kind)] * len(g), customdata=g["start_s"],
+            mode="markers", name=kind, showlegend=False,
+            text=g["participant"].str.replace("|", " & ", regex=False) + ": " + g["label"],
+            marker={"size": 11, "symbol": "diamond" if kind == "note" else "star",
+                    "color": "#9467bd" if kind == "note" else "#d62728"},
             hovertemplate=f"{kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"), row=row, col=1)
 
 
@@ -301,3 +339,75 @@ def history_figure(history: pd.DataFrame, metrics: Sequence[str], participant: s
                       margin={"l": 10, "r": 10, "t": 30, "b": 30},
                       title_text=f"{participant} across sessions")
     return fig
+
+
+# -- person page ----------------------------------------------------------------------------
+
+def indicator_trend_figure(table: pd.DataFrame, person: str, indicators: Sequence[str]
+                           ) -> go.Figure:
+    """Small multiples of one person's indicators across sessions (x = recording date), each
+    with its target range shaded and the best session ringed (nearest the middle of the range,
+    or the highest/lowest when only one side is given or ``better`` says so).
+
+    ``table`` is :func:`cuekit.targets.indicator_table` of the sessions the viewer may see.
+    """
+    from .targets import INDICATORS
+
+    mine = table[table["participant"] == person]
+    keys = [k for k in indicators if (mine["indicator"] == k).any()]
+    fig = make_subplots(rows=max(1, len(keys)), cols=1, shared_xaxes=True,
+                        vertical_spacing=0.12 / max(1, len(keys)) + 0.03,
+                        subplot_titles=[f"{INDICATORS[k].title} ({INDICATORS[k].unit}; target "
+                                        f"{INDICATORS[k].target_text()})"
+                                        if INDICATORS[k].has_target else
+                                        f"{INDICATORS[k].title} ({INDICATORS[k].unit})"
+                                        for k in keys] or [person])
+    for row, key in enumerate(keys, start=1):
+        ind = INDICATORS[key]
+        h = mine[mine["indicator"] == key].sort_values("recorded_on")
+        shown = [ind.format(v) for v in h["value"]]
+        fig.add_trace(go.Scatter(x=h["recorded_on"], y=h["value"], mode="lines+markers",
+                                 name=ind.title, text=h["title"], customdata=shown,
+                                 marker={"size": 8, "color": "#1f77b4"},
+                                 hovertemplate="%{text}<br>%{x|%Y-%m-%d}: %{customdata}"
+                                               "<extra></extra>"), row=row, col=1)
+        lo, hi = float(h["value"].min()), float(h["value"].max())
+        if ind.has_target:  # after the trace: plotly leaves out shapes of empty subplots
+            y0 = ind.low if ind.low is not None else min(lo, 0.0)
+            y1 = ind.high if ind.high is not None else max(hi, ind.low * 1.5)
+            fig.add_hrect(y0=y0, y1=y1, fillcolor="#2ca02c", opacity=0.12, line_width=0,
+                          row=row, col=1)
+            lo, hi = min(lo, y0), max(hi, y1)
+        pad = 0.1 * (hi - lo) or 1.0
+        fig.update_yaxes(range=[lo - pad, hi + pad], row=row, col=1)
+        best = best_session(h, ind)
+        if best is not None:
+            fig.add_trace(go.Scatter(x=[best["recorded_on"]], y=[best["value"]], mode="markers",
+                                     name="best", text=[best["title"]],
+                                     marker={"size": 16, "color": "rgba(0,0,0,0)",
+                                             "line": {"color": "#2ca02c", "width": 2}},
+                                     hovertemplate="best: %{text}<extra></extra>"),
+                          row=row, col=1)
+    fig.update_xaxes(type="date", tickformat="%b %d, %Y")
+    fig.update_layout(height=170 * max(1, len(keys)) + 60, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 30},
+                      title_text=f"{person} across sessions (green: the target range; "
+                                 "ringed: the best session)")
+    fig.update_annotations(font_size=12)
+    return fig
+
+
+def best_session(history: pd.DataFrame, ind) -> pd.Series | None:
+    """The row of ``history`` (one indicator's values) that is best for ``ind``: nearest the
+    middle of a two-sided range, else the highest or lowest as ``better`` or the open side
+    says; None when nothing says which way is better."""
+    if history.empty:
+        return None
+    v = history["value"]
+    if ind.low is not None and ind.high is not None:
+        return history.loc[(v - (ind.low + ind.high) / 2).abs().idxmin()]
+    if ind.better == "higher" or (ind.low is not None and ind.high is None):
+        return history.loc[v.idxmax()]
+    if ind.better == "lower" or ind.high is not None:
+        return history.loc[v.idxmin()]
+    return None

@@ -97,6 +97,16 @@ CREATE TABLE IF NOT EXISTS coaching (
     PRIMARY KEY (coach_id, agent_id)
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS marks (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    start_s REAL NOT NULL,
+    end_s REAL NOT NULL,
+    participant TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    PRIMARY KEY (session_id, start_s, label)
+);
 """
 # Columns added after the first release: (table, column, declaration), added when missing.
 _NEW_COLUMNS = (
@@ -190,6 +200,16 @@ class Note:
     text: str
     created_at: str
     author_id: int | None = None  # the account that wrote it in team mode
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A moment marked for the coaching conversation (a coaching moment or a finding's)."""
+
+    start_s: float
+    end_s: float
+    participant: str
+    label: str
 
 
 def _now() -> str:
@@ -551,6 +571,33 @@ class Library:
                 raise AccessDenied("only the note's author or an admin may delete it")
             db.execute("DELETE FROM notes WHERE id = ?", (note_id,))
 
+    # -- moments marked for the coaching conversation ----------------------------------------
+
+    def set_mark(self, session_id: str, moment: Mark, marked: bool = True, *,
+                 user: User | None = None) -> None:
+        """Mark a moment (or unmark it) for the coaching conversation; anyone who may see the
+        session may, so the coach and the agent prepare the same list."""
+        with self._db() as db:
+            self._row(db, session_id, user)
+            if marked:
+                db.execute("INSERT OR IGNORE INTO marks (session_id, start_s, end_s, participant, "
+                           "label, created_at, author_id) VALUES (?,?,?,?,?,?,?)",
+                           (session_id, float(moment.start_s), float(moment.end_s),
+                            moment.participant, moment.label, _now(),
+                            _current_user_id(db, user)))
+            else:
+                db.execute("DELETE FROM marks WHERE session_id = ? AND start_s = ? AND label = ?",
+                           (session_id, float(moment.start_s), moment.label))
+
+    def marks(self, session_id: str, *, user: User | None = None) -> list[Mark]:
+        """The moments marked for the coaching conversation, by time."""
+        with self._db() as db:
+            self._row(db, session_id, user)
+            rows = db.execute("SELECT start_s, end_s, participant, label FROM marks "
+                              "WHERE session_id = ? ORDER BY start_s, label",
+                              (session_id,)).fetchall()
+        return [Mark(**dict(r)) for r in rows]
+
     # -- across sessions ----------------------------------------------------------------------
 
     def participant_names(self, *, user: User | None = None) -> list[str]:
@@ -561,6 +608,32 @@ class Library:
                               f"ON s.id = m.session_id WHERE {condition} ORDER BY m.participant",
                               params).fetchall()
         return [r["participant"] for r in rows]
+
+    def metric_table(self, *, user: User | None = None) -> pd.DataFrame:
+        """Every metric of every finished session ``user`` may see, one row each: columns
+        ``session_id``, ``title``, ``recorded_on`` (datetime64), ``owner``, ``participant``,
+        ``slot`` (the participant's place in the session's reading order, 0 first; -1 when not
+        listed), ``metric``, ``value``, ``duration_s``."""
+        with self._db() as db:
+            condition, params = self._visible(db, user)
+            rows = db.execute(
+                "SELECT s.id AS session_id, s.title, s.recorded_on, u.name AS owner, "
+                "s.participants, s.duration_s, m.participant, m.metric, m.value "
+                "FROM metrics m JOIN sessions s ON s.id = m.session_id "
+                "LEFT JOIN users u ON u.id = s.owner_id "
+                f"WHERE {condition} ORDER BY s.recorded_on, s.created_at", params).fetchall()
+        columns = ["session_id", "title", "recorded_on", "owner", "participant", "slot",
+                   "metric", "value", "duration_s"]
+        records = []
+        for r in rows:
+            names = json.loads(r["participants"])
+            records.append({**{k: r[k] for k in columns if k != "slot"},
+                            "owner": r["owner"] or "",
+                            "slot": names.index(r["participant"])
+                            if r["participant"] in names else -1})
+        df = pd.DataFrame(records, columns=columns)
+        df["recorded_on"] = pd.to_datetime(df["recorded_on"])
+        return df
 
     def history(self, participant: str, *, user: User | None = None) -> pd.DataFrame:
         """One participant's metrics over the sessions ``user`` may see: columns

@@ -46,6 +46,11 @@ def by_label(widgets, label: str):
     return next(w for w in widgets if w.label == label)
 
 
+def table_with(at: AppTest, column: str):
+    """The first data frame on the page with this column (the page shows several)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def run(query: dict | None = None, page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     for k, v in (query or {}).items():
@@ -95,13 +100,16 @@ def test_session_view_shows_video_timeline_events_and_scorecard(home):
     assert at.session_state["page"] == "Session"
     assert at.header[0].value == "Renewal call"
     assert at.get("video")
-    events = at.dataframe[0].value
+    events = table_with(at, "kind")
     assert list(events["kind"]) == ["interruption", "moment", "pause"]  # short pause left out
     assert list(events["at"]) == ["0:12", "0:25", "0:40"]
     assert at.get("plotly_chart")
-    metrics = {m.label: m.value for m in at.metric}
+    indicators = table_with(at, "indicator").set_index("indicator")
+    assert indicators.loc["Talk share", "this call"] == "55%"  # the Agent: first in order
+    assert indicators.loc["Talk share", "target"] == "35–55%"
+    metrics = {m.label: m.value for m in at.metric}  # the details, one click away
     assert metrics["Talk share"] in ("55%", "45%")
-    assert [t.label for t in at.tabs] == ["Listening profile", "Exports"]
+    assert [t.label for t in at.tabs] == ["All metrics (details)", "Exports"]
     assert len(at.get("download_button")) == 7
 
 
@@ -121,7 +129,7 @@ def test_coach_note_is_stored_and_listed(home):
     assert not at.exception
     [note] = lib.notes(sid)
     assert (note.t_s, note.participant, note.text) == (33.0, "Customer", "asks an open question")
-    assert "0:33" in at.dataframe[0].value["at"].tolist()  # the note is an event now
+    assert "0:33" in table_with(at, "kind")["at"].tolist()  # the note is an event now
     assert any("asks an open question" in m.value for m in at.markdown)
 
 

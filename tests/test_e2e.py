@@ -94,7 +94,7 @@ def note_time_field(page):
 
 def click_event(page, row: int) -> None:
     """Tick a row of the events table (a canvas grid: click its row-marker column)."""
-    grid = page.locator("[data-testid='stDataFrame']").first
+    grid = page.locator(".st-key-events_table [data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + ROW_PX * (row + 1.5))  # after the header row
@@ -128,10 +128,12 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
     chart = page.locator(".js-plotly-plot").first
     hide_streamlit_header(page)
     chart.screenshot(path=ARTIFACTS / "e2e_timeline.png")
-    note_marker = chart.locator(".scatterlayer .trace .points path").last  # the pause at 0:40
-    note_marker.click(force=True)
-    page.wait_for_function("() => document.querySelector('video').currentTime >= 39.5",
-                           timeout=30_000)
+    # the last lane: coaching moments and notes; its marker is the moment at 0:25
+    moment_marker = chart.locator(".scatterlayer .trace .points path").last
+    page.evaluate("() => document.querySelector('video').pause()")
+    moment_marker.click(force=True)
+    page.wait_for_function("() => Math.abs(document.querySelector('video').currentTime - 25)"
+                           " < 0.5", timeout=30_000)
 
     # The coach pauses the player at 0:31.3 (not an event): a new note goes to that moment.
     page.evaluate("() => { const v = document.querySelector('video'); v.pause(); "

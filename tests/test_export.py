@@ -105,12 +105,17 @@ def test_events_list_keeps_long_pauses_and_adds_notes():
 
 def test_timeline_is_decimated_for_long_sessions():
     cs = make_cueset(3600, face_hz=10, voice_hz=20)
-    fig = charts.timeline_figure(cs, NOTES, max_points=500)
+    fig = charts.timeline_figure(cs, NOTES, max_points=500, raw=True)
     assert max(len(tr.x) for tr in fig.data if tr.mode == "lines") <= 500
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[0] == "Speaking" and titles[-1] == "Events"
+    assert titles[0] == "Who speaks" and titles[-1] == "Coaching moments and notes"
     assert any(t.startswith("Eye contact") for t in titles)
     assert fig.layout.xaxis.range == (0, 3600)
+    # a coach's lanes by default: events, no raw signal such as pitch in semitones
+    coach = [a.text for a in charts.timeline_figure(cs, NOTES).layout.annotations]
+    assert not any(t.startswith(("Pitch", "Eye contact", "Smile intensity")) for t in coach)
+    assert {"Who speaks", "Nods and head shakes", "Interruptions and mm-hms",
+            "Pauses of 2 s or more"} <= set(coach)
 
 
 def test_bin_means_keep_gaps_and_values():

@@ -12,11 +12,12 @@ import json
 import time
 from datetime import date
 from functools import partial
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
-from cuekit import auth, charts, export, jobs, stills, store, targets
+from cuekit import auth, charts, export, jobs, outcomes, stills, store, targets, web
 from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
@@ -28,8 +29,13 @@ from cuekit.cueset import CueSet
 from cuekit.errors import CuekitError
 from cuekit.layout import GRIDS
 
-PAGES = ("Library", "Session", "Compare")
-ADMIN_PAGES = (*PAGES, "Team")
+PAGES = ("Library", "Session", "Compare", "Outcomes")
+COACH_PAGES = (*PAGES, "Team")
+ADMIN_PAGES = (*COACH_PAGES, "Accounts")
+TEAM_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
+                "response_latency_s")
+TREND_TEXT = {True: " (better)", False: " (worse)", None: ""}
+EVERYONE = "(everyone)"
 LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
            "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
 LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
@@ -137,6 +143,14 @@ def load_view(home: str, session_id: str, user: User | None) -> CueSet:
     return _library(home).load_cueset(session_id, cues=charts.LANE_CUES, user=user)
 
 
+def pages_for(user: User | None) -> tuple[str, ...]:
+    """The pages an account gets: the team page for coaches and admins, accounts for admins
+    (the library refuses the rest anyway)."""
+    if user is None or user.role == auth.AGENT:
+        return PAGES
+    return ADMIN_PAGES if user.is_admin else COACH_PAGES
+
+
 def open_session(session_id: str) -> None:
     """Show a session on the next run (the page radio cannot change after it is drawn)."""
     st.session_state.goto_page = "Session"
@@ -151,8 +165,7 @@ def sidebar(lib: store.Library, user: User | None) -> None:
             name_col, out_col = st.columns([3, 2])
             name_col.markdown(f"Signed in as **{user.name}** ({user.role})")
             out_col.button("Sign out", on_click=sign_out)
-        st.radio("Page", ADMIN_PAGES if user is not None and user.is_admin else PAGES,
-                 key="page", horizontal=True)
+        st.radio("Page", pages_for(user), key="page", horizontal=True)
         with st.form("upload", clear_on_submit=True):
             st.subheader("New analysis")
             upload = st.file_uploader("Recording (video or audio)",
@@ -396,8 +409,8 @@ def session_page(lib: store.Library, user: User | None) -> None:
         # Drawn once per full run and never re-positioned from Python: st.video reads the whole
         # file on every call, so clicks seek it in the browser instead (see player_clock).
         play = st.audio if info.media_path.suffix in AUDIO_EXTENSIONS else st.video
-        play(str(info.media_path), format=export.MIME_TYPES.get(info.media_path.suffix,
-                                                                 "video/mp4"))
+        play(media_source(lib, user, info), format=export.MIME_TYPES.get(
+            info.media_path.suffix, "video/mp4"))
     with summary_col:
         if person is not None:
             summary_section(cs, person)
@@ -405,11 +418,38 @@ def session_page(lib: store.Library, user: User | None) -> None:
         indicators_section(lib, user, info, cs, person)
     st.fragment(moment_cards)(lib, user, info, cs, person)
     st.fragment(review)(lib, user, session_id, cs)
-    details_tab, export_tab = st.tabs(["All metrics (details)", "Exports"])
+    details_tab, outcomes_tab, export_tab = st.tabs(["All metrics (details)", "Outcomes",
+                                                     "Exports"])
     with details_tab:
         scorecard_section(cs)
+    with outcomes_tab:
+        session_outcomes(lib, user, info)
     with export_tab:
         export_section(lib, user, cs, info)
+
+
+def media_source(lib: store.Library, user: User | None, info: store.SessionInfo) -> str:
+    """What the player plays: served by ``cuekit serve`` (cuekit.web), a short-lived link made
+    for this account and this browser only, asked of the library after it let the account open
+    the session (renewed at a page run when half its time is gone; a new link would restart the
+    player, so it is kept until then). Under plain ``streamlit run app.py`` the file itself,
+    through Streamlit's media endpoint (any browser with its URL can fetch it)."""
+    browser = st.context.cookies.get(web.BROWSER_COOKIE) if web.mounted() else None
+    origin = urlsplit(st.context.url or "")
+    if not browser or not origin.netloc:
+        if user is not None:
+            st.caption("Started without cuekit's media guard (`cuekit serve` has it): this "
+                       "recording's link is not tied to your account.")
+        return str(info.media_path)
+    links = st.session_state.setdefault("media_links", {})
+    key = (info.id, user.id if user is not None else 0)
+    link, expires = links.get(key, ("", 0.0))
+    if expires - time.time() < store.MEDIA_TOKEN_TTL_S / 2:
+        token = lib.media_token(info.id, browser, user=user)
+        expires = time.time() + store.MEDIA_TOKEN_TTL_S
+        link = f"{origin.scheme}://{origin.netloc}{web.MEDIA_PREFIX}/{info.id}/{token}"
+        links[key] = (link, expires)
+    return link
 
 
 def play_buttons(moments, key: str) -> None:
@@ -711,11 +751,28 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     if not names:
         st.info("Compare needs at least one analysed session.")
         return
-    person = st.selectbox("Participant", names)
     trend = _indicator_rows(str(lib.home), user)
+    owners = sorted(set(trend["owner"]) - {""})
+    owner = EVERYONE
+    if user is not None and user.role != auth.AGENT and owners:
+        if st.session_state.get("compare_owner") not in (EVERYONE, *owners):
+            st.session_state.pop("compare_owner", None)
+        owner = st.selectbox("Sessions of", [EVERYONE, *owners], key="compare_owner",
+                             help="only the sessions this account uploaded (an agent's own "
+                                  "calls), e.g. when several agents appear as 'Agent'")
+    if owner != EVERYONE:
+        trend = trend[trend["owner"] == owner]
+        names = [n for n in names if (trend["participant"] == n).any()]
+    if not names:
+        st.info(f"{owner} has no analysed session yet.")
+        return
+    if st.session_state.get("compare_person") not in names:
+        st.session_state.pop("compare_person", None)
+    person = st.selectbox("Participant", names, key="compare_person")
     mine = trend[trend["participant"] == person]
     if not mine.empty:
-        st.subheader(f"{person}'s listening indicators")
+        st.subheader(f"{owner}'s listening indicators (as {person})" if owner != EVERYONE
+                     else f"{person}'s listening indicators")
         shown = [k for k in INDICATORS if (mine["indicator"] == k).any()]
         picked = st.multiselect("Indicators", shown, default=[k for k in PERSON_DEFAULT
                                                               if k in shown],
@@ -731,6 +788,8 @@ def compare_page(lib: store.Library, user: User | None) -> None:
             st.caption("Best sessions — " + " · ".join(best))
     st.subheader("All metrics")
     history = lib.history(person, user=user)
+    if owner != EVERYONE:
+        history = history[history["session_id"].isin(set(trend["session_id"]))]
     available = order(history["metric"])
     metrics = st.multiselect("Metrics", available, format_func=title,
                              default=[m for m in COMPARE_DEFAULT if m in available])
@@ -745,6 +804,192 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     table.insert(0, "session", wide.index.get_level_values("title"))
     table.insert(0, "date", wide.index.get_level_values("recorded_on").strftime("%Y-%m-%d"))
     st.dataframe(table, hide_index=True)
+
+
+# -- team (coaches and admins) ---------------------------------------------------------------
+
+NUMBER_FORMATS = {"%": "%.0f%%", "/min": "%.1f/min", "per 10 min": "%.1f", "s": "%.1f s",
+                  "wpm": "%.0f wpm", "count": "%.0f"}
+
+
+def team_page(lib: store.Library, user: User | None) -> None:
+    """A coach's agents (an admin: every agent, by coach) with their latest indicators and the
+    trend against their earlier sessions; a row opens the agent's person page. The library
+    refuses agents (and this page is not in their menu)."""
+    started = time.perf_counter()
+    try:
+        members = lib.team(user=user)
+        rows = targets.indicator_table(lib.team_metric_table(user=user))
+    except CuekitError as e:
+        st.error(str(e))
+        return
+    admin = user is not None and user.is_admin
+    st.subheader("All teams" if admin else "Your team")
+    if not members:
+        st.info("No agents are assigned to you yet: an admin assigns them on the Accounts page.")
+        return
+    shown = [k for k in INDICATORS if (rows["indicator"] == k).any()]
+    picked = st.multiselect("Indicators", shown, format_func=lambda k: INDICATORS[k].title,
+                            default=[k for k in TEAM_DEFAULT if k in shown], key="team_indicators")
+    summary = targets.team_summary(rows, [m.agent for m in members]).set_index("agent")
+    records = []
+    for m in members:
+        r = summary.loc[m.agent]
+        base = {"agent": m.agent, "sessions": int(r["sessions"]),
+                "latest": r["latest"].date() if r["sessions"] else None,
+                "latest session": r["latest_title"]}
+        for k in picked:
+            ind = INDICATORS[k]
+            value = r.get(k)
+            base[f"{ind.title} ({ind.unit})"] = None if pd.isna(value) else value
+            trend = r.get(f"{k}:trend")
+            base[f"{ind.title}: trend"] = ("" if not isinstance(trend, str) else
+                                           targets.TREND_MARKS[trend]
+                                           + TREND_TEXT[r.get(f"{k}:better")])
+        if admin:  # one row per coach and agent, grouped by coach
+            records += [{"coach": c, **base} for c in (m.coaches or ("(no coach)",))]
+        else:
+            records.append(base)
+    table = pd.DataFrame(records)
+    if admin:
+        table = table.sort_values(["coach", "agent"], kind="stable").reset_index(drop=True)
+    config = {f"{INDICATORS[k].title} ({INDICATORS[k].unit})": st.column_config.NumberColumn(
+                  format=NUMBER_FORMATS.get(INDICATORS[k].unit, "%.1f"),
+                  help=f"the latest session's value; target {INDICATORS[k].target_text() or '–'}")
+              for k in picked}
+    config.update({f"{INDICATORS[k].title}: trend": st.column_config.TextColumn(
+                       "trend", width="small",
+                       help=f"{INDICATORS[k].title}: the latest session against the mean of "
+                            "the agent's earlier ones")
+                   for k in picked})
+    config["latest session"] = None  # the date says it; the title is one click away
+    config["latest"] = st.column_config.DateColumn(format="YYYY-MM-DD")
+    picked_rows = st.container(key="team_table").dataframe(
+        table, hide_index=True, on_select="rerun", selection_mode="single-row", key="team_grid",
+        column_config=config).selection.rows
+    st.caption("Click a column's title to sort. ↑/↓: the latest session against the mean of "
+               "the agent's earlier sessions (→ about the same); better/worse: towards or away "
+               "from the target range. Select a row to open the agent's person page. "
+               f"Ready in {time.perf_counter() - started:.2f} s.")
+    if picked_rows:
+        agent = table.iloc[picked_rows[0]]["agent"]
+        latest = summary.loc[agent]
+        person_col, session_col = st.columns([1, 1])
+        person_col.button(f"Open {agent}'s person page", type="primary", key="team_open_person",
+                          on_click=partial(_open_person, agent, rows))
+        if latest["latest_session_id"]:
+            session_col.button(f"Open {agent}'s latest session", key="team_open_session",
+                               on_click=open_session, args=(latest["latest_session_id"],))
+
+
+def _open_person(agent: str, rows: pd.DataFrame) -> None:
+    """The person page of an agent: their sessions (by owner) and their participant name in
+    the latest one."""
+    mine = rows[rows["owner"] == agent]
+    st.session_state.goto_page = "Compare"
+    st.session_state.compare_owner = agent
+    if not mine.empty:
+        st.session_state.compare_person = mine.sort_values("recorded_on")["participant"].iloc[-1]
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+OUTCOMES_EXAMPLE = "session,satisfaction,resolved,complaint\nRenewal call with ACME,4.5,yes,no"
+
+
+def outcomes_page(lib: store.Library, user: User | None) -> None:
+    """Import outcomes from CSV (coaches and admins) and see how a listening indicator relates to
+    an outcome across the sessions the account may see."""
+    may_record = user is None or user.role != auth.AGENT
+    if may_record:
+        with st.expander("Import outcomes from CSV", expanded=st.session_state.get(
+                "outcomes_open", False)):
+            st.caption("One row per session: a column `session` (the session's id or its title) "
+                       "and one column per outcome, a number or yes/no, e.g.")
+            st.code(OUTCOMES_EXAMPLE, language="text")
+            upload = st.file_uploader("Outcomes (CSV)", type=["csv", "txt"],
+                                      key="outcomes_csv")
+            skip = st.checkbox("Import the rest when a row names no session of the library "
+                               "(those rows are listed)", key="outcomes_skip")
+            if st.button("Import", type="primary", disabled=upload is None,
+                         key="outcomes_import"):
+                st.session_state.outcomes_open = True
+                try:
+                    done = lib.import_outcomes(upload.getvalue(), user=user, skip_unknown=skip)
+                except CuekitError as e:
+                    st.error(str(e).replace("\n", "  \n"))
+                else:
+                    st.success(f"Imported {done.values} value(s) for {done.sessions} "
+                               "session(s).")
+                    if done.skipped:
+                        st.warning("Skipped:  \n" + "  \n".join(done.skipped))
+    table = lib.outcome_table(user=user)
+    if table.empty:
+        st.info("No outcomes yet: import a CSV"
+                + (" above" if may_record else " (a coach or an admin does)")
+                + " or enter them on a session's page.")
+        return
+    relation_section(lib, user, table)
+
+
+def relation_section(lib: store.Library, user: User | None, table: pd.DataFrame) -> None:
+    st.subheader("Listening and outcomes")
+    rows = store.agent_rows(lib.metric_table(user=user))
+    ind_rows = targets.indicator_table(rows)
+    shown = [k for k in INDICATORS if (ind_rows["indicator"] == k).any()]
+    names = sorted(set(table["outcome"]))
+    if not shown:
+        st.info("No analysed sessions with indicators yet.")
+        return
+    ind_col, out_col = st.columns(2)
+    key = ind_col.selectbox("Indicator", shown, format_func=lambda k: INDICATORS[k].title,
+                            key="relation_indicator")
+    outcome = out_col.selectbox("Outcome", names, key="relation_outcome")
+    x = ind_rows[ind_rows["indicator"] == key].set_index("session_id")
+    y = table[table["outcome"] == outcome].set_index("session_id")["value"]
+    points = x.join(y.rename("y"), how="inner").rename(columns={"value": "x"})
+    points["who"] = points["owner"].where(points["owner"] != "", points["participant"])
+    rel = outcomes.relation(points["x"], points["y"])
+    ind = INDICATORS[key]
+    st.container(key="relation_chart").plotly_chart(
+        charts.relation_figure(points, ind, outcome, rel), key="relation_figure",
+        config={"displaylogo": False})
+    (st.warning if rel.too_few else st.caption)(rel.caution())
+    st.caption("One point per session with both values: the indicator of the session's agent "
+               "(the participant named like the account that uploaded it, else the first in "
+               "the reading order).")
+
+
+def session_outcomes(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
+    """The session's outcomes: shown to whoever sees the session, edited by coaches and admins."""
+    values = lib.outcomes(info.id, user=user)
+    may_record = user is None or user.role != auth.AGENT
+    st.subheader("Outcomes")
+    if not may_record:
+        st.caption(", ".join(f"{k}: {v:g}" for k, v in values.items()) or "None recorded.")
+        return
+    known = sorted(set(lib.outcome_table(user=user)["outcome"]) | set(values))
+    editor = pd.DataFrame({"outcome": pd.Series(known, dtype="string"),
+                           "value": pd.Series([values.get(k) for k in known], dtype="float")})
+    edited = st.data_editor(
+        editor, num_rows="dynamic", hide_index=True, key=f"outcomes_{info.id}",
+        column_config={"outcome": st.column_config.TextColumn(
+                           help="e.g. satisfaction, resolved, complaint"),
+                       "value": st.column_config.NumberColumn(
+                           help="a score, or 1 for yes and 0 for no; empty: not known")})
+    if st.button("Save the outcomes", key=f"save_outcomes_{info.id}"):
+        try:
+            wanted = {outcomes.check_name(r.outcome): None if pd.isna(r.value) else r.value
+                      for r in edited.itertuples() if isinstance(r.outcome, str)
+                      and r.outcome.strip()}
+            for name in set(values) - set(wanted):
+                lib.set_outcome(info.id, name, None, user=user)
+            for name, value in wanted.items():
+                lib.set_outcome(info.id, name, value, user=user)
+        except CuekitError as e:
+            st.error(str(e))
+        else:
+            st.success("Saved.")
 
 
 # -- accounts (team mode) ---------------------------------------------------------------------
@@ -789,7 +1034,7 @@ def sign_out() -> None:
     st.query_params.clear()
 
 
-def team_page(lib: store.Library, user: User) -> None:
+def accounts_page(lib: store.Library, user: User) -> None:
     """Accounts and coaching assignments (admins only; the library refuses anyone else)."""
     if message := st.session_state.pop("team_message", None):
         st.success(message)
@@ -846,7 +1091,7 @@ def main() -> None:
                        layout="wide")
     lib = library()
     user = signed_in_user(lib)
-    pages = ADMIN_PAGES if user is not None and user.is_admin else PAGES
+    pages = pages_for(user)
     if "goto_page" in st.session_state:
         st.session_state.page = st.session_state.pop("goto_page")
     elif st.session_state.get("page") not in pages:  # a reload keeps the session in the URL
@@ -856,7 +1101,8 @@ def main() -> None:
     st.caption("Non-verbal cues of recorded calls — gaze, nods, expression, tone, pauses, "
                "interruptions, mirroring — for reviewing active listening.")
     {"Library": library_page, "Session": session_page, "Compare": compare_page,
-     "Team": team_page}[st.session_state.page](lib, user)
+     "Outcomes": outcomes_page, "Team": team_page, "Accounts": accounts_page}[
+        st.session_state.page](lib, user)
 
 
 main()

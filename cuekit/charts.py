@@ -411,3 +411,49 @@ def best_session(history: pd.DataFrame, ind) -> pd.Series | None:
     if ind.better == "lower" or ind.high is not None:
         return history.loc[v.idxmin()]
     return None
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+def relation_figure(points: pd.DataFrame, ind, outcome: str, rel) -> go.Figure:
+    """One point per session (``points``: columns ``x`` the indicator, ``y`` the outcome,
+    ``title``, ``recorded_on``, ``who``) with the least-squares line of ``rel``
+    (:func:`cuekit.outcomes.relation`); the title says n, the correlation and, below
+    :data:`cuekit.outcomes.MIN_SESSIONS`, that there are too few sessions to say."""
+    fig = go.Figure()
+    shown = [ind.format(v) for v in points["x"]]
+    values = set(points["y"].dropna().unique())
+    yes_no = bool(values) and values <= {0.0, 1.0}
+    # yes/no outcomes: spread the points a little up and down, so equal ones do not hide
+    y = points["y"] + (np.sin(np.arange(len(points)) * 2.4) * 0.07 if yes_no else 0.0)
+    fig.add_trace(go.Scatter(
+        x=points["x"], y=y, mode="markers", name="sessions",
+        text=points["title"], customdata=list(zip(
+            shown, points["who"], points["recorded_on"].dt.strftime("%Y-%m-%d"),
+            [("yes" if v else "no") if yes_no else f"{v:g}" for v in points["y"]], strict=True)),
+        marker={"size": 10, "color": "#1f77b4", "opacity": 0.8},
+        hovertemplate="%{text} (%{customdata[1]}, %{customdata[2]})<br>"
+                      f"{ind.title}: %{{customdata[0]}}<br>{outcome}: %{{customdata[3]}}"
+                      "<extra></extra>"))
+    if rel.slope is not None:
+        xs = np.array([points["x"].min(), points["x"].max()], dtype=float)
+        fig.add_trace(go.Scatter(x=xs, y=rel.slope * xs + rel.intercept, mode="lines",
+                                 name="trend (least squares)",
+                                 line={"color": "#d62728" if not rel.too_few else "#999999",
+                                       "dash": "dash" if rel.too_few else "solid"},
+                                 hoverinfo="skip"))
+    if ind.has_target:
+        lo = ind.low if ind.low is not None else min(points["x"].min(), 0.0)
+        hi = ind.high if ind.high is not None else max(points["x"].max(), ind.low * 1.5)
+        fig.add_vrect(x0=lo, x1=hi, fillcolor="#2ca02c", opacity=0.10, line_width=0)
+    r_text = "–" if rel.r is None else f"{rel.r:+.2f}"
+    heading = f"{outcome} against {ind.title.lower()}: n = {rel.n} sessions, r = {r_text}"
+    if rel.too_few:
+        heading += " — too few sessions to say"
+    if yes_no:
+        fig.update_yaxes(tickvals=[0, 1], ticktext=["no", "yes"], range=[-0.2, 1.2])
+    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 50, "b": 40},
+                      title_text=heading, showlegend=False,
+                      xaxis_title=f"{ind.title} ({ind.unit}; green: the target range)",
+                      yaxis_title=outcome)
+    return fig

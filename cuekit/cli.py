@@ -369,9 +369,10 @@ def _sample(args) -> int:
 
 
 def _serve(args) -> int:
-    app = REPO_ROOT / "app.py"
-    if not app.is_file():
-        raise InputError(f"the dashboard app.py is not here ({app}); run from a clone")
+    app = REPO_ROOT / "server.py"  # app.py with the guarded media route (cuekit.web)
+    if not app.is_file() or not (REPO_ROOT / "app.py").is_file():
+        raise InputError(f"the dashboard (app.py, server.py) is not in {REPO_ROOT}; run from "
+                         "a clone")
     # exec, not a child process: stopping `cuekit serve` must stop the server with it
     os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
                             "--server.port", str(args.port), "--server.headless", "true",

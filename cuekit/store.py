@@ -19,9 +19,12 @@ Without team mode there are no accounts and ``user`` is ignored.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import math
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -48,6 +51,7 @@ STATUSES = ("queued", "running", "done", "failed")
 _SNIFF_BYTES = 64
 _COPY_CHUNK_BYTES = 8 << 20
 _INCOMING_PREFIX = ".incoming-"  # an upload being copied, renamed to its session id when whole
+MEDIA_TOKEN_TTL_S = 3600  # a link to a recording works this long (the page renews it)
 ORPHAN_AGE_S = 3600  # folders without a session row older than this are crash leftovers
 
 _SCHEMA = """
@@ -97,6 +101,14 @@ CREATE TABLE IF NOT EXISTS coaching (
     PRIMARY KEY (coach_id, agent_id)
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outcomes (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    updated_at TEXT NOT NULL,
+    author_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    PRIMARY KEY (session_id, name)
+);
 CREATE TABLE IF NOT EXISTS marks (
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     start_s REAL NOT NULL,
@@ -210,6 +222,40 @@ class Mark:
     end_s: float
     participant: str
     label: str
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """An agent on a coach's (or the admin's) team page, with their coaches."""
+
+    agent: str
+    coaches: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeImport:
+    """What :meth:`Library.import_outcomes` stored: sessions and values, and the rows skipped
+    (one line each, with their row number)."""
+
+    sessions: int
+    values: int
+    skipped: list[str]
+
+
+def agent_rows(metric_rows: pd.DataFrame) -> pd.DataFrame:
+    """Of each session's rows (``Library.metric_table``), only the agent's: the participant named
+    like the session's owner (case ignored), else the first in the reading order (slot 0)."""
+    if metric_rows.empty:
+        return metric_rows
+    named = metric_rows["participant"].str.casefold() == metric_rows["owner"].str.casefold()
+    has_named = named.groupby(metric_rows["session_id"]).transform("any")
+    return metric_rows[named | (~has_named & (metric_rows["slot"] == 0))]
+
+
+def _media_signature(secret: bytes, session_id: str, user_id: int, expires: int,
+                     browser: str) -> str:
+    message = f"{session_id}|{user_id}|{expires}|{browser}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _now() -> str:
@@ -649,6 +695,190 @@ class Library:
                           columns=["session_id", "title", "recorded_on", "metric", "value"])
         df["recorded_on"] = pd.to_datetime(df["recorded_on"])
         return df
+
+    # -- the team (coaches and admins) -------------------------------------------------------
+
+    def team(self, *, user: User | None = None) -> list[TeamMember]:
+        """The agents ``user`` coaches (an admin: every agent), each with their coaches (for a
+        coach: only themselves). Agents are refused: they see their own person page only."""
+        with self._db() as db:
+            if not _team_mode(db):
+                raise InputError("the team page needs team mode (accounts: docs/teams.md)")
+            role = _current_role(db, user)
+            if role not in (COACH, ADMIN):
+                raise AccessDenied("only coaches and admins see the team page")
+            rows = db.execute(
+                "SELECT a.name AS agent, k.name AS coach FROM users a "
+                "LEFT JOIN coaching c ON c.agent_id = a.id LEFT JOIN users k ON k.id = c.coach_id "
+                "WHERE a.role = ? AND (? = 'admin' OR c.coach_id = ?) ORDER BY a.name, k.name",
+                (AGENT, role, user.id)).fetchall()
+        coaches: dict[str, list[str]] = {}
+        for r in rows:
+            coaches.setdefault(r["agent"], [])
+            if r["coach"]:
+                coaches[r["agent"]].append(r["coach"])
+        return [TeamMember(a, tuple(c)) for a, c in coaches.items()]
+
+    def team_metric_table(self, *, user: User | None = None) -> pd.DataFrame:
+        """:meth:`metric_table` of the agents in :meth:`team` only, and of each session only the
+        agent's own participant (:func:`agent_rows`). Refused for agents."""
+        members = {m.agent for m in self.team(user=user)}
+        table = self.metric_table(user=user)
+        return agent_rows(table[table["owner"].isin(members)])
+
+    # -- outcomes (satisfaction, resolved, complaint …) --------------------------------------
+    # Anyone who may see a session sees its outcomes; coaches (of their agents' sessions) and
+    # admins record them. Agents do not score their own calls.
+
+    def _outcomes_changeable(self, db: sqlite3.Connection, session_id: str, user: User | None
+                             ) -> None:
+        self._row(db, session_id, user)
+        if _team_mode(db) and _current_role(db, user) == AGENT:
+            raise AccessDenied("only a coach or an admin records outcomes")
+
+    def set_outcome(self, session_id: str, name: str, value: float | bool | None, *,
+                    user: User | None = None) -> None:
+        """Record (or with ``value=None`` remove) one outcome of a session; yes/no as 1/0."""
+        from .outcomes import check_name
+
+        name = check_name(name)
+        if value is not None:
+            value = float(value)
+            if not math.isfinite(value):
+                raise InputError(f"outcome {name!r} must be a finite number, got {value!r}")
+        with self._db() as db:
+            self._outcomes_changeable(db, session_id, user)
+            if value is None:
+                db.execute("DELETE FROM outcomes WHERE session_id = ? AND name = ?",
+                           (session_id, name))
+            else:
+                db.execute("INSERT OR REPLACE INTO outcomes VALUES (?,?,?,?,?)",
+                           (session_id, name, value, _now(), _current_user_id(db, user)))
+
+    def outcomes(self, session_id: str, *, user: User | None = None) -> dict[str, float]:
+        """One session's outcomes by name."""
+        with self._db() as db:
+            self._row(db, session_id, user)
+            rows = db.execute("SELECT name, value FROM outcomes WHERE session_id = ? "
+                              "ORDER BY name", (session_id,)).fetchall()
+        return {r["name"]: r["value"] for r in rows}
+
+    def outcome_table(self, *, user: User | None = None) -> pd.DataFrame:
+        """Every outcome of the sessions ``user`` may see: columns ``session_id``, ``title``,
+        ``recorded_on`` (datetime64), ``owner``, ``outcome``, ``value``."""
+        with self._db() as db:
+            condition, params = self._visible(db, user)
+            rows = db.execute(
+                "SELECT s.id AS session_id, s.title, s.recorded_on, u.name AS owner, "
+                "o.name AS outcome, o.value FROM outcomes o JOIN sessions s ON s.id = o.session_id "
+                f"LEFT JOIN users u ON u.id = s.owner_id WHERE {condition} "
+                "ORDER BY s.recorded_on, s.created_at, o.name", params).fetchall()
+        df = pd.DataFrame([dict(r) for r in rows], columns=["session_id", "title", "recorded_on",
+                                                            "owner", "outcome", "value"])
+        df["owner"] = df["owner"].fillna("")
+        df["recorded_on"] = pd.to_datetime(df["recorded_on"])
+        return df
+
+    def import_outcomes(self, data: str | bytes, *, user: User | None = None,
+                        skip_unknown: bool = False) -> OutcomeImport:
+        """Store the outcomes of a CSV file (:func:`cuekit.outcomes.parse_csv`), each row's
+        session found by id, else by title, among the sessions ``user`` may see.
+
+        A bad file (a value that is no number or yes/no, a row of the wrong length …) is refused
+        whole with one line per problem. A row whose session is not in the user's library (or
+        whose title names several) is refused the same way, unless ``skip_unknown``: then the
+        rest is stored and those rows are listed in the result's ``skipped``. Nothing is stored
+        for a refused file. Coaches and admins only (in team mode)."""
+        from .outcomes import error_lines, parse_csv
+
+        with self._db() as db:  # refused before the file is even read
+            if _team_mode(db) and _current_role(db, user) == AGENT:
+                raise AccessDenied("only a coach or an admin records outcomes")
+        _, rows = parse_csv(data)
+        sessions = self.sessions(user=user)
+        by_id = {s.id: s.id for s in sessions}
+        by_title: dict[str, list[str]] = {}
+        for s in sessions:
+            by_title.setdefault(s.title.strip().casefold(), []).append(s.id)
+        found, problems = [], []
+        for row in rows:
+            sid = by_id.get(row.session)
+            titled = by_title.get(row.session.casefold(), [])
+            if sid is None and len(titled) == 1:
+                sid = titled[0]
+            if sid is not None:
+                found.append((row, sid))
+            elif titled:
+                problems.append(f"row {row.line}: {len(titled)} sessions are titled "
+                                f"{row.session!r}: use the session id")
+            else:
+                problems.append(f"row {row.line}: no session {row.session!r} in your library")
+        if problems and not skip_unknown:
+            raise InputError(error_lines("some rows name no session of your library (nothing "
+                                         "was imported)", problems))
+        with self._db() as db:
+            author = _current_user_id(db, user)
+            if _team_mode(db) and _current_role(db, user) == AGENT:
+                raise AccessDenied("only a coach or an admin records outcomes")
+            now = _now()
+            db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?,?,?,?,?)",
+                           [(sid, name, value, now, author)
+                            for row, sid in found for name, value in row.values.items()])
+        return OutcomeImport(sessions=len(found),
+                             values=sum(len(row.values) for row, _ in found), skipped=problems)
+
+    # -- the recordings over HTTP (signed, short-lived, tied to the account and the browser) --
+
+    def _media_secret(self, db: sqlite3.Connection) -> bytes:
+        db.execute("INSERT OR IGNORE INTO settings VALUES ('media_secret', ?)",
+                   (secrets.token_hex(32),))
+        return bytes.fromhex(db.execute("SELECT value FROM settings WHERE key = 'media_secret'"
+                                        ).fetchone()[0])
+
+    def media_token(self, session_id: str, browser: str, *, user: User | None = None,
+                    ttl_s: float = MEDIA_TOKEN_TTL_S) -> str:
+        """A token for the recording of a session ``user`` may see, valid ``ttl_s`` for requests
+        from the browser whose id is ``browser`` (an HttpOnly cookie, ``cuekit.web``). A token
+        copied into another browser, or used after the account lost the session, is refused by
+        :meth:`media_file`."""
+        if not browser:
+            raise AccessDenied("no browser id")
+        with self._db() as db:
+            self._row(db, session_id, user)
+            user_id = _current_user_id(db, user) or 0
+            expires = int(time.time() + ttl_s)
+            signature = _media_signature(self._media_secret(db), session_id, user_id, expires,
+                                         browser)
+        return f"{user_id}.{expires}.{signature}"
+
+    def media_file(self, session_id: str, token: str, browser: str) -> Path:
+        """The recording's path when ``token`` (:meth:`media_token`) is genuine, unexpired, made
+        for this ``browser``, and its account may still see the session; else ``AccessDenied``
+        (the same for a session that does not exist)."""
+        try:
+            user_id_text, expires_text, signature = token.split(".")
+            user_id, expires = int(user_id_text), int(expires_text)
+        except ValueError:
+            raise AccessDenied("not a media token") from None
+        with self._db() as db:
+            expected = _media_signature(self._media_secret(db), session_id, user_id, expires,
+                                        browser)
+            if not browser or not hmac.compare_digest(expected, signature):
+                raise AccessDenied("this link to the recording is not yours")
+            if expires < time.time():
+                raise AccessDenied("this link to the recording has expired: reload the page")
+            user = None
+            if _team_mode(db):
+                row = db.execute("SELECT id, name, role FROM users WHERE id = ?",
+                                 (user_id,)).fetchone()
+                if row is None:
+                    raise AccessDenied("sign in first")
+                user = User(row["id"], row["name"], row["role"])
+            try:
+                row = self._row(db, session_id, user)
+            except InputError:
+                raise AccessDenied(f"session {session_id!r} is not in your library") from None
+            return self.sessions_dir / row["id"] / row["media_file"]
 
     # -- accounts (team mode) -----------------------------------------------------------------
     # ``by`` is the acting account, which must be an admin; None is the local operator (the

@@ -217,3 +217,63 @@ def versus_usual(ind: Indicator, value: float | None, usual: float | None) -> st
     if abs(value - usual) <= tolerance:
         return "as usual"
     return "higher than usual" if value > usual else "lower than usual"
+
+
+def change(ind: Indicator, before: float | None, now: float | None) -> str:
+    """The direction from ``before`` to ``now``: ``up``, ``down``, ``same`` (within the
+    tolerance of :func:`versus_usual`) or ``""`` without both."""
+    said = versus_usual(ind, now, before)
+    return {"higher than usual": "up", "lower than usual": "down", "as usual": "same"}.get(said,
+                                                                                          "")
+
+
+def is_better(ind: Indicator, before: float, now: float) -> bool | None:
+    """Whether moving from ``before`` to ``now`` is an improvement: towards (or into) the target
+    range, or in the ``better`` direction; None when nothing says (no target and no direction,
+    or both inside the range)."""
+    if ind.low is not None and ind.high is not None:
+        def off(v: float) -> float:
+            return max(ind.low - v, v - ind.high, 0.0)
+        if off(before) == off(now):
+            return None
+        return off(now) < off(before)
+    if ind.better == "higher" or (ind.better == "" and ind.low is not None):
+        return now > before if now != before else None
+    if ind.better == "lower" or (ind.better == "" and ind.high is not None):
+        return now < before if now != before else None
+    return None
+
+
+TREND_MARKS = {"up": "↑", "down": "↓", "same": "→", "": ""}
+
+
+def team_summary(table: pd.DataFrame, agents: list[str]) -> pd.DataFrame:
+    """One row per agent of ``agents`` (in that order) from :func:`indicator_table` of their
+    sessions (``owner`` = the agent): ``agent``, ``sessions``, ``latest`` (date),
+    ``latest_title``, ``latest_session_id``, and per indicator ``<key>`` (the latest session's
+    value), ``<key>:trend`` (``up``/``down``/``same`` against the mean of the agent's earlier
+    sessions, ``""`` without them) and ``<key>:better`` (True/False/None, :func:`is_better`).
+    Agents without a session have a row with 0 sessions."""
+    records = []
+    for agent in agents:
+        mine = table[table["owner"] == agent]
+        order = mine.drop_duplicates("session_id")[["session_id", "title", "recorded_on"]]
+        order = order.sort_values("recorded_on", kind="stable")
+        row: dict = {"agent": agent, "sessions": len(order), "latest": None,
+                     "latest_title": "", "latest_session_id": ""}
+        if len(order):
+            last = order.iloc[-1]
+            row.update(latest=last["recorded_on"], latest_title=last["title"],
+                       latest_session_id=last["session_id"])
+            earlier = mine[mine["session_id"] != last["session_id"]]
+            now = mine[mine["session_id"] == last["session_id"]].set_index("indicator")["value"]
+            before = earlier.groupby("indicator")["value"].mean()
+            for key, ind in INDICATORS.items():
+                if key not in now:
+                    continue
+                v, b = float(now[key]), before.get(key)
+                row[key] = v
+                row[f"{key}:trend"] = change(ind, None if b is None else float(b), v)
+                row[f"{key}:better"] = None if b is None else is_better(ind, float(b), v)
+        records.append(row)
+    return pd.DataFrame(records)

@@ -109,7 +109,7 @@ def test_session_view_shows_video_timeline_events_and_scorecard(home):
     assert indicators.loc["Talk share", "target"] == "35–55%"
     metrics = {m.label: m.value for m in at.metric}  # the details, one click away
     assert metrics["Talk share"] in ("55%", "45%")
-    assert [t.label for t in at.tabs] == ["All metrics (details)", "Exports"]
+    assert [t.label for t in at.tabs] == ["All metrics (details)", "Outcomes", "Exports"]
     assert len(at.get("download_button")) == 7
 
 

@@ -74,11 +74,13 @@ def test_a_coach_sees_their_agents_with_the_owner_and_cannot_delete(team):
     assert "not in your library" in at.error[0].value
 
 
-def test_only_an_admin_gets_the_team_page(team):
-    at = run_as(team.ann, page="Team")  # a crafted page state falls back to the library
+def test_only_an_admin_gets_the_accounts_page(team):
+    at = run_as(team.ann, page="Accounts")  # a crafted page state falls back to the library
     assert at.session_state["page"] == "Library"
-    assert "Team" not in at.sidebar.radio[0].options
-    at = run_as(team.admin, page="Team")
+    assert "Accounts" not in at.sidebar.radio[0].options
+    at = run_as(team.coach, page="Accounts")
+    assert at.session_state["page"] == "Library"
+    at = run_as(team.admin, page="Accounts")
     assert not at.exception
     accounts = at.dataframe[0].value
     assert list(accounts["name"]) == ["Ada", "Ann", "Bob", "Cleo"]
@@ -86,7 +88,7 @@ def test_only_an_admin_gets_the_team_page(team):
 
 
 def test_the_admin_adds_an_account_and_assigns_it(team):
-    at = run_as(team.admin, page="Team")
+    at = run_as(team.admin, page="Accounts")
     by_label(at.text_input, "Name").input("Dan")
     by_label(at.text_input, f"Password (at least {auth.MIN_PASSWORD_CHARS} characters)").input(
         "a long enough secret")
@@ -105,3 +107,31 @@ def test_signing_out_forgets_the_account_and_the_open_session(team):
     assert "user_id" not in at.session_state
     assert [b.label for b in at.button] == ["Sign in"]
     assert "session" not in at.query_params
+
+
+def test_the_team_page_is_for_coaches_and_admins_and_opens_a_person_page(team):
+    at = run_as(team.ann, page="Team")
+    assert at.session_state["page"] == "Library" and "Team" not in at.sidebar.radio[0].options
+    at = run_as(team.coach, page="Team")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["agent"]) == ["Ann"] and "coach" not in table
+    assert table.loc[0, "Talk share (%)"] == pytest.approx(55.0)
+    at = run_as(team.admin, page="Team")
+    table = at.dataframe[0].value
+    assert list(zip(table["coach"], table["agent"], strict=True)) == [("(no coach)", "Bob"),
+                                                                      ("Cleo", "Ann")]
+
+
+def test_outcomes_an_agent_reads_a_coach_imports(team):
+    team.lib.set_outcome(team.ann_sid, "satisfaction", 4, user=team.coach)
+    at = run_as(team.ann, page="Outcomes")
+    assert not at.exception and not at.main.get("file_uploader")  # no import for agents
+    assert "too few sessions to say" in at.warning[0].value
+    at = run_as(team.ann, {"session": team.ann_sid})
+    assert "satisfaction: 4" in [c.value for c in at.caption]
+    assert "Save the outcomes" not in [b.label for b in at.button]
+    at = run_as(team.coach, page="Outcomes")
+    assert not at.exception and at.main.get("file_uploader")
+    at = run_as(team.coach, {"session": team.ann_sid})
+    assert not at.exception and "Save the outcomes" in [b.label for b in at.button]

@@ -45,7 +45,8 @@ def app_server(tmp_path):
     port = _free_port()
     log = open(tmp_path / "streamlit.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"),
+        # server.py: app.py as ``cuekit serve`` runs it, with the guarded media route
+        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "server.py"),
          "--server.port", str(port), "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env={**os.environ, store.HOME_ENV: str(home)}, stdout=log, stderr=log)

@@ -236,13 +236,15 @@ def _attribute(audio: StreamResult, video: StreamResult | None, participants: li
                config: AnalysisConfig, duration_s: float) -> tuple[list[Participant], StreamResult]:
     """Rename the mixed track's voices (V1, V2 …) to participants; with video, also mark
     overlaps seen on the faces (the track gives each moment to one voice)."""
-    from .dynamics.attribution import add_visual_overlaps, attribute_voices
+    from .dynamics.attribution import add_visual_overlaps, attribute_voices, fuse_voices
 
+    fused = fuse_voices(audio, video.samples if video is not None else None, participants)
+    audio = fused or audio  # with faces in the tiles, voices split by voice and mouth together
     voices = list(audio.provenance.get("voices", []))
     if not participants:  # audio only, count estimated from the voices (one when none speaks)
         participants = layout.voice_participants(max(1, len(voices)), config.names)
-    mapping = attribute_voices(audio.samples, voices,
-                               video.samples if video is not None else None, participants)
+    mapping = {v: v for v in voices} if fused else attribute_voices(
+        audio.samples, voices, video.samples if video is not None else None, participants)
     rename = lambda s: s.map(lambda v: mapping.get(v, v))
     samples = audio.samples.assign(participant=rename(audio.samples["participant"]))
     samples = concat_samples([samples, *_silent(samples, participants, audio, duration_s)])

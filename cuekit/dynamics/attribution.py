@@ -357,3 +357,58 @@ def _holder_moves(active: dict[str, np.ndarray], mouths: dict[str, _Mouth | None
         if not len(score) or np.mean(score >= HOLDER_FRACTION) >= HOLDER_MIN_SHARE:
             return True
     return False
+
+
+# ------------------------------------------------------------------ voices split with the mouths
+
+MIN_PAIRS_IN_WINDOW = 3  # face frame pairs a window needs for its mouth movement to count
+
+
+def window_mouth_movement(windows: np.ndarray, video_samples: pd.DataFrame,
+                          names: list[str]) -> np.ndarray:
+    """Each participant's mouth movement in each analysis window, ``(len(windows), len(names))``:
+    the mean of ``|Δ expr.mouth_open| / Δt`` over the consecutive face frames (at most
+    ``MOUTH_MAX_DT_S`` apart) whose midpoint falls in ``[start, end)``; NaN where fewer than
+    ``MIN_PAIRS_IN_WINDOW`` do (no face)."""
+    out = np.full((len(windows), len(names)), np.nan)
+    for j, n in enumerate(names):
+        t, m = series(video_samples, n, "expr.mouth_open")
+        ok = np.isfinite(m)
+        t, m = t[ok], m[ok]
+        if len(t) < 2:
+            continue
+        dt = np.diff(t)
+        keep = (dt > 0) & (dt <= MOUTH_MAX_DT_S)
+        mid = (t[:-1] + dt / 2)[keep]
+        speed = (np.abs(np.diff(m)) / np.where(dt > 0, dt, 1.0))[keep]
+        csum = np.concatenate([[0.0], np.cumsum(speed)])
+        lo = np.searchsorted(mid, windows[:, 0], side="left")
+        hi = np.searchsorted(mid, windows[:, 1], side="left")
+        count = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = np.where(count >= MIN_PAIRS_IN_WINDOW,
+                                 (csum[hi] - csum[lo]) / np.maximum(count, 1), np.nan)
+    return out
+
+
+def fuse_voices(audio: StreamResult, video_samples: pd.DataFrame | None,
+                participants: list[Participant]) -> StreamResult | None:
+    """``audio`` (a mixed track) split again into one voice per participant with the mouths'
+    help (:func:`cuekit.audio.speakers.fuse_with_mouths`), voices named after the participants;
+    None when it cannot be done (no video, one participant, faces too rarely seen, or an audio
+    stage that kept no windows)."""
+    from ..audio.speakers import fuse_with_mouths
+
+    state = getattr(audio, "state", None) or {}
+    names = [p.name for p in participants if p.box]
+    if video_samples is None or not len(video_samples) or len(names) < 2 \
+            or "windows" not in state or len(names) != len(participants):
+        return None
+    movement = window_mouth_movement(state["windows"], video_samples, names)
+    labels, how = fuse_with_mouths(state["emb"], movement)
+    if labels is None:
+        return None
+    how = dict(how, method="GE2E speaker embeddings of sliding windows and each participant's "
+                           "mouth movement, one classifier learnt on the call (where the voices "
+                           "are alike the mouths decide)", count="given: tiles with faces")
+    return state["relabel"](labels, names, how)

@@ -140,7 +140,9 @@ def label_frames(t: np.ndarray, windows: np.ndarray, labels: np.ndarray, *, n_vo
 FUSE_ROUNDS = 8
 FUSE_MIN_SEEN = 0.5       # each face must be seen in this share of the windows to take part
 FUSE_MIN_SEEDS = 3        # … and be the clearly moving mouth in this many windows
-FUSE_SEED_RATIO = 2.0     # clearly moving: this many times the next mouth's movement
+FUSE_SEED_RATIO = 1.5     # clearly moving: this many times the next mouth's movement (each
+                          # scaled to its own 90th percentile; the real interview's guest moves
+                          # her mouth listening too, and never reaches 2x)
 FUSE_FLOOR = 0.05         # movement (relative to the person's 90th percentile) added before log
 
 

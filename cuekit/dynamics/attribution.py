@@ -153,7 +153,8 @@ def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | 
     clearly more than when listening, undoing the window's spread. A stretch is kept only if
     the voice's owner moves their mouth there too (when their face is seen): that rejects a
     voice boundary the audio placed late at a turn change. People without ``MIN_BASELINE_S`` of
-    both states, or whose mouth does not tell speaking from listening, are skipped.
+    both states, or whose mouth movement does not tell speaking from listening, are skipped; for
+    someone whose mouth rests open (its opening does not tell), movement alone decides.
     """
     if video_samples is None or not len(video_samples) or len(names) < 2:
         return []
@@ -244,7 +245,7 @@ class _Mouth:
     moving: np.ndarray   # speed averaged over MOUTH_WINDOW_S, on the grid
     opening: np.ndarray  # mouth_open averaged over MOUTH_WINDOW_S, on the grid
     moving_cal: _Calibration
-    opening_cal: _Calibration
+    opening_cal: _Calibration | None  # None: the opening does not tell speaking from listening
 
     @classmethod
     def fit(cls, video_samples: pd.DataFrame, name: str, mid_t: np.ndarray,
@@ -264,9 +265,11 @@ class _Mouth:
         if min(listening.sum(), speaking.sum()) < MIN_BASELINE_S / step_s:
             return None
         moving_cal = _Calibration.fit(moving, listening, speaking, MOVING_MIN_SIGMAS)
-        opening_cal = _Calibration.fit(opening, listening, speaking, OPEN_MIN_SIGMAS)
-        if moving_cal is None or opening_cal is None:
+        if moving_cal is None:
             return None
+        # a mouth that rests open (lips apart while listening, as open as when speaking) does
+        # not tell speaking by its opening: its movement alone must then
+        opening_cal = _Calibration.fit(opening, listening, speaking, OPEN_MIN_SIGMAS)
         return cls(speed_t, speed, moving, opening, moving_cal, opening_cal)
 
     def moving_share(self, start_s: float, end_s: float) -> float:
@@ -280,9 +283,11 @@ class _Mouth:
 
     def speaking_like(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return ((self.moving_score() >= MOVING_FRACTION)
-                    & (self.moving >= self.moving_cal.floor(MOVING_MIN_SIGMAS))
-                    & (self.opening_cal.score(self.opening) >= OPEN_FRACTION))
+            moving = ((self.moving_score() >= MOVING_FRACTION)
+                      & (self.moving >= self.moving_cal.floor(MOVING_MIN_SIGMAS)))
+            if self.opening_cal is None:
+                return moving
+            return moving & (self.opening_cal.score(self.opening) >= OPEN_FRACTION)
 
 
 def _active_grid(samples: pd.DataFrame, names: list[str]

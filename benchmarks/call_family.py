@@ -494,7 +494,11 @@ def build_truth(plan, utts, tracks, duration, fps, events) -> dict:
               for u in utts]
     voiced = []
     for u in utts:
-        for a, b in synth.voiced_segments(u["y"], SR, min_gap_s=0.25):
+        # GRID's recordings carry room noise 20-35 dB below the speech: at -35 dB the noise
+        # before and after each sentence counted as speech (no voiced frame in it); -20 dB,
+        # as the GRID piece's own trim
+        db = -20.0 if u.get("anchors") is not None else -35.0
+        for a, b in synth.voiced_segments(u["y"], SR, min_gap_s=0.25, threshold_db=db):
             voiced.append(dict(participant=u["participant"], start=r3(u["k"] / SR + a),
                                end=r3(u["k"] / SR + b)))
     voiced.sort(key=lambda s: s["start"])
@@ -548,7 +552,8 @@ def build_truth(plan, utts, tracks, duration, fps, events) -> dict:
         "talk_share": {p: round(parts[p]["speech_s"] / total, 4) for p in BOXES},
         "notes": "Times in s on the media clock. speech = voiced extent of each placed utterance "
                  "(-35 dB re its loudest 20 ms window); speech_voiced = the same split at "
-                 "silences >= 0.25 s (what frame error is scored on). overlaps: author = who "
+                 "silences >= 0.25 s (what frame error is scored on; -20 dB for GRID's voices, "
+                 "whose room noise is 20-35 dB below their speech). overlaps: author = who "
                  "started second. The listener's mouth is closed except for backchannels and "
                  "chewing (mouth moves, no voice).",
     }

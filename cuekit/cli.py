@@ -313,7 +313,11 @@ def format_summary(result, out: str | None = None) -> str:
                             else "nobody leads"))
     how = result.session["provenance"].get("stages", {}).get("audio", {}).get("voices_told_apart")
     if how and how.get("voices", 0) > 1:
-        lines.append(f"voices: {how['voices']} ({how['count']}), told apart by speaker embeddings; "
+        by = "speaker embeddings" + (
+            f" and mouth movement together (how well each tells them apart: voice "
+            f"{how['separation_by_voice']:.1f}, mouths {how['separation_by_mouth']:.1f})"
+            if how.get("fused") else "")
+        lines.append(f"voices: {how['voices']} ({how['count']}), told apart by {by}; "
                      f"nearest two {how['separation']:.2f} apart (cosine distance); "
                      f"{how['unsure_share']:.0%} of the speech windows nearly as near another "
                      "voice as their own")

@@ -266,3 +266,6 @@ class StreamResult:
     segments: pd.DataFrame
     provenance: dict = field(default_factory=dict)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)  # participant -> metrics
+    # what a later stage may need from this one in memory (never saved): e.g. the audio stage's
+    # analysis windows, so that attribution can split a mixed track again with the video's help
+    state: dict = field(default_factory=dict, repr=False, compare=False)

@@ -193,12 +193,12 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
             stretches[-1].append(i)
         else:
             stretches.append([i])
-    stretches = _absorb_lone_frames(stretches)
+    stretches = _absorb_lone_frames(stretches, lambda i, j: _same_boxes(keys[i], keys[j], w, h))
 
     found = []  # (frame indices, boxes, notes), consecutive stretches with the same tiles joined
     for idx in stretches:
         boxes, notes = _tiles([grays[i] for i in idx], [faces[i] for i in idx], w, h)
-        if found and _same_boxes(found[-1][1], boxes, w, h):
+        if found and _similar_boxes(found[-1][1], boxes):
             found[-1] = (found[-1][0] + idx, found[-1][1], found[-1][2])
         else:
             found.append((idx, boxes, notes))
@@ -514,19 +514,37 @@ def _same_boxes(a: list[Box], b: list[Box], w: int, h: int, tol: float = 0.03) -
                for p, q in zip(reading_order(a), reading_order(b), strict=True))
 
 
-def _absorb_lone_frames(stretches: list[list[int]]) -> list[list[int]]:
-    """A stretch of one frame between others is noise in the borders, not a new layout."""
-    if len(stretches) <= 1:
-        return stretches
+def _absorb_lone_frames(stretches: list[list[int]], same) -> list[list[int]]:
+    """A stretch of one frame between two stretches of one layout (``same(i, j)``: frames
+    ``i`` and ``j`` have the same borders) is noise in the borders, not a new layout: it joins
+    the stretch before it; a lone first frame (an intro) joins the stretch after it. Other lone
+    frames are kept: with frames far apart (the probe across a long call) one frame may be all
+    that is seen of a layout; a stretch whose tiles turn out like its neighbour's is joined to
+    it later."""
     out: list[list[int]] = []
-    for s in stretches:
-        if out and len(s) == 1:
+    for i, s in enumerate(stretches):
+        if out and len(s) == 1 and i + 1 < len(stretches) \
+                and same(stretches[i - 1][-1], stretches[i + 1][0]):
             out[-1] = out[-1] + s
-        elif out and len(out[-1]) == 1 and len(out) == 1:
-            out[-1] = out[-1] + s
+        elif len(out) == 1 and len(out[0]) == 1:  # a lone first frame (an intro) joins the next
+            out[0] = out[0] + s
         else:
             out.append(list(s))
     return out
+
+
+def _similar_boxes(a: list[Box], b: list[Box], min_iou: float = 0.6) -> bool:
+    """As many tiles, each overlapping its counterpart (reading order) by ``min_iou``: one
+    layout whose thinner borders (a thumbnail strip's) were found a little apart."""
+    if len(a) != len(b):
+        return False
+    for (ax, ay, aw, ah), (bx, by, bw, bh) in zip(reading_order(a), reading_order(b), strict=True):
+        iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+        ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+        union = aw * ah + bw * bh - iw * ih
+        if union <= 0 or iw * ih / union < min_iou:
+            return False
+    return True
 
 
 def _scale(b: Box, w: int, h: int, W: int, H: int) -> Box:

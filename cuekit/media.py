@@ -167,6 +167,38 @@ def iter_frames(path: str | os.PathLike, *, step_s: float, width: int | None = N
         yield t, _to_bgr(frame, width)
 
 
+def frames_near(path: str | os.PathLike, times, *, width: int | None = None,
+                max_decode: int = 50) -> list[tuple[float, np.ndarray]]:
+    """One frame near each of ``times`` (seconds), found by seeking to the key frame at or
+    before the time and decoding on towards it, at most ``max_decode`` frames (so with key
+    frames far apart a frame may be from before the time; its own timestamp says when). For a
+    cheap look across a whole call (its layout), where :func:`iter_frames` would decode it all.
+    Times whose seek or decode fails are skipped; a frame reached twice is given once.
+    ``(t, frame)`` pairs in time order, ``t`` the frame's own timestamp."""
+    path = _check_path(path)
+    out: dict[float, np.ndarray] = {}
+    with _open(path) as c:
+        vs = _first_decodable(c.streams.video, "video", path)
+        if vs.time_base is None:
+            return []
+        tb = float(vs.time_base)
+        start = (vs.start_time or 0) * tb
+        for t in sorted(float(x) for x in times):
+            last = None
+            try:
+                c.seek(int(round((t + start) / tb)), stream=vs, backward=True)
+                for k, frame in enumerate(c.decode(vs)):
+                    if frame.time is not None:
+                        last = frame
+                    if k + 1 >= max_decode or (last is not None and last.time + 1e-6 >= t):
+                        break
+            except (av.error.FFmpegError, ValueError):
+                pass
+            if last is not None and float(last.time) not in out:
+                out[float(last.time)] = _to_bgr(last, width)
+    return sorted(out.items(), key=lambda kv: kv[0])
+
+
 def iter_pictures(path: str | os.PathLike, *, step_s: float, start_s: float = 0.0,
                   end_s: float | None = None, skip_unsampled: bool = True,
                   decode_threads: int | None = None) -> Iterator[tuple[float, Picture]]:

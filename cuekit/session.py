@@ -22,6 +22,7 @@ from .layout import Participant
 
 Hook = Callable[[str, int, int], None]
 _LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
+_LAYOUT_LATER_STEP_S = 30.0  # after them, one key frame this often to catch a later change
 _LAYOUT_PROBE_WIDTH = 640  # px: tiles and faces are large enough to see at this width
 _CHANNEL_PROBE_S = 120.0  # s of stereo audio compared to tell one mixed track from two voices
 _SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
@@ -143,6 +144,12 @@ def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig,
         return layout.reading_order(layout.parse_boxes(config.layout, w, h))
     if config.layout != "auto":
         return layout.grid_boxes(config.layout, w, h)
+    # the rest of the call, cheaply: the key frame before every _LAYOUT_LATER_STEP_S (one seek
+    # and one decode each: 5 s for a 60-minute 30 fps call, against 31 s decoding on to the time)
+    later = np.arange(_LAYOUT_PROBE_S + _LAYOUT_LATER_STEP_S / 2, info.duration_s,
+                      _LAYOUT_LATER_STEP_S)
+    sampled += [(t, f) for t, f in media.frames_near(path, later, width=width, max_decode=1)
+                if t > sampled[-1][0] + 1.0 and f.shape == sampled[0][1].shape]
     # found on the small frames, given back in pixels of the full frame
     guess = layout.detect_tiles([f for _, f in sampled], [t for t, _ in sampled], size=(w, h))
     wanted = len(config.names) if config.names else None
@@ -151,9 +158,14 @@ def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig,
     if notes is not None:
         notes.extend(f"layout: {n}" for n in guess.notes)
         if len(guess.segments) > 1:
-            stretches = "; ".join(f"{a:.0f}-{b:.0f} s: {spec}" for a, b, spec in guess.segments)
-            notes.append(f"layout changes in the first {_LAYOUT_PROBE_S:.0f} s ({stretches}); "
-                         f"the longest stretch's tiles are used: {guess.layout}")
+            ends = [b for _, b, _ in guess.segments[:-1]] + [info.duration_s or
+                                                             guess.segments[-1][1]]
+            stretches = "; ".join(f"{a:.0f}-{b:.0f} s: {spec}"
+                                  for (a, _, spec), b in zip(guess.segments, ends, strict=True))
+            notes.append(f"layout changes during the call ({stretches}; frames every 4 s of "
+                         f"the first {_LAYOUT_PROBE_S:.0f} s, then every "
+                         f"{_LAYOUT_LATER_STEP_S:.0f} s); the longest stretch's tiles are "
+                         f"used: {guess.layout}")
     return guess.boxes
 
 
@@ -236,13 +248,15 @@ def _attribute(audio: StreamResult, video: StreamResult | None, participants: li
                config: AnalysisConfig, duration_s: float) -> tuple[list[Participant], StreamResult]:
     """Rename the mixed track's voices (V1, V2 …) to participants; with video, also mark
     overlaps seen on the faces (the track gives each moment to one voice)."""
-    from .dynamics.attribution import add_visual_overlaps, attribute_voices
+    from .dynamics.attribution import add_visual_overlaps, attribute_voices, fuse_voices
 
+    fused = fuse_voices(audio, video.samples if video is not None else None, participants)
+    audio = fused or audio  # with faces in the tiles, voices split by voice and mouth together
     voices = list(audio.provenance.get("voices", []))
     if not participants:  # audio only, count estimated from the voices (one when none speaks)
         participants = layout.voice_participants(max(1, len(voices)), config.names)
-    mapping = attribute_voices(audio.samples, voices,
-                               video.samples if video is not None else None, participants)
+    mapping = {v: v for v in voices} if fused else attribute_voices(
+        audio.samples, voices, video.samples if video is not None else None, participants)
     rename = lambda s: s.map(lambda v: mapping.get(v, v))
     samples = audio.samples.assign(participant=rename(audio.samples["participant"]))
     samples = concat_samples([samples, *_silent(samples, participants, audio, duration_s)])

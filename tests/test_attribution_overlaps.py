@@ -100,6 +100,17 @@ def test_overlap_at_a_voice_change_becomes_an_interruption():
     assert not (before.segments["kind"] == "overlap").any()
 
 
+def test_a_mouth_resting_open_is_read_by_its_movement():
+    """Bob's lips rest apart (opening 0.4 while he listens, more than when he speaks): his
+    opening tells nothing, so his mouth's movement alone finds his backchannel."""
+    backchannel_s = (15.3, 16.0)
+    truly = _with(HEARD_S, "Bob", backchannel_s)
+    listening = lambda t: 0.4 * ~_inside(t, truly["Bob"])  # noqa: E731
+    got = visual_overlaps(_voice(HEARD_S), _mouths(truly, extra={"Bob": listening}), NAMES)
+    assert [s.participant for s in got] == ["Bob"]
+    assert abs(got[0].start_s - 15.3) <= 0.2 and abs(got[0].end_s - 16.0) <= 0.2, got
+
+
 def test_nodding_and_smiling_listener_is_no_overlap():
     def nods_and_smile(t):  # 2 Hz nods jiggle the landmarks; a smile opens the lips and holds
         nod = 0.03 * np.sin(2 * np.pi * 2.0 * t) * (_inside(t, [(2.0, 4.0), (15.0, 17.0)]))

@@ -95,6 +95,29 @@ def test_session_notes_a_layout_change(people, tmp_path):
     assert any("layout changes" in n and "2x1" in n for n in notes), notes
 
 
+def test_session_notes_a_layout_change_after_the_first_probe(people, tmp_path):
+    """A change long after the first 20 s (side by side for 60 s, then speaker view to 120 s)
+    is seen by the probe across the whole call and named in the notes; the tiles kept are the
+    longest stretch's."""
+    from cuekit import session
+    from cuekit.config import AnalysisConfig
+
+    case = gen.switch(people, before=2, after=2)
+    case.times = [0.0, 40.0, 60.0, 80.0]  # each frame held to the next: 2x1 0-60 s, then speaker
+    path = gen.write_clip(case, str(tmp_path / "late_switch.mp4"), fps=2)
+    info = media.probe(path)
+    notes: list[str] = []
+    boxes = session._boxes(path, info, AnalysisConfig(), notes)
+    changes = [n for n in notes if "layout changes" in n]
+    assert len(changes) == 1, notes
+    stretches = changes[0].split("(")[1].split("; frames")[0].split("; ")
+    assert len(stretches) == 2 and stretches[0].endswith("s: 2x1"), changes[0]
+    start, end = (float(x) for x in stretches[1].split(" s:")[0].split("-"))
+    assert 55 <= start <= 70 and end == 120, changes[0]  # speaker view from ~60 s to the end
+    assert "2x1" not in stretches[1]
+    assert len(boxes) == 2  # 2x1 lasted longest in what the probe saw
+
+
 def test_real_split_screen_interview():
     path = shared_path("validation", "video", "interview_splitscreen.mp4")
     sampled = list(media.iter_frames(path, step_s=4.0, width=640))

@@ -333,3 +333,20 @@ def test_square_crops_of_synthetic_planes_are_exact_where_converting_first_is():
         assert b[:, cols].max(initial=0) == 0 and b[rows].max(initial=0) == 0
     assert pic.gray((0, 0, 3, 3), shrink=4).shape == (1, 1)   # never reads past the box
     assert abs(int(pic.gray((0, 0, 3, 3), shrink=4)[0, 0]) - int(pic.gray((0, 0, 3, 3)).mean())) <= 1
+
+
+def test_frames_near_seeks_to_each_time_and_gives_that_frame(tmp_path):
+    path = write_media(str(tmp_path / "long.mp4"), seconds=12.0, fps=10, audio=False)
+    got = media.frames_near(path, [1.0, 6.3, 11.0, 50.0])
+    times = [t for t, _ in got]
+    assert len(times) == len(set(times)) and times == sorted(times)
+    every = dict(media.iter_frames(path, step_s=0))
+    for t, img in got:  # each is the frame decoded at its own timestamp
+        assert np.abs(img.astype(int) - every[t].astype(int)).mean() < 1.0
+    # key frames here are 3.5 s apart (35 frames), within max_decode: each time inside the
+    # clip gets the first frame at or after it; past the end, the last frame (given once)
+    assert times == pytest.approx([1.0, 6.3, 11.0, 11.9])
+    # with fewer frames allowed than a key-frame interval, the frame is from before the time
+    short = media.frames_near(path, [6.3], max_decode=5)
+    assert short[0][0] == pytest.approx(7.0 - 3.5 + 0.4)
+    assert media.frames_near(path, []) == []

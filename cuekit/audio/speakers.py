@@ -127,3 +127,84 @@ def label_frames(t: np.ndarray, windows: np.ndarray, labels: np.ndarray, *, n_vo
         votes = uniform_filter1d(votes / np.maximum(votes.sum(axis=1, keepdims=True), 1), width,
                                  axis=0, mode="nearest")
     return np.where(inside, votes.argmax(axis=1), -1)
+
+
+# ------------------------------------------------------------------ voices and mouths together
+#
+# Two voices of one base voice model (or two similar real voices) can sit closer in the speaker
+# embedding than one voice's windows sit to each other: clustering alone then merges them. With
+# video the count is known (the tiles with faces) and the mouths say who speaks; the embeddings
+# still say who speaks where a mouth is hidden or a listener moves theirs. Both go into one
+# classifier of the windows, trained on the call itself.
+
+FUSE_ROUNDS = 8
+FUSE_MIN_SEEN = 0.5       # each face must be seen in this share of the windows to take part
+FUSE_MIN_SEEDS = 3        # … and be the clearly moving mouth in this many windows
+FUSE_SEED_RATIO = 1.5     # clearly moving: this many times the next mouth's movement (each
+                          # scaled to its own 90th percentile; the real interview's guest moves
+                          # her mouth listening too, and never reaches 2x)
+FUSE_FLOOR = 0.05         # movement (relative to the person's 90th percentile) added before log
+
+
+def fuse_with_mouths(emb: np.ndarray, movement: np.ndarray, *, rounds: int = FUSE_ROUNDS
+                     ) -> tuple[np.ndarray | None, dict]:
+    """Participant index per window (``(n,)``, 0..k-1), or None when the mouths cannot tell,
+    with a dict of how it went.
+
+    ``emb``: unit speaker embeddings of the windows ``(n, d)``; ``movement``: each
+    participant's mouth movement averaged over each window ``(n, k)``, NaN where their face is
+    not seen. Movement is scaled by each person's own 90th percentile (faces differ in size and
+    in how far their mouth opens) and taken as a log. Windows start with the participant whose
+    mouth moves most; then, ``rounds`` times, every window gets a feature vector — its cosine
+    similarity to each participant's voice centroid (of the windows given to them), and the k
+    log movements — and goes to the participant under whose Gaussian (per-participant means,
+    one diagonal variance shared by all) it is likeliest, NaN features left out. The variances
+    are learnt on the call: when two voices are alike their similarity features barely differ
+    between participants and the mouths decide; a mouth that moves when its person listens
+    (chewing, smiling) is outweighed by a voice that differs."""
+    n, k = movement.shape
+    seen = np.isfinite(movement)
+    if k < 2 or n < 2 * FUSE_MIN_SEEDS or (seen.mean(axis=0) < FUSE_MIN_SEEN).any():
+        return None, {"fused": False, "why": "a face is not seen often enough"}
+    scale = np.nanpercentile(movement, 90, axis=0)
+    if not (np.isfinite(scale) & (scale > 0)).all():
+        return None, {"fused": False, "why": "a mouth never moves"}
+    vis = np.log(movement / scale + FUSE_FLOOR)
+    filled = np.where(seen, vis, -np.inf)
+    top = np.argsort(-filled, axis=1)
+    first, second = filled[np.arange(n), top[:, 0]], filled[np.arange(n), top[:, 1]]
+    clear = np.isfinite(first) & (first - np.where(np.isfinite(second), second, -np.inf)
+                                  >= np.log(FUSE_SEED_RATIO))
+    seeds = np.bincount(top[clear, 0], minlength=k)
+    if (seeds < FUSE_MIN_SEEDS).any():
+        return None, {"fused": False, "why": "a mouth is never clearly the one moving"}
+    labels = top[:, 0].copy()
+    for _ in range(rounds + 1):
+        if (np.bincount(labels, minlength=k) < 2).any():
+            return None, {"fused": False, "why": "a participant lost every window"}
+        x, mu, var = _fused_features(emb, vis, labels, k)
+        ok = np.isfinite(x)
+        z = np.where(ok[:, None, :], (x[:, None, :] - mu[None]) ** 2 / var, 0.0)
+        new = np.nan_to_num(z, nan=0.0).sum(axis=2).argmin(axis=1)
+        if (new == labels).all() or _ == rounds:
+            break
+        labels = new
+    # how far apart the participants are by each kind of feature (squared difference of the
+    # means over the shared variance, averaged): which of voice and mouth did the telling
+    spread = np.ptp(mu, axis=0) ** 2 / var
+    return labels, {"fused": True, "windows_by_mouth_first": int(clear.sum()),
+                    "separation_by_voice": round(float(spread[:k].mean()), 2),
+                    "separation_by_mouth": round(float(spread[k:].mean()), 2)}
+
+
+def _fused_features(emb: np.ndarray, vis: np.ndarray, labels: np.ndarray, k: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per window: cosine similarity to each participant's voice centroid and the log mouth
+    movements ``(n, 2k)``; each participant's mean ``(k, 2k)`` and the shared variance
+    ``(2k,)`` under ``labels`` (NaN features left out)."""
+    _, cent = _centroids(emb, labels)
+    x = np.hstack([emb @ cent.T, vis])
+    masked = np.where(np.isfinite(x), x, np.nan)
+    mu = np.stack([np.nanmean(masked[labels == j], axis=0) for j in range(k)])
+    var = np.nanmean((masked - mu[labels]) ** 2, axis=0) + 1e-6
+    return x, np.nan_to_num(mu, nan=0.0), np.nan_to_num(var, nan=1.0)

@@ -153,7 +153,8 @@ def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | 
     clearly more than when listening, undoing the window's spread. A stretch is kept only if
     the voice's owner moves their mouth there too (when their face is seen): that rejects a
     voice boundary the audio placed late at a turn change. People without ``MIN_BASELINE_S`` of
-    both states, or whose mouth does not tell speaking from listening, are skipped.
+    both states, or whose mouth movement does not tell speaking from listening, are skipped; for
+    someone whose mouth rests open (its opening does not tell), movement alone decides.
     """
     if video_samples is None or not len(video_samples) or len(names) < 2:
         return []
@@ -244,7 +245,7 @@ class _Mouth:
     moving: np.ndarray   # speed averaged over MOUTH_WINDOW_S, on the grid
     opening: np.ndarray  # mouth_open averaged over MOUTH_WINDOW_S, on the grid
     moving_cal: _Calibration
-    opening_cal: _Calibration
+    opening_cal: _Calibration | None  # None: the opening does not tell speaking from listening
 
     @classmethod
     def fit(cls, video_samples: pd.DataFrame, name: str, mid_t: np.ndarray,
@@ -264,9 +265,11 @@ class _Mouth:
         if min(listening.sum(), speaking.sum()) < MIN_BASELINE_S / step_s:
             return None
         moving_cal = _Calibration.fit(moving, listening, speaking, MOVING_MIN_SIGMAS)
-        opening_cal = _Calibration.fit(opening, listening, speaking, OPEN_MIN_SIGMAS)
-        if moving_cal is None or opening_cal is None:
+        if moving_cal is None:
             return None
+        # a mouth that rests open (lips apart while listening, as open as when speaking) does
+        # not tell speaking by its opening: its movement alone must then
+        opening_cal = _Calibration.fit(opening, listening, speaking, OPEN_MIN_SIGMAS)
         return cls(speed_t, speed, moving, opening, moving_cal, opening_cal)
 
     def moving_share(self, start_s: float, end_s: float) -> float:
@@ -280,9 +283,11 @@ class _Mouth:
 
     def speaking_like(self) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return ((self.moving_score() >= MOVING_FRACTION)
-                    & (self.moving >= self.moving_cal.floor(MOVING_MIN_SIGMAS))
-                    & (self.opening_cal.score(self.opening) >= OPEN_FRACTION))
+            moving = ((self.moving_score() >= MOVING_FRACTION)
+                      & (self.moving >= self.moving_cal.floor(MOVING_MIN_SIGMAS)))
+            if self.opening_cal is None:
+                return moving
+            return moving & (self.opening_cal.score(self.opening) >= OPEN_FRACTION)
 
 
 def _active_grid(samples: pd.DataFrame, names: list[str]
@@ -357,3 +362,58 @@ def _holder_moves(active: dict[str, np.ndarray], mouths: dict[str, _Mouth | None
         if not len(score) or np.mean(score >= HOLDER_FRACTION) >= HOLDER_MIN_SHARE:
             return True
     return False
+
+
+# ------------------------------------------------------------------ voices split with the mouths
+
+MIN_PAIRS_IN_WINDOW = 3  # face frame pairs a window needs for its mouth movement to count
+
+
+def window_mouth_movement(windows: np.ndarray, video_samples: pd.DataFrame,
+                          names: list[str]) -> np.ndarray:
+    """Each participant's mouth movement in each analysis window, ``(len(windows), len(names))``:
+    the mean of ``|Δ expr.mouth_open| / Δt`` over the consecutive face frames (at most
+    ``MOUTH_MAX_DT_S`` apart) whose midpoint falls in ``[start, end)``; NaN where fewer than
+    ``MIN_PAIRS_IN_WINDOW`` do (no face)."""
+    out = np.full((len(windows), len(names)), np.nan)
+    for j, n in enumerate(names):
+        t, m = series(video_samples, n, "expr.mouth_open")
+        ok = np.isfinite(m)
+        t, m = t[ok], m[ok]
+        if len(t) < 2:
+            continue
+        dt = np.diff(t)
+        keep = (dt > 0) & (dt <= MOUTH_MAX_DT_S)
+        mid = (t[:-1] + dt / 2)[keep]
+        speed = (np.abs(np.diff(m)) / np.where(dt > 0, dt, 1.0))[keep]
+        csum = np.concatenate([[0.0], np.cumsum(speed)])
+        lo = np.searchsorted(mid, windows[:, 0], side="left")
+        hi = np.searchsorted(mid, windows[:, 1], side="left")
+        count = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = np.where(count >= MIN_PAIRS_IN_WINDOW,
+                                 (csum[hi] - csum[lo]) / np.maximum(count, 1), np.nan)
+    return out
+
+
+def fuse_voices(audio: StreamResult, video_samples: pd.DataFrame | None,
+                participants: list[Participant]) -> StreamResult | None:
+    """``audio`` (a mixed track) split again into one voice per participant with the mouths'
+    help (:func:`cuekit.audio.speakers.fuse_with_mouths`), voices named after the participants;
+    None when it cannot be done (no video, one participant, faces too rarely seen, or an audio
+    stage that kept no windows)."""
+    from ..audio.speakers import fuse_with_mouths
+
+    state = getattr(audio, "state", None) or {}
+    names = [p.name for p in participants if p.box]
+    if video_samples is None or not len(video_samples) or len(names) < 2 \
+            or "windows" not in state or len(names) != len(participants):
+        return None
+    movement = window_mouth_movement(state["windows"], video_samples, names)
+    labels, how = fuse_with_mouths(state["emb"], movement)
+    if labels is None:
+        return None
+    how = dict(how, method="GE2E speaker embeddings of sliding windows and each participant's "
+                           "mouth movement, one classifier learnt on the call (where the voices "
+                           "are alike the mouths decide)", count="given: tiles with faces")
+    return state["relabel"](labels, names, how)

@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="number of voices in a mixed track (default: the number of video "
                         "tiles, or estimated for audio only)")
     a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
-                   help="a separate recording of one participant's voice (repeatable)")
+                   help="a separate recording of one participant's voice (repeatable; without "
+                        "--names, these names name the tiles in reading order)")
     a.add_argument("--transcript", metavar="FILE",
                    help="a .vtt or .srt transcript (wins over --transcribe)")
     a.add_argument("--transcribe", action="store_true",

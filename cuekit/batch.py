@@ -140,6 +140,7 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
             row["status"] = "done"
         row["duration_s"] = result.session.get("media", {}).get("duration_s")
         row["metrics"] = result.summary.get("participants", {})
+        row["pair_metrics"] = result.summary.get("pairs", {})
     except CuekitError as e:
         row.update(status="failed", error=str(e))
     except Exception as e:  # a bug must not stop the batch; it is reported with its type
@@ -315,15 +316,16 @@ def _connect(ray, address: str) -> None:
 
 
 def summary_table(rows: list[dict]) -> pd.DataFrame:
-    """One row per (recording, participant) with status and that participant's metrics
-    (columns in the metric registry's order, :data:`cuekit.metrics.METRICS`); a failed
-    recording has one row with its error."""
+    """One row per (recording, participant) with status and that participant's metrics, then
+    one per (recording, pair) with the pair's metrics (``participant`` is ``"A|B"``, as in
+    ``segments``): every summary metric, columns in the metric registry's order
+    (:data:`cuekit.metrics.METRICS`). A failed recording has one row with its error."""
     out = []
     for r in sorted(rows, key=lambda r: r["path"]):
         base = {k: r.get(k) for k in ("path", "status", "error", "seconds", "duration_s",
                                       "key", "out_dir")}
         base.update({k: r[k] for k in ("node", "attempts") if k in r})  # Ray only
-        metrics = r.get("metrics") or {}
+        metrics = {**(r.get("metrics") or {}), **(r.get("pair_metrics") or {})}
         if not metrics:
             out.append(base)
         for name, m in metrics.items():

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from .config import AnalysisConfig
+from .cueset import write_file
 from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from .metrics import order
@@ -181,8 +182,10 @@ def run_batch(items: list[BatchItem], out_root: str, *, config: AnalysisConfig,
             on_result(row)
     _remove_partial_writes(out_root, rows)
     table = summary_table(rows)
-    table.to_csv(os.path.join(out_root, f"{SUMMARY_NAME}.csv"), index=False)
-    table.to_parquet(os.path.join(out_root, f"{SUMMARY_NAME}.parquet"), index=False)
+    write_file(os.path.join(out_root, f"{SUMMARY_NAME}.csv"),
+               table.to_csv(index=False).encode())
+    write_file(os.path.join(out_root, f"{SUMMARY_NAME}.parquet"),
+               table.to_parquet(index=False))
     return table
 
 
@@ -364,6 +367,5 @@ def import_into_library(table: pd.DataFrame, out_root: str, library, *, owner=No
         done.add(row["key"])
         added += 1
     ledger[str(library.home)] = sorted(done)
-    with open(ledger_path, "w", encoding="utf-8") as f:
-        json.dump(ledger, f, indent=1)
+    write_file(ledger_path, json.dumps(ledger, indent=1).encode())
     return added

@@ -33,6 +33,7 @@ from .cueset import write_file
 from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from .metrics import order
+from .runtime import tune_for_analysis
 
 KEY_FILE = "batch_key.txt"
 IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
@@ -123,6 +124,7 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
     """
     from . import cueset, session
 
+    tune_for_analysis()  # each worker process, local or on Ray
     it = BatchItem(**item)
     cfg = AnalysisConfig(**config)
     row = {"path": it.path, "status": "", "error": "", "seconds": 0.0, "out_dir": ""}

@@ -18,6 +18,7 @@ from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
 from .video.face import EXPRESSION_SOURCES
 from .errors import CuekitError, InputError
 from .metrics import METRICS
+from .runtime import tune_for_analysis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CALL = REPO_ROOT / "sample_media" / "sample_call.mp4"
@@ -203,6 +204,7 @@ def _analyze(args) -> int:
                             expressions=args.expressions, transcribe=args.transcribe,
                             whisper_model=args.whisper_model, phrases=args.phrases)
     out = args.out or f"{Path(args.file).name}.cuekit"
+    tune_for_analysis()
     bar = _ProgressBar(enabled=not args.quiet)
     try:
         result = session.analyze(args.file, config, hook=bar)

@@ -31,6 +31,7 @@ from . import media
 from .config import AnalysisConfig
 from .cueset import CueSet
 from .errors import CuekitError
+from .runtime import tune_for_analysis
 from .store import Library
 
 LOCK_NAME = "worker.lock"
@@ -154,6 +155,7 @@ def _run_one(library: Library, session_id: str, media_path: Path, config: dict,
         os._exit(1)
     if analyze is None:
         from .session import analyze
+    tune_for_analysis()
     last_write_s = 0.0
 
     def hook(stage: str, done: int, total: int) -> None:

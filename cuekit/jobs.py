@@ -106,6 +106,9 @@ def run_queue(library: Library, analyze: Analyze | None = None, *,
     Returns 0 at once when another worker holds the lock (it will pick the queue up). Each
     analysis runs in a forked child process, stopped after :func:`time_limit_s`.
     """
+    # here, before any child is forked: the children inherit the setting. A forked child must
+    # not change OpenCV's thread count: if the parent had used OpenCV's thread pool, it hangs.
+    tune_for_analysis()
     done = 0
     while True:
         with _worker_lock(library.home) as taken:
@@ -155,7 +158,6 @@ def _run_one(library: Library, session_id: str, media_path: Path, config: dict,
         os._exit(1)
     if analyze is None:
         from .session import analyze
-    tune_for_analysis()
     last_write_s = 0.0
 
     def hook(stage: str, done: int, total: int) -> None:

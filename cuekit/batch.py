@@ -29,9 +29,11 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from .config import AnalysisConfig
+from .cueset import write_file
 from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from .metrics import order
+from .runtime import tune_for_analysis
 
 KEY_FILE = "batch_key.txt"
 IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
@@ -122,6 +124,7 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
     """
     from . import cueset, session
 
+    tune_for_analysis()  # each worker process, local or on Ray
     it = BatchItem(**item)
     cfg = AnalysisConfig(**config)
     row = {"path": it.path, "status": "", "error": "", "seconds": 0.0, "out_dir": ""}
@@ -140,6 +143,7 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
             row["status"] = "done"
         row["duration_s"] = result.session.get("media", {}).get("duration_s")
         row["metrics"] = result.summary.get("participants", {})
+        row["pair_metrics"] = result.summary.get("pairs", {})
     except CuekitError as e:
         row.update(status="failed", error=str(e))
     except Exception as e:  # a bug must not stop the batch; it is reported with its type
@@ -180,8 +184,10 @@ def run_batch(items: list[BatchItem], out_root: str, *, config: AnalysisConfig,
             on_result(row)
     _remove_partial_writes(out_root, rows)
     table = summary_table(rows)
-    table.to_csv(os.path.join(out_root, f"{SUMMARY_NAME}.csv"), index=False)
-    table.to_parquet(os.path.join(out_root, f"{SUMMARY_NAME}.parquet"), index=False)
+    write_file(os.path.join(out_root, f"{SUMMARY_NAME}.csv"),
+               table.to_csv(index=False).encode())
+    write_file(os.path.join(out_root, f"{SUMMARY_NAME}.parquet"),
+               table.to_parquet(index=False))
     return table
 
 
@@ -315,15 +321,16 @@ def _connect(ray, address: str) -> None:
 
 
 def summary_table(rows: list[dict]) -> pd.DataFrame:
-    """One row per (recording, participant) with status and that participant's metrics
-    (columns in the metric registry's order, :data:`cuekit.metrics.METRICS`); a failed
-    recording has one row with its error."""
+    """One row per (recording, participant) with status and that participant's metrics, then
+    one per (recording, pair) with the pair's metrics (``participant`` is ``"A|B"``, as in
+    ``segments``): every summary metric, columns in the metric registry's order
+    (:data:`cuekit.metrics.METRICS`). A failed recording has one row with its error."""
     out = []
     for r in sorted(rows, key=lambda r: r["path"]):
         base = {k: r.get(k) for k in ("path", "status", "error", "seconds", "duration_s",
                                       "key", "out_dir")}
         base.update({k: r[k] for k in ("node", "attempts") if k in r})  # Ray only
-        metrics = r.get("metrics") or {}
+        metrics = {**(r.get("metrics") or {}), **(r.get("pair_metrics") or {})}
         if not metrics:
             out.append(base)
         for name, m in metrics.items():
@@ -362,6 +369,5 @@ def import_into_library(table: pd.DataFrame, out_root: str, library, *, owner=No
         done.add(row["key"])
         added += 1
     ledger[str(library.home)] = sorted(done)
-    with open(ledger_path, "w", encoding="utf-8") as f:
-        json.dump(ledger, f, indent=1)
+    write_file(ledger_path, json.dumps(ledger, indent=1).encode())
     return added

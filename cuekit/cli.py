@@ -18,6 +18,7 @@ from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
 from .video.face import EXPRESSION_SOURCES
 from .errors import CuekitError, InputError
 from .metrics import METRICS
+from .runtime import tune_for_analysis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CALL = REPO_ROOT / "sample_media" / "sample_call.mp4"
@@ -54,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="number of voices in a mixed track (default: the number of video "
                         "tiles, or estimated for audio only)")
     a.add_argument("--audio", action="append", default=[], metavar="NAME=FILE",
-                   help="a separate recording of one participant's voice (repeatable)")
+                   help="a separate recording of one participant's voice (repeatable; without "
+                        "--names, these names name the tiles in reading order)")
     a.add_argument("--transcript", metavar="FILE",
                    help="a .vtt or .srt transcript (wins over --transcribe)")
     a.add_argument("--transcribe", action="store_true",
@@ -202,6 +204,7 @@ def _analyze(args) -> int:
                             expressions=args.expressions, transcribe=args.transcribe,
                             whisper_model=args.whisper_model, phrases=args.phrases)
     out = args.out or f"{Path(args.file).name}.cuekit"
+    tune_for_analysis()
     bar = _ProgressBar(enabled=not args.quiet)
     try:
         result = session.analyze(args.file, config, hook=bar)

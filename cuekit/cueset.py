@@ -4,11 +4,14 @@ A folder with ``samples.parquet``, ``segments.parquet``, ``words.parquet``, ``su
 ``session.json`` (see the README's "Exchange format"); a result written before words existed has
 no ``words.parquet`` and reads with an empty words table. Writing is atomic: the folder is built
 under a temporary name beside the target and renamed into place, so a crash never leaves a
-half-written result.
+half-written result; an earlier result there is swapped out in one step where the kernel can
+(Linux's renameat2), elsewhere in two renames that put it back if the second fails.
+:func:`write_file` does the same for one file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import math
@@ -61,6 +64,25 @@ def temp_prefix(out_dir: str | os.PathLike) -> str:
     """The name with which :func:`write`'s temporary folders for ``out_dir`` begin (beside it),
     so that what a killed writer left can be told apart and removed."""
     return f".cuekit-{os.path.basename(os.path.abspath(os.fspath(out_dir)))[:100]}-"
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to the file ``path`` whole or not at all: to a temporary file beside it,
+    flushed to disk, then renamed over ``path`` (one atomic rename; readers see the old file
+    or the new one, never a part)."""
+    path = os.path.abspath(os.fspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:100]}-", suffix=".tmp",
+                               dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write(cueset: CueSet, out_dir: str | os.PathLike, *,

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import __version__, charts
 from .cues import SEGMENT_COLUMNS, concat_segments, make_segments
-from .cueset import CueSet, clean_json
+from .cueset import CueSet, clean_json, write_file
 
 if TYPE_CHECKING:  # only a type here: figures and exports need no database
     from .store import Note
@@ -171,5 +171,5 @@ def write_all(cs: CueSet, notes: Iterable[Note], out_dir: str | os.PathLike, *,
         "report.html": html_report_bytes(cs, notes, title=title),
     }
     for name, data in files.items():
-        (out / name).write_bytes(data)
+        write_file(out / name, data)  # each file whole or not at all
     return [out / name for name in files]

@@ -1,16 +1,22 @@
-"""Interval helpers over time arrays: boolean masks to runs and intervals, merging, membership,
-robust spread. numpy only, so every layer (audio, video, dynamics) may use it.
+"""Intervals: the one convention every stage uses for "when something holds", and the helpers
+over it. numpy only, so every layer (audio, video, dynamics) may use it.
 
 Conventions:
 
 - A *time array* ``t`` is sample times in seconds, increasing.
 - A *mask* is a boolean array beside ``t`` (or any array: non-zero and not NaN counts as True).
 - An *index run* ``(i0, i1)`` is a maximal stretch of True samples ``mask[i0:i1]``: half-open,
-  ``i1`` is one past the last True sample.
+  ``i1`` is one past the last True sample (:func:`true_runs`).
 - An *interval* is ``[start, end)`` in seconds, half-open: ``start`` belongs to it, ``end`` does
-  not, so two intervals that touch (``end == next start``) do not overlap. Interval sets are
-  ``(n, 2)`` float64 arrays (or lists of ``(start, end)`` pairs where noted), sorted by start
-  and disjoint unless said otherwise.
+  not, so two intervals that touch (``end == next start``) do not overlap. An *interval set* is
+  an ``(n, 2)`` float64 array, sorted by start and disjoint unless said otherwise. Every function
+  here takes a list of ``(start, end)`` pairs too (:func:`as_intervals`) and returns arrays.
+  Per-interval data (a score, a label) goes beside the array, or in a ``segments`` table
+  (:mod:`cuekit.cues`), never in a third column.
+
+From samples to intervals: :func:`from_mask` (what one sample covers: ``cover``; runs joined
+across short gaps, kept by length). Between interval sets: :func:`merge`, :func:`subtract`,
+:func:`intersect`, :func:`crop`, :func:`keep_lengths`, :func:`duration`, :func:`inside`.
 """
 
 from __future__ import annotations
@@ -79,11 +85,13 @@ def close_gaps(mask: np.ndarray, max_len: int) -> np.ndarray:
     return out
 
 
-def mask_intervals(t: np.ndarray, mask: np.ndarray, *, cover: Cover = "start",
-                   step_s: float | None = None, max_gap_steps: float | None = None
-                   ) -> np.ndarray:
+def from_mask(t: np.ndarray, mask: np.ndarray, *, cover: Cover = "start",
+              step_s: float | None = None, max_gap_steps: float | None = None,
+              merge_gap_s: float = 0.0, min_s: float = 0.0, max_s: float = np.inf
+              ) -> np.ndarray:
     """The ``[start, end)`` intervals (seconds, ``(n, 2)`` array) where ``mask`` holds on the
-    sample times ``t``, one per run of True samples.
+    sample times ``t``, one per run of True samples; then runs less than ``merge_gap_s`` apart
+    joined, and those shorter than ``min_s`` or longer than ``max_s`` dropped.
 
     What one sample covers, so where an interval starts and ends:
 
@@ -110,6 +118,17 @@ def mask_intervals(t: np.ndarray, mask: np.ndarray, *, cover: Cover = "start",
         return np.empty((0, 2))
     if len(mask) != n:
         raise InputError(f"mask has {len(mask)} values for {n} times")
+    iv = _runs(t, mask, cover, step_s, max_gap_steps)
+    if merge_gap_s > 0:
+        iv = merge(iv, bridge_s=merge_gap_s, inclusive=False)
+    if min_s > 0 or max_s < np.inf:
+        iv = keep_lengths(iv, min_s=min_s, max_s=max_s)
+    return iv
+
+
+def _runs(t: np.ndarray, mask: np.ndarray, cover: Cover, step_s: float | None,
+          max_gap_steps: float | None) -> np.ndarray:
+    n = len(t)
     if step_s is None and cover != "midpoints":
         step_s = float(np.median(np.diff(t)))
     if max_gap_steps is None:
@@ -153,6 +172,46 @@ def keep_lengths(iv: np.ndarray, *, min_s: float = 0.0, max_s: float = np.inf) -
     iv = np.asarray(iv, dtype="float64").reshape(-1, 2)
     length = iv[:, 1] - iv[:, 0]
     return iv[(length >= min_s) & (length <= max_s)]
+
+
+def as_intervals(iv) -> np.ndarray:
+    """``iv`` (an ``(n, 2)`` array, a list of ``(start, end)`` pairs, or empty) as an ``(n, 2)``
+    float64 array."""
+    return np.asarray(iv, dtype="float64").reshape(-1, 2)
+
+
+def subtract(a, b) -> np.ndarray:
+    """The parts of intervals ``a`` not covered by the sorted intervals ``b``."""
+    a, b = as_intervals(a), as_intervals(b)
+    out = []
+    for s, e in a:
+        cur = s
+        for bs, be in b[(b[:, 1] > s) & (b[:, 0] < e)] if len(b) else []:
+            if bs > cur:
+                out.append((cur, bs))
+            cur = max(cur, be)
+        if cur < e:
+            out.append((cur, e))
+    return as_intervals(out)
+
+
+def intersect(a, b) -> np.ndarray:
+    """The parts of intervals ``a`` covered by the sorted intervals ``b``."""
+    return subtract(a, subtract(a, b))
+
+
+def crop(iv, start_s: float = -np.inf, end_s: float = np.inf) -> np.ndarray:
+    """The intervals cut to ``[start_s, end_s)``; those left empty (``end <= start``) dropped,
+    except an interval that was already empty (a lone sample's ``[t, t)``) inside the window."""
+    iv = as_intervals(iv)
+    out = np.column_stack([np.maximum(iv[:, 0], start_s), np.minimum(iv[:, 1], end_s)])
+    return out[(out[:, 1] > out[:, 0]) | ((iv[:, 1] == iv[:, 0]) & (out[:, 1] == out[:, 0]))]
+
+
+def duration(iv) -> float:
+    """Total length ``sum(end - start)`` of the intervals in seconds (0 for none)."""
+    iv = as_intervals(iv)
+    return float((iv[:, 1] - iv[:, 0]).sum()) if len(iv) else 0.0
 
 
 def inside(t: np.ndarray, iv: np.ndarray | list[tuple[float, float]]) -> np.ndarray:

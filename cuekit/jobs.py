@@ -31,6 +31,7 @@ from . import media
 from .config import AnalysisConfig
 from .cueset import CueSet
 from .errors import CuekitError
+from .runtime import tune_for_analysis
 from .store import Library
 
 LOCK_NAME = "worker.lock"
@@ -105,6 +106,9 @@ def run_queue(library: Library, analyze: Analyze | None = None, *,
     Returns 0 at once when another worker holds the lock (it will pick the queue up). Each
     analysis runs in a forked child process, stopped after :func:`time_limit_s`.
     """
+    # here, before any child is forked: the children inherit the setting. A forked child must
+    # not change OpenCV's thread count: if the parent had used OpenCV's thread pool, it hangs.
+    tune_for_analysis()
     done = 0
     while True:
         with _worker_lock(library.home) as taken:

@@ -44,8 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .cueset import CueSet
-from .dynamics.profile import intersect, subtract, total_s
-from .intervals import merge
+from .intervals import duration, intersect, merge, subtract
 from .targets import INDICATORS, TECHNIQUES
 
 MAX_MOMENTS = 5
@@ -200,7 +199,7 @@ def _context(cs: CueSet, person: str) -> _Context:
 def _attention(c: _Context) -> Finding | None:
     ind = INDICATORS["eye_contact_listening"]
     ec = c.value("eye_contact_listening")
-    if ec is None or total_s(c.listening) < RULES.min_listening_s:
+    if ec is None or duration(c.listening) < RULES.min_listening_s:
         return None
     evidence = f"eye contact {ind.format(ec)} of {c.other}'s speaking time " \
                f"(reference {ind.target_text()})"
@@ -218,7 +217,7 @@ def _attention(c: _Context) -> Finding | None:
 
 
 def _engagement(c: _Context) -> Finding | None:
-    listen_s = total_s(c.listening)
+    listen_s = duration(c.listening)
     nods = c.raw("nods_per_min_listening")
     backs = c.raw("backchannels_per_min_listening")
     if listen_s < RULES.min_listening_s or (nods is None and backs is None):
@@ -250,7 +249,7 @@ def _not_interrupting(c: _Context) -> Finding | None:
         return None
     rate = ind.value(c.metrics, c.duration_s)
     interruptions = _kind(c.cs, "interruption", c.person)
-    if n == 0 and total_s(c.others_speech) >= RULES.min_listening_s:
+    if n == 0 and duration(c.others_speech) >= RULES.min_listening_s:
         waited = c.cs.segments[(c.cs.segments["kind"] == "gap")
                                & c.cs.segments["participant"].str.endswith(f"|{c.person}")]
         return Finding("not_interrupting", STRENGTH, f"Let {c.other} finish: no interruptions.",
@@ -340,7 +339,7 @@ def _paraphrasing(c: _Context) -> Finding | None:
                        f"question{'s' if n_clar != 1 else ''}", 1.2 + min(n_para + n_clar, 4) / 4,
                        _moments(both, lambda r: ("restates: " if r.kind == "paraphrase"
                                                  else "asks: ") + _quote(r.label)))
-    if total_s(c.others_speech) < RULES.min_listening_s:
+    if duration(c.others_speech) < RULES.min_listening_s:
         return None
     turns = merge(c.others_speech, bridge_s=1.0)
     ends = np.column_stack([np.maximum(turns[:, 0], turns[:, 1] - RULES.lead_in_s),

@@ -109,6 +109,8 @@ def _participants(path: str, info: media.MediaInfo, config: AnalysisConfig, use_
     names = config.names
     if use_video:
         boxes = _boxes(path, info, config, notes)
+        if names is None and len(config.audio_files) == len(boxes):
+            names = list(config.audio_files)  # one recording per tile names them, in order
         participants = layout.name_participants(boxes, names)
     elif config.audio_files:
         participants = [Participant(name=n) for n in (names or list(config.audio_files))]
@@ -152,7 +154,7 @@ def _boxes(path: str, info: media.MediaInfo, config: AnalysisConfig,
                 if t > sampled[-1][0] + 1.0 and f.shape == sampled[0][1].shape]
     # found on the small frames, given back in pixels of the full frame
     guess = layout.detect_tiles([f for _, f in sampled], [t for t, _ in sampled], size=(w, h))
-    wanted = len(config.names) if config.names else None
+    wanted = len(config.names or config.audio_files) or None  # names, or one recording each
     if wanted is not None and wanted != len(guess.boxes) and wanted in (1, 2, 4):
         return layout.grid_boxes({1: "1", 2: "2x1", 4: "2x2"}[wanted], w, h)  # the names win
     if notes is not None:

@@ -157,6 +157,10 @@ def sample_call():
     return analyze(SAMPLE_CALL), truth
 
 
+INTERRUPTION_TOL_S = 0.06  # measured 0.04 s (README, Accuracy)
+BACKCHANNEL_TOL_S = 0.22  # measured 0.18 s
+
+
 def _kind(cueset, kind):
     seg = cueset.segments
     return seg[seg["kind"] == kind].reset_index(drop=True)
@@ -166,7 +170,10 @@ def test_sample_call_interruption_and_backchannel_found(sample_call):
     cueset, truth = sample_call
     (inter,) = _kind(cueset, "interruption").itertuples()
     (true,) = truth["interruptions"]
-    assert abs(inter.start - true["start"]) <= 0.3 and abs(inter.end - true["end"]) <= 0.3
+    # the README's accuracy table (benchmarks/accuracy_sample_call.py): interruption boundaries
+    # within 0.04 s, backchannel within 0.18 s; held here with a little room for other CPUs
+    assert abs(inter.start - true["start"]) <= INTERRUPTION_TOL_S
+    assert abs(inter.end - true["end"]) <= INTERRUPTION_TOL_S
     assert inter.participant == true["interrupter"]
     assert inter.label == f"{true['interrupter']} interrupts {true['interrupted']}"
     people = cueset.summary["participants"]
@@ -175,7 +182,8 @@ def test_sample_call_interruption_and_backchannel_found(sample_call):
     (bc,) = _kind(cueset, "backchannel").itertuples()
     (true_bc,) = truth["backchannels"]
     assert bc.participant == true_bc["participant"]
-    assert abs(bc.start - true_bc["start"]) <= 0.3 and abs(bc.end - true_bc["end"]) <= 0.3
+    assert abs(bc.start - true_bc["start"]) <= BACKCHANNEL_TOL_S
+    assert abs(bc.end - true_bc["end"]) <= BACKCHANNEL_TOL_S
 
 
 def test_sample_call_at_most_one_false_overlap(sample_call):

@@ -56,7 +56,7 @@ def test_energy_vad_finds_a_tone_burst_in_noise():
     y = rng.normal(0, 0.003, 6 * SR).astype("float32")
     y[2 * SR: 4 * SR] += _harmonic(150, 2.0, amp=0.1)
     t, score = voice.energy_vad(y, sr=SR)
-    found = voice.mask_intervals(t, voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1,
+    found = voice.speech_intervals(t, voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1,
                                                       min_silence_s=0.2, pad_s=0.0))
     assert len(found) == 1
     assert found[0][0] == pytest.approx(2.0, abs=0.05) and found[0][1] == pytest.approx(4.0, abs=0.05)
@@ -69,7 +69,7 @@ def test_speech_mask_bridges_short_silences_and_drops_blips():
     score[80:82] = 1                  # 20 ms blip: dropped
     mask = voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1, min_silence_s=0.1,
                              pad_s=0.0)
-    assert voice.mask_intervals(t, mask) == [pytest.approx((0.1, 0.6))]
+    assert voice.speech_intervals(t, mask) == [pytest.approx((0.1, 0.6))]
 
 
 def test_bad_input_raises_before_work():
@@ -162,7 +162,7 @@ def test_vad_and_pitch_on_threads_give_the_same_numbers():
     np.testing.assert_array_equal(t1, t2)
     np.testing.assert_array_equal(p1, p2)
     assert (p1 > 0.5).mean() > 0.3
-    speech = voice.mask_intervals(t1, p1 > 0.5)
+    speech = voice.speech_intervals(t1, p1 > 0.5)
     f1 = _pitch_in_speech(y, sr=SR, speech=speech)
     f2 = _pitch_in_speech(y, sr=SR, speech=speech, threads=2)
     np.testing.assert_array_equal(f1[0], f2[0])

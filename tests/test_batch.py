@@ -46,6 +46,20 @@ def test_local_pool_is_resumable_and_survives_a_corrupt_file(recordings, tmp_pat
     assert _statuses(other) == {"a.mp4": "done"}
 
 
+def test_summary_table_has_every_summary_metric_pairs_too():
+    """The batch summary holds every metric of each result's summary.json: the participants'
+    and the pair's (a row whose participant is ``A|B``)."""
+    row = {"path": "call.mp4", "status": "done", "key": "k", "out_dir": "o",
+           "metrics": {"Ann": {"talk_share": 0.6}, "Bob": {"talk_share": 0.4}},
+           "pair_metrics": {"Ann|Bob": {"synchrony": 0.3, "leader": "Ann", "lag_s": 1.0}}}
+    table = batch.summary_table([row])
+    assert list(table["participant"]) == ["Ann", "Bob", "Ann|Bob"]
+    pair = table.set_index("participant").loc["Ann|Bob"]
+    assert (pair["synchrony"], pair["leader"], pair["lag_s"]) == (0.3, "Ann", 1.0)
+    assert pd.isna(pair["talk_share"])
+    assert list(table.columns).index("talk_share") < list(table.columns).index("synchrony")
+
+
 def test_manifest(tmp_path, recordings):
     m = tmp_path / "calls.csv"
     m.write_text("path,names,layout\nin/a.mp4,Agent,1\nin/b.wav,,\n")

@@ -188,3 +188,19 @@ def test_extra_files_come_in_with_the_result(tmp_path):
     assert (tmp_path / "out" / "batch_key.txt").read_text() == "abc"
     assert cueset.temp_prefix(tmp_path / "out") == ".cuekit-out-"
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_write_file_is_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = tmp_path / "summary.csv"
+    cueset.write_file(path, b"old")
+    cueset.write_file(path, b"new")
+    assert path.read_bytes() == b"new"
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cueset.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cueset.write_file(path, b"newer")
+    assert path.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv"]  # no temporary left

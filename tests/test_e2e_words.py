@@ -23,7 +23,7 @@ def test_a_call_without_transcript_gets_its_words(app_server, page):  # noqa: F8
     page.locator("input[type='file']").nth(0).set_input_files(SAMPLE_CALL)
     page.get_by_label("Title").fill("Words (e2e)")
     page.get_by_label("Participants (reading order)").fill("Agent, Customer")
-    box = page.get_by_role("checkbox", name="Transcribe the words")
+    box = page.get_by_role("checkbox", name="Transcribe the words")  # not its help button
     assert box.is_checked()  # on by default when the words extra is installed
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.wait_for_selector("video", timeout=ANALYSIS_TIMEOUT_S * 1000)

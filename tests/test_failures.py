@@ -123,6 +123,24 @@ def test_per_participant_audio_files(capsys, tmp_path):
     assert set(cs.samples.query("cue == 'voice.active'")["participant"]) == {"P1", "P2"}
 
 
+def test_per_participant_audio_files_name_the_tiles(capsys, tmp_path):
+    """``--audio Agent=a.wav --audio Customer=b.wav`` on a video, without ``--names``: the
+    names of the recordings name the tiles in reading order (the README's example)."""
+    video = write_media(str(tmp_path / "call.mp4"), size=(320, 120), audio=False)
+    a = write_media(str(tmp_path / "a.wav"), video=False)
+    b = write_media(str(tmp_path / "b.wav"), video=False)
+    out = tmp_path / "o"
+    code, _, err = run_cli(capsys, "analyze", video, "-q", "--audio", f"Agent={a}",
+                           "--audio", f"Customer={b}", "-o", str(out))
+    assert code == 0, err
+    from cuekit import cueset
+
+    cs = cueset.read(out)
+    people = cs.session["layout"]["participants"]
+    assert [(p["name"], p["audio_file"]) for p in people] == [("Agent", a), ("Customer", b)]
+    assert people[0]["box"][0] < people[1]["box"][0]  # Agent is the left tile
+
+
 def test_a_bug_gives_one_line_and_a_crash_log(capsys, monkeypatch, good_mp4):
     from cuekit import session
 

@@ -50,65 +50,65 @@ def test_close_gaps_only_between_true_runs():
     assert iv.close_gaps(np.ones(3, bool), 5).tolist() == [1, 1, 1]
 
 
-# ------------------------------------------------------------------------- mask_intervals
+# ------------------------------------------------------------------------- from_mask
 
 
 T = np.arange(10) * 0.1  # 0.0 … 0.9 s at 10 Hz
 M = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 1], bool)
 
 
-def test_mask_intervals_start_centre_midpoints():
-    np.testing.assert_allclose(iv.mask_intervals(T, M), arr((0.1, 0.3), (0.4, 0.5), (0.7, 1.0)))
-    np.testing.assert_allclose(iv.mask_intervals(T, M, cover="centre"),
+def test_from_mask_start_centre_midpoints():
+    np.testing.assert_allclose(iv.from_mask(T, M), arr((0.1, 0.3), (0.4, 0.5), (0.7, 1.0)))
+    np.testing.assert_allclose(iv.from_mask(T, M, cover="centre"),
                                arr((0.05, 0.25), (0.35, 0.45), (0.65, 0.95)))
-    np.testing.assert_allclose(iv.mask_intervals(T, M, cover="midpoints"),
+    np.testing.assert_allclose(iv.from_mask(T, M, cover="midpoints"),
                                arr((0.05, 0.25), (0.35, 0.45), (0.65, 0.95)))
-    np.testing.assert_allclose(iv.mask_intervals(T, M, step_s=0.2), arr((0.1, 0.4), (0.4, 0.6),
+    np.testing.assert_allclose(iv.from_mask(T, M, step_s=0.2), arr((0.1, 0.4), (0.4, 0.6),
                                                                         (0.7, 1.1)))
 
 
-def test_mask_intervals_empty_and_all_true():
-    assert iv.mask_intervals(np.zeros(0), np.zeros(0, bool)).shape == (0, 2)
-    assert iv.mask_intervals(T, np.zeros(10, bool)).shape == (0, 2)
-    np.testing.assert_allclose(iv.mask_intervals(T, np.ones(10, bool)), arr((0.0, 1.0)))
-    np.testing.assert_allclose(iv.mask_intervals(T, np.ones(10, bool), cover="midpoints"),
+def test_from_mask_empty_and_all_true():
+    assert iv.from_mask(np.zeros(0), np.zeros(0, bool)).shape == (0, 2)
+    assert iv.from_mask(T, np.zeros(10, bool)).shape == (0, 2)
+    np.testing.assert_allclose(iv.from_mask(T, np.ones(10, bool)), arr((0.0, 1.0)))
+    np.testing.assert_allclose(iv.from_mask(T, np.ones(10, bool), cover="midpoints"),
                                arr((-0.05, 0.95)))
 
 
-def test_mask_intervals_single_sample():
+def test_from_mask_single_sample():
     one, yes = np.array([2.0]), np.array([True])
-    assert iv.mask_intervals(one, yes).shape == (0, 2)  # no step to measure
-    np.testing.assert_allclose(iv.mask_intervals(one, yes, step_s=0.5), arr((2.0, 2.5)))
-    np.testing.assert_allclose(iv.mask_intervals(one, yes, cover="centre", step_s=0.5),
+    assert iv.from_mask(one, yes).shape == (0, 2)  # no step to measure
+    np.testing.assert_allclose(iv.from_mask(one, yes, step_s=0.5), arr((2.0, 2.5)))
+    np.testing.assert_allclose(iv.from_mask(one, yes, cover="centre", step_s=0.5),
                                arr((1.75, 2.25)))
-    np.testing.assert_allclose(iv.mask_intervals(one, yes, cover="midpoints"), arr((2.0, 2.0)))
+    np.testing.assert_allclose(iv.from_mask(one, yes, cover="midpoints"), arr((2.0, 2.0)))
 
 
-def test_mask_intervals_nan_mask_is_false():
-    got = iv.mask_intervals(T[:4], np.array([np.nan, 1.0, np.nan, 1.0]))
+def test_from_mask_nan_mask_is_false():
+    got = iv.from_mask(T[:4], np.array([np.nan, 1.0, np.nan, 1.0]))
     np.testing.assert_allclose(got, arr((0.1, 0.2), (0.3, 0.4)))
 
 
-def test_mask_intervals_split_at_missing_samples():
+def test_from_mask_split_at_missing_samples():
     t = np.array([0.0, 0.1, 0.2, 0.5, 0.6, 0.7])  # nothing observed between 0.2 and 0.5
-    np.testing.assert_allclose(iv.mask_intervals(t, np.ones(6, bool)), arr((0.0, 0.8)))
-    np.testing.assert_allclose(iv.mask_intervals(t, np.ones(6, bool), max_gap_steps=1.5),
+    np.testing.assert_allclose(iv.from_mask(t, np.ones(6, bool)), arr((0.0, 0.8)))
+    np.testing.assert_allclose(iv.from_mask(t, np.ones(6, bool), max_gap_steps=1.5),
                                arr((0.0, 0.3), (0.5, 0.8)))
 
 
-def test_mask_intervals_touching_runs_are_half_open():
-    got = iv.mask_intervals(T[:4], np.array([1, 0, 1, 1], bool))
+def test_from_mask_touching_runs_are_half_open():
+    got = iv.from_mask(T[:4], np.array([1, 0, 1, 1], bool))
     np.testing.assert_allclose(got, arr((0.0, 0.1), (0.2, 0.4)))
     assert iv.inside(np.array([0.1, 0.2]), got).tolist() == [False, True]
 
 
-def test_mask_intervals_bad_arguments():
+def test_from_mask_bad_arguments():
     with pytest.raises(InputError):
-        iv.mask_intervals(T, M, cover="edges")
+        iv.from_mask(T, M, cover="edges")
     with pytest.raises(InputError):
-        iv.mask_intervals(T, M, cover="midpoints", max_gap_steps=1.5)
+        iv.from_mask(T, M, cover="midpoints", max_gap_steps=1.5)
     with pytest.raises(InputError):
-        iv.mask_intervals(T, M[:5])
+        iv.from_mask(T, M[:5])
 
 
 # ------------------------------------------------------------------------- merge, lengths
@@ -181,3 +181,29 @@ def test_balanced_groups_keep_order_and_share_the_length():
     assert iv.balanced_groups([], 2) == []
     assert iv.balanced_groups([(0, 1)], 4) == [[(0, 1)]]
     assert iv.balanced_groups(spans[:3], 1) == [spans[:3]]
+
+
+# ------------------------------------------------------------------------- between interval sets
+
+
+def test_subtract_intersect_crop_duration():
+    a = [(0.0, 4.0), (6.0, 8.0)]
+    b = arr((1.0, 2.0), (3.0, 7.0))
+    np.testing.assert_allclose(iv.subtract(a, b), arr((0.0, 1.0), (2.0, 3.0), (7.0, 8.0)))
+    np.testing.assert_allclose(iv.intersect(a, b), arr((1.0, 2.0), (3.0, 4.0), (6.0, 7.0)))
+    assert iv.subtract(a, np.empty((0, 2))).tolist() == [[0.0, 4.0], [6.0, 8.0]]
+    assert iv.intersect([], b).shape == (0, 2)
+    np.testing.assert_allclose(iv.crop(a, 1.0, 7.0), arr((1.0, 4.0), (6.0, 7.0)))
+    assert iv.crop(a, 4.0, 6.0).shape == (0, 2)  # touching ends are not inside
+    np.testing.assert_allclose(iv.crop([(-0.1, 0.5), (2.0, 2.0)], 0.0), arr((0.0, 0.5), (2.0, 2.0)))
+    assert iv.duration(a) == 6.0 and iv.duration([]) == 0.0
+
+
+def test_from_mask_merges_less_than_the_gap_then_keeps_by_length():
+    t = np.arange(10) * 0.1
+    m = np.array([1, 1, 0, 0, 1, 0, 0, 0, 0, 1], bool)
+    got = iv.from_mask(t, m, step_s=0.1, merge_gap_s=0.25)  # 0.2 s apart: joined
+    np.testing.assert_allclose(got, arr((0.0, 0.5), (0.9, 1.0)))
+    got = iv.from_mask(t, m, step_s=0.1, merge_gap_s=0.2 + 1e-9, min_s=0.15)
+    np.testing.assert_allclose(got, arr((0.0, 0.5)))
+    np.testing.assert_allclose(iv.from_mask(t, m, step_s=0.1, max_s=0.15), arr((0.4, 0.5), (0.9, 1.0)))

@@ -217,3 +217,21 @@ def test_the_worker_gives_the_stored_transcript_to_the_analysis(library, recordi
     assert info.status == "done", info.error
     assert library.load_cueset(sid).summary["transcript"] == {
         "path": str(library.sessions_dir / sid / "transcript.vtt"), "cues": 1}
+
+
+def test_a_forked_analysis_runs_after_the_worker_used_opencv_threads(library, recording):
+    """The worker sets OpenCV's threads before forking (cuekit.runtime); a child that changed
+    them after the parent had used OpenCV's thread pool would hang."""
+    import cv2
+    import numpy as np
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        img = np.random.default_rng(0).random((2000, 2000)).astype("float32")
+        cv2.GaussianBlur(img, (31, 31), 5)  # OpenCV's pool now has threads
+        sid = library.add_session(recording, title="after OpenCV", media_name="a.mp4")
+        jobs.run_queue(library, fake_analyze(make_cueset(5)), min_time_limit_s=20)
+        assert library.session(sid).status == "done"
+    finally:
+        cv2.setNumThreads(before)

@@ -1,10 +1,9 @@
 """Known-answer tests of the tile finder on composite call frames made from real faces
 (``layoutgen``) and on a real broadcast split-screen interview."""
 
-import os
 
 import pytest
-from conftest import SHARED, shared_path
+from conftest import shared_path
 
 from cuekit import layout, media
 
@@ -129,10 +128,3 @@ def test_real_split_screen_interview():
     # the left and right halves, each holding one of the two people
     assert left[0] + left[2] <= 0.55 * w and right[0] >= 0.45 * w
     assert left[2] >= 0.3 * w and right[2] >= 0.3 * w and left[3] >= 0.9 * h and right[3] >= 0.9 * h
-
-
-def test_shared_images_are_optional():
-    assert [type(p) for p in gen.people(None)] == [gen.Person]
-    if not os.path.isdir(os.path.join(SHARED, "images")):
-        pytest.skip("../shared/images not present")
-    assert len(gen.people(os.path.join(SHARED, "images"))) > 1

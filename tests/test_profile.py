@@ -13,20 +13,6 @@ def iv(*pairs):
     return np.array(pairs, dtype="float64").reshape(-1, 2)
 
 
-def test_interval_arithmetic():
-    np.testing.assert_array_equal(pf.merge(iv((5, 6), (0, 1), (1.5, 2)), bridge_s=0.5),
-                                  iv((0, 2), (5, 6)))
-    np.testing.assert_array_equal(pf.subtract(iv((0, 10)), iv((2, 3), (5, 6))),
-                                  iv((0, 2), (3, 5), (6, 10)))
-    np.testing.assert_array_equal(pf.intersect(iv((0, 10)), iv((2, 3), (9, 12))),
-                                  iv((2, 3), (9, 10)))
-    assert pf.total_s(iv((0, 2), (3, 5))) == 4.0 and pf.total_s(iv()) == 0.0
-    assert list(pf.inside(np.array([0.5, 2.0, 3.0]), iv((0, 1), (3, 4)))) == [True, False, True]
-    t = np.arange(0, 10, 0.5)
-    np.testing.assert_array_equal(pf.runs(t, (t >= 2) & (t < 4), min_s=1.0), iv((2, 4)))
-    assert pf.runs(t, (t >= 2) & (t < 2.5), min_s=1.0).shape == (0, 2)
-
-
 def _observed(pitch_jump_st: float, jump_s=(10, 13)):
     """A speaks 0-20 s with their pitch raised by ``pitch_jump_st`` over ``jump_s``; the
     ``tone_shift`` segments are the audio stage's (the one definition of a raised voice)."""
@@ -99,8 +85,7 @@ def _face_call(*, face_present: bool, away_s=(), smile_s=(), no_face=(), pitch_r
 
 def test_runs_do_not_bridge_missing_samples():
     t = np.concatenate([np.arange(0, 1, 0.1), np.arange(5, 6, 0.1)])  # nothing from 1 s to 5 s
-    np.testing.assert_allclose(pf.runs(t, np.ones(len(t), bool), min_s=0.0), iv((0, 1), (5, 6)))
-    assert pf.runs(t, np.ones(len(t), bool), min_s=1.5).shape == (0, 2)
+    np.testing.assert_allclose(pf.observed_runs(t, np.ones(len(t), bool)), iv((0, 1), (5, 6)))
 
 
 def test_look_away_fallback_splits_at_missing_face():

@@ -24,13 +24,18 @@ def _rounded(evs):
     return [(round(e[0], 2), round(e[1], 2)) for e in evs]
 
 
-def test_intervals_edges_merge_and_limits():
+def test_episodes_of_a_mask_edges_merge_and_limits():
+    """The events' convention: a sample reaches halfway to its neighbours; episodes less than
+    ``merge_gap_s`` apart are joined, then kept by length."""
+    from cuekit.intervals import from_mask
+
     t = np.arange(10) * 0.1
     m = np.array([0, 1, 1, 0, 1, 0, 0, 0, 1, 1], bool)
-    assert _rounded(events.intervals(t, m)) == [(0.05, 0.25), (0.35, 0.45), (0.75, 0.95)]
-    assert _rounded(events.intervals(t, m, merge_gap_s=0.15)) == [(0.05, 0.45), (0.75, 0.95)]
-    assert _rounded(events.intervals(t, m, min_s=0.15)) == [(0.05, 0.25), (0.75, 0.95)]
-    assert events.intervals(t, np.zeros(10, bool)) == []
+    mid = dict(cover="midpoints")
+    assert _rounded(from_mask(t, m, **mid)) == [(0.05, 0.25), (0.35, 0.45), (0.75, 0.95)]
+    assert _rounded(from_mask(t, m, merge_gap_s=0.15, **mid)) == [(0.05, 0.45), (0.75, 0.95)]
+    assert _rounded(from_mask(t, m, min_s=0.15, **mid)) == [(0.05, 0.25), (0.75, 0.95)]
+    assert from_mask(t, np.zeros(10, bool), **mid).shape == (0, 2)
 
 
 def test_zigzag_ignores_small_wiggles():

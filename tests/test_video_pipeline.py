@@ -243,9 +243,11 @@ def test_bad_arguments_raise_before_work(tmp_path):
         analyze_video("x.mp4", [Participant("P1"), Participant("P1")], face_fps=10, pose_fps=2)
 
 
-def test_opencv_threads_restored_after_the_models_ran():
-    """The pipeline runs OpenCV on one thread while its own threads keep the cores busy; the
-    process-wide setting is back as it was afterwards, also when the analysis fails."""
+def test_the_pipeline_leaves_opencv_threads_alone_and_the_entry_points_set_one():
+    """Process-wide tuning belongs to the entry points (cuekit.runtime): the video stage leaves
+    OpenCV's thread count as it finds it, also when it fails; tune_for_analysis sets one."""
+    from cuekit.runtime import tune_for_analysis
+
     before = cv2.getNumThreads()
     cv2.setNumThreads(3)
     try:
@@ -255,5 +257,7 @@ def test_opencv_threads_restored_after_the_models_ran():
             analyze_video(__file__, [Participant("P1")], face_fps=2, pose_fps=0,
                           duration_s=1.0)  # fails while decoding
         assert cv2.getNumThreads() == 3
+        tune_for_analysis()
+        assert cv2.getNumThreads() == 1
     finally:
         cv2.setNumThreads(before)

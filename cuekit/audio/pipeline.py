@@ -190,7 +190,7 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
                    vad: VadParams, pitch: PitchParams) -> _Track:
     n_windows = len(y) // voice.silero_window_samples(sr)
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
-    speech = voice.mask_intervals(vad_t, voice.speech_mask(vad_t, prob, **asdict(vad)))
+    speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **asdict(vad)))
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
@@ -272,7 +272,7 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     if n > 1:
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
-    voices = {(names[v] if names else f"V{v + 1}"): voice.mask_intervals(t, (lab == v) & in_speech)
+    voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, (lab == v) & in_speech)
               for v in range(n)}
     if n < 2:
         return voices, how, None
@@ -352,7 +352,7 @@ def tone_shifts(name: str, grid: np.ndarray, pitch_st: np.ndarray, loud_db: np.n
         excess = running.to_numpy() - base
         high = np.nan_to_num(excess, nan=-np.inf) > margin
         t_mid = grid + step_s / 2
-        for a, b in merge(voice.mask_intervals(t_mid, high), bridge_s=params.bridge_s,
+        for a, b in merge(voice.speech_intervals(t_mid, high), bridge_s=params.bridge_s,
                           inclusive=False):
             if b - a >= params.min_s:
                 peak = float(np.nanmax(excess[(t_mid >= a) & (t_mid < b)]))

@@ -14,8 +14,7 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from ..errors import InputError
 from ..modelfiles import ModelError
-from ..intervals import balanced_groups, drop_short_runs, true_runs
-from ..intervals import mask_intervals as _mask_intervals
+from ..intervals import balanced_groups, crop, drop_short_runs, from_mask, true_runs
 
 ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
 _EPS = 1e-10
@@ -158,14 +157,14 @@ def speech_mask(t: np.ndarray, score: np.ndarray, *, threshold: float, min_speec
                            int(round(min_speech_s / hop_s)))
 
 
-def mask_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
+def speech_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
     """Speech intervals ``[(start_s, end_s), …]`` of a mask on the evenly spaced frame centres
-    ``t``: each frame covers ``t ± hop/2``."""
+    ``t`` (:func:`cuekit.intervals.from_mask` with ``cover="centre"``: each frame covers
+    ``t ± hop/2``), cut at 0 s. A list of pairs, as the audio stage passes speech on."""
     if len(t) == 0:
         return []
     hop_s = float(t[1] - t[0]) if len(t) > 1 else 0.0
-    return [(max(0.0, a), b)
-            for a, b in _mask_intervals(t, mask, cover="centre", step_s=hop_s).tolist()]
+    return [(a, b) for a, b in crop(from_mask(t, mask, cover="centre", step_s=hop_s), 0.0).tolist()]
 
 
 def pitch(y: np.ndarray, *, sr: int, fmin_hz: float, fmax_hz: float, hop_s: float,

@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..params import VERBAL
-from .profile import Observed, intersect, merge, total_s
+from ..intervals import duration, intersect, merge
+from .profile import Observed
 from .verbal import pitch_rise_st
 
 LONG_SILENCE_S = 3.0
@@ -64,7 +65,7 @@ def looking_away_under_pressure(obs: Observed) -> list[dict]:
             for a, b in raised:
                 lost = intersect(np.array([[a, b]]), away)
                 if len(lost):
-                    share = total_s(lost) / (b - a)
+                    share = duration(lost) / (b - a)
                     rows.append(_row(p, a, b, f"{p} looks away while {q}'s voice is raised "
                                               f"({share:.0%} of it)", 2.5 + share))
     return rows

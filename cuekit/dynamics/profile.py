@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..intervals import inside, keep_lengths, mask_intervals, merge
+from ..intervals import duration, from_mask, inside, intersect, merge, subtract
 from ..params import LISTENING, ListeningParams
 from ..video import events as video_events
 from .turns import turns
@@ -32,44 +32,11 @@ from .turns import turns
 MAX_GAP_STEPS = 1.5  # samples further apart than this many median steps leave a gap in a run
 _NONE = np.empty((0, 2))
 
-# ------------------------------------------------------------------------- intervals
-
-
-def subtract(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The parts of intervals ``a`` not covered by intervals ``b``."""
-    out = []
-    for s, e in a:
-        cur = s
-        for bs, be in b[(b[:, 1] > s) & (b[:, 0] < e)] if len(b) else []:
-            if bs > cur:
-                out.append((cur, bs))
-            cur = max(cur, be)
-        if cur < e:
-            out.append((cur, e))
-    return np.array(out, dtype="float64").reshape(-1, 2)
-
-
-def intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The parts of intervals ``a`` covered by intervals ``b``."""
-    return subtract(a, subtract(a, b))
-
-
-def total_s(iv: np.ndarray) -> float:
-    return float((iv[:, 1] - iv[:, 0]).sum()) if len(iv) else 0.0
-
-
-def runs(t: np.ndarray, mask: np.ndarray, *, min_s: float, merge_gap_s: float = 0.0
-         ) -> np.ndarray:
-    """Intervals where ``mask`` holds on the sorted sample times ``t``, at least ``min_s`` long.
-
-    Each sample covers one median step. Samples further apart than ``MAX_GAP_STEPS`` median
-    steps have a gap between them (nothing observed) that ends a run: a run never bridges
-    missing samples. Runs at most ``merge_gap_s`` apart are then joined.
-    """
-    iv = mask_intervals(t, np.asarray(mask, dtype=bool), max_gap_steps=MAX_GAP_STEPS)
-    if merge_gap_s > 0:
-        iv = merge(iv, bridge_s=merge_gap_s)
-    return keep_lengths(iv, min_s=min_s)
+def observed_runs(t: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Intervals where ``mask`` holds on the sorted sample times ``t``: each sample covers one
+    median step, and samples further apart than ``MAX_GAP_STEPS`` steps leave a gap (nothing
+    observed) that ends a run (:func:`cuekit.intervals.from_mask`)."""
+    return from_mask(t, mask, max_gap_steps=MAX_GAP_STEPS)
 
 
 def on_grid(t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,7 +62,7 @@ class Observed:
     """What the profile and the coaching moments read, per participant.
 
     ``cues`` (participant, cue) -> (t, value) with NaN rows dropped (absent = never observed;
-    a time gap = not observed then, see :func:`runs`); ``events`` (participant, kind) ->
+    a time gap = not observed then, see :func:`observed_runs`); ``events`` (participant, kind) ->
     intervals; ``speech`` participant -> speech intervals (present only for participants with
     ``voice.active`` or speech segments).
     """
@@ -143,9 +110,9 @@ class Observed:
         ``cue`` was observed; None when neither was measured."""
         tv = self.cue(p, "face.present")
         if tv is not None:
-            return runs(tv[0], tv[1] >= 0.5, min_s=0.0)
+            return observed_runs(tv[0], tv[1] >= 0.5)
         tv = self.cue(p, cue)
-        return runs(tv[0], np.ones(len(tv[0]), dtype=bool), min_s=0.0) if tv is not None else None
+        return observed_runs(tv[0], np.ones(len(tv[0]), dtype=bool)) if tv is not None else None
 
     def raised_tone(self, p: str) -> np.ndarray | None:
         """``p``'s raised-tone stretches: their ``tone_shift`` segments; None when neither pitch
@@ -197,10 +164,10 @@ def _per_min(events: np.ndarray, listen: np.ndarray | None, measured: bool, *,
     if listen is None or not measured:
         return np.nan
     counted = intersect(listen, face) if face is not None else listen
-    if total_s(counted) < min_listening_s:
+    if duration(counted) < min_listening_s:
         return np.nan
     starts_in = counted if starts_in is None else starts_in
-    return float(inside(events[:, 0], starts_in).sum() / (total_s(counted) / 60.0))
+    return float(inside(events[:, 0], starts_in).sum() / (duration(counted) / 60.0))
 
 
 def _mean_inside(tv: tuple[np.ndarray, np.ndarray] | None, within: np.ndarray | None) -> float:
@@ -223,7 +190,7 @@ def participant_profile(obs: Observed, p: str, *, pairs: dict[str, dict],
     has = lambda cue: obs.cue(p, cue) is not None
     least = params.min_listening_s
     out = dict(
-        listening_s=total_s(listen) if listen is not None else np.nan,
+        listening_s=duration(listen) if listen is not None else np.nan,
         eye_contact_listening=_mean_inside(obs.cue(p, "gaze.on_screen"), listen),
         nods_per_min_listening=_per_min(obs.event(p, "nod"), listen, has("head.pitch_deg"),
                                         min_listening_s=least,

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..cues import StreamResult, make_segments
 from ..errors import InputError
-from ..intervals import inside, mask_intervals
+from ..intervals import from_mask, inside
 from ..params import TURNS, TurnParams
 
 
@@ -123,7 +123,7 @@ def _voice_intervals(samples: pd.DataFrame, participant: str) -> list[tuple[floa
     t = sel["t"].to_numpy(dtype="float64")
     order = np.argsort(t)
     t, on = t[order], sel["value"].to_numpy(dtype="float64")[order] >= 0.5
-    return [(a, b) for a, b in mask_intervals(t, on).tolist()]  # each sample covers one step
+    return [(a, b) for a, b in from_mask(t, on).tolist()]  # each sample covers one step
 
 
 def _states(speech: dict[str, list[tuple[float, float]]], duration_s: float) -> list[_State]:

@@ -1,29 +1,18 @@
 """Events from per-participant cue series: nods, head shakes, blinks, smiles, gaze aversion.
 
 Pure functions over ``t`` (seconds, increasing) and value arrays (NaN = not observed). Each
-returns a list of ``(start_s, end_s, score)`` tuples; the pipeline turns them into segments.
+returns a list of ``(start_s, end_s, score)`` events, the rows of the stage's segments; the
+episodes of a mask are found by :func:`cuekit.intervals.from_mask` (a sample reaches halfway to
+its neighbours: ``cover="midpoints"``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..intervals import keep_lengths, mask_intervals, merge, robust_sd
+from ..intervals import from_mask, robust_sd
 
 MAX_FILL_S = 0.3  # NaN gaps up to this long are interpolated; longer ones split a series
-
-
-def intervals(t: np.ndarray, mask: np.ndarray, *, min_s: float = 0.0, max_s: float = np.inf,
-              merge_gap_s: float = 0.0) -> list[tuple[float, float]]:
-    """Stretches where ``mask`` is True, as ``(start_s, end_s)``.
-
-    A stretch runs from the midpoint before its first True sample to the midpoint after its last
-    (so one sample at 10 fps lasts 0.1 s). Stretches separated by less than ``merge_gap_s`` are
-    merged; then those shorter than ``min_s`` or longer than ``max_s`` are dropped.
-    """
-    iv = mask_intervals(t, np.asarray(mask, dtype=bool), cover="midpoints")
-    iv = merge(iv, bridge_s=merge_gap_s, inclusive=False)
-    return [(s, e) for s, e in keep_lengths(iv, min_s=min_s, max_s=max_s).tolist()]
 
 
 def _chunks(t: np.ndarray, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -149,7 +138,7 @@ def blinks(t: np.ndarray, openness: np.ndarray, *, closed_frac: float = 0.6,
     open_level = float(np.median(o[ok]))
     closed = ok & (o < closed_frac * open_level)
     out = []
-    for s, e in intervals(t, closed, max_s=max_s):
+    for s, e in from_mask(t, closed, cover="midpoints", max_s=max_s).tolist():
         sel = (t >= s) & (t <= e) & ok
         depth = 1.0 - float(np.min(o[sel])) / open_level if sel.any() else np.nan
         out.append((s, e, depth))
@@ -163,7 +152,8 @@ def expression_episodes(t: np.ndarray, x: np.ndarray, *, on: float = 0.5, min_s:
     (NaN, no face, is below); score = the peak 0..1."""
     s = np.asarray(x, dtype="float64")
     return [(a, b, float(np.nanmax(s[(t >= a) & (t <= b)])))
-            for a, b in intervals(t, np.nan_to_num(s) >= on, min_s=min_s, merge_gap_s=merge_gap_s)]
+            for a, b in from_mask(t, np.nan_to_num(s) >= on, cover="midpoints", min_s=min_s,
+                                  merge_gap_s=merge_gap_s).tolist()]
 
 
 def smiles(t: np.ndarray, smile: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
@@ -177,4 +167,5 @@ def gaze_aways(t: np.ndarray, on_screen: np.ndarray, *, min_s: float = 1.0,
     """Looking away: ``gaze.on_screen == 0`` for at least ``min_s`` (NaN, no face, is not
     counted as away). Score = the duration in seconds."""
     away = np.asarray(on_screen, dtype="float64") == 0
-    return [(a, b, b - a) for a, b in intervals(t, away, min_s=min_s, merge_gap_s=merge_gap_s)]
+    return [(a, b, b - a) for a, b in from_mask(t, away, cover="midpoints", min_s=min_s,
+                                                merge_gap_s=merge_gap_s).tolist()]

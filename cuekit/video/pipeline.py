@@ -140,30 +140,6 @@ class _Worker(threading.Thread):
             rec.close()
 
 
-_OPENCV_LOCK = threading.Lock()
-_opencv_users = [0, 1]  # analyses running now, OpenCV's thread count before the first
-
-
-@contextmanager
-def _opencv_single_threaded():
-    """OpenCV on one thread per caller while the models run: the worker threads already keep
-    the cores busy, and OpenCV's own thread pool on top of them costs ~15% more CPU in all
-    (hand-offs) for no gain in time. The setting is process-wide, so the first analysis to
-    start saves it and the last to end restores it."""
-    with _OPENCV_LOCK:
-        if _opencv_users[0] == 0:
-            _opencv_users[1] = cv2.getNumThreads()
-            cv2.setNumThreads(1)
-        _opencv_users[0] += 1
-    try:
-        yield
-    finally:
-        with _OPENCV_LOCK:
-            _opencv_users[0] -= 1
-            if _opencv_users[0] == 0:
-                cv2.setNumThreads(_opencv_users[1])
-
-
 def _stack(items: list[np.ndarray | None], shape: tuple[int, ...], dtype: str = "float64",
            ) -> np.ndarray:
     """(n, *shape) array with NaN where an item is None."""
@@ -220,22 +196,21 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     timer = _Timer()
     pool = []
     detector = FaceDetector()  # re-seeds lost faces, rarely: one for all, behind a lock
-    with _opencv_single_threaded():
-        try:
-            for k in range(n_workers):
-                recs = [_Recorder(p, expressions, detector, pose_every > 0)
-                        for p in participants[k::n_workers]]
-                pool.append(_Worker(recs, pose_every))
-            for w in pool:
-                w.start()
-            n = _feed(path, face_fps, pool, timer, hook, total, every)
-        finally:
-            for w in pool:
-                if w.is_alive():
-                    w.frames.put(None)
-                    w.join()
-                w.close()
-            detector.close()
+    try:
+        for k in range(n_workers):
+            recs = [_Recorder(p, expressions, detector, pose_every > 0)
+                    for p in participants[k::n_workers]]
+            pool.append(_Worker(recs, pose_every))
+        for w in pool:
+            w.start()
+        n = _feed(path, face_fps, pool, timer, hook, total, every)
+    finally:
+        for w in pool:
+            if w.is_alive():
+                w.frames.put(None)
+                w.join()
+            w.close()
+        detector.close()
     for w in pool:
         if w.error is not None:
             raise w.error

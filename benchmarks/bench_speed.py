@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_speed.py [--minutes 1 10] [--long] [--face-fps 10]
                                                [--pose-fps 1] [--cache DIR] [--no-floor]
-                                               [--baseline CHECKOUT]
+                                               [--baseline CHECKOUT] [--workers 1 2]
 
 For each length, builds (once, cached in ``--cache``) a two-person gallery call of 1280x720 at
 30 fps with AAC audio by re-timing the bundled 60 s sample call to 30 fps (one H.264 encode) and
@@ -10,8 +10,12 @@ looping it (packets re-muxed, no re-encode), then, each in a fresh process, time
 pass (every video frame decoded, nothing converted; the audio track decoded and resampled to
 16 kHz as the analysis does) and a full analysis at the default settings (or the rates given),
 and prints one table:
-wall seconds, real-time factor, CPU seconds (all threads), ratio to the decode-only pass, peak
-resident memory, and seconds per stage; then how peak memory grows per minute of call.
+video processes (``wk``), wall seconds, real-time factor, CPU seconds (all threads and child
+processes) in all and per minute of call (the figure that carries from machine to machine),
+ratio to the decode-only pass, peak resident memory (with video processes: of all of them at
+once, sampled every 0.2 s), and seconds per stage; then how peak memory grows per minute of call.
+``--workers 1 2`` analyses each call once per process count, one after the other (so their
+ratio is measured under the same load).
 ``--long`` adds the 30-minute call (several minutes). ``--baseline CHECKOUT`` also analyses each
 call with another checkout of cuekit (its own ``.venv/bin/python`` and ``benchmarks/bench_speed.py``,
 e.g. a ``git worktree`` of an older commit), its run right after this code's on the same file,
@@ -124,17 +128,65 @@ def _decode_only(path: str) -> dict:
     return {"wall_s": time.perf_counter() - start, "video_s": video_s, "frames": frames}
 
 
-def _analysis(path: str, face_fps: float, pose_fps: float) -> dict:
+class _TreeRss:
+    """Peak resident memory of this process and its child processes together (the video stage's
+    processes), sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _tree(self) -> list[int]:
+        me, kids = os.getpid(), []
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat") as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                            kids.append(int(d))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return [me, *kids]
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_mb = max(self.peak_mb, sum(self._rss_mb(p) for p in self._tree()))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
+def _analysis(path: str, face_fps: float, pose_fps: float, workers: int | None = None) -> dict:
     from cuekit import session
     from cuekit.config import AnalysisConfig
 
+    tree = _TreeRss()
     start = time.perf_counter()
-    cs = session.analyze(path, AnalysisConfig(face_fps=face_fps, pose_fps=pose_fps))
+    cs = session.analyze(path, AnalysisConfig(face_fps=face_fps, pose_fps=pose_fps),
+                         workers=workers)
     wall = time.perf_counter() - start
     prov = cs.session["provenance"]
     video = prov["stages"].get("video", {})
     return {"wall_s": wall, "seconds": prov["seconds"], "video_stages": video.get("seconds", {}),
-            "frames": video.get("frames"), "pose_frames": video.get("pose_frames")}
+            "frames": video.get("frames"), "pose_frames": video.get("pose_frames"),
+            "tree_rss_mb": max(tree.stop(), 0.0), "processes": video.get("processes", 1)}
 
 
 def _floor(path: str, face_fps: float, pose_fps: float) -> dict:
@@ -207,19 +259,24 @@ def _floor(path: str, face_fps: float, pose_fps: float) -> dict:
             "decode_cpu_per_min": decode_cpu / minutes, "models_cpu_per_min": models_cpu}
 
 
-def _child(kind: str, path: str, face_fps: float, pose_fps: float) -> None:
+def _child(kind: str, path: str, face_fps: float, pose_fps: float, workers: int | None) -> None:
     if kind == "decode":
         out = _decode_only(path)
+    elif kind == "analysis":
+        out = _analysis(path, face_fps, pose_fps, workers)
     else:
-        out = {"analysis": _analysis, "floor": _floor}[kind](path, face_fps, pose_fps)
+        out = _floor(path, face_fps, pose_fps)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    out["peak_rss_mb"] = usage.ru_maxrss / 1024
-    out["cpu_s"] = usage.ru_utime + usage.ru_stime  # all threads, imports included
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # this process's peak, or with video processes all of them at once (sampled)
+    out["peak_rss_mb"] = max(usage.ru_maxrss / 1024, out.get("tree_rss_mb", 0.0))
+    # all threads and child processes, imports included
+    out["cpu_s"] = usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime
     print(json.dumps(out))
 
 
 def _run(kind: str, path: str, face_fps: float, pose_fps: float, checkout: str | None = None,
-         ) -> dict:
+         workers: int | None = None) -> dict:
     """One measured pass in a fresh interpreter, so peak memory is that pass's own; with
     ``checkout``, that checkout's interpreter and copy of this script."""
     python, script = sys.executable, os.path.abspath(__file__)
@@ -228,6 +285,8 @@ def _run(kind: str, path: str, face_fps: float, pose_fps: float, checkout: str |
         script = os.path.join(checkout, "benchmarks", "bench_speed.py")
     cmd = [python, script, "--child", kind, path,
            "--face-fps", str(face_fps), "--pose-fps", str(pose_fps)]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{kind} of {path} failed:\n{done.stderr[-3000:]}")
@@ -249,11 +308,15 @@ def main() -> None:
     ap.add_argument("--no-floor", action="store_true", help="skip the cost floor")
     ap.add_argument("--baseline", metavar="CHECKOUT",
                     help="another cuekit checkout (with its .venv) to run beside this code")
+    ap.add_argument("--workers", type=int, nargs="+",
+                    help="video processes to analyse each call with, one run per count in turn "
+                         "(default: cuekit's default); the first is also the one whose memory "
+                         "growth is reported")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     rates = (args.face_fps, args.pose_fps)
     if args.child:
-        _child(*args.child, *rates)
+        _child(*args.child, *rates, (args.workers or [None])[0])
         return
     os.makedirs(args.cache, exist_ok=True)
     minutes = sorted(set(args.minutes + ([30] if args.long else [])))
@@ -261,21 +324,26 @@ def main() -> None:
           f"{platform.python_version()}; call: 2 tiles, 1280x720, {FPS} fps; face "
           f"{args.face_fps:g} fps, pose {args.pose_fps:g} fps; load average "
           f"{os.getloadavg()[0]:.1f} at start")
-    print(f"{'min':>4} {'wall s':>7} {'xRT':>6} {'cpu s':>7} {'decode s':>8} {'x decode':>8} "
-          f"{'RSS MB':>7}  seconds per stage (video stages summed over threads)", flush=True)
+    print(f"{'min':>4} {'wk':>2} {'wall s':>7} {'xRT':>6} {'cpu s':>7} {'cpu/min':>7} "
+          f"{'decode s':>8} {'x decode':>8} {'RSS MB':>7}  seconds per stage (video stages "
+          "summed over threads and processes)", flush=True)
     peaks = {}
     for m in minutes:
         path = long_call(args.cache, m)
         dec = _run("decode", path, *rates)
-        for label, checkout in (("", None), *((("base", args.baseline),) if args.baseline else ())):
-            ana = _run("analysis", path, *rates, checkout)
+        runs = [("", None, w) for w in (args.workers or [None])]
+        if args.baseline:
+            runs.append(("base", args.baseline, None))
+        for label, checkout, workers in runs:
+            ana = _run("analysis", path, *rates, checkout, workers)
             stages = dict(ana["video_stages"])
             stages.update({k: v for k, v in ana["seconds"].items() if k != "video"})
             per = " ".join(f"{k} {v:.1f}" for k, v in stages.items())
-            print(f"{m:>4} {ana['wall_s']:7.1f} {m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} "
+            print(f"{m:>4} {ana.get('processes', 1):>2} {ana['wall_s']:7.1f} "
+                  f"{m * 60 / ana['wall_s']:6.1f} {ana['cpu_s']:7.1f} {ana['cpu_s'] / m:7.2f} "
                   f"{dec['wall_s']:8.1f} {ana['wall_s'] / dec['wall_s']:8.2f} "
                   f"{ana['peak_rss_mb']:7.0f}  {per} {label}", flush=True)
-            if not checkout:
+            if not checkout and m not in peaks:
                 peaks[m] = ana["peak_rss_mb"]
     if len(peaks) > 1:  # memory: how peak RSS grows with the call's length (target: flat, <= 1 GB)
         lo, hi = min(peaks), max(peaks)

@@ -137,7 +137,8 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
             row["status"] = "skipped"
             result = cueset.read(out)
         else:
-            result = session.analyze(it.path, item_config(it, cfg))
+            # the batch spreads recordings over the cores: one process for each one's video
+            result = session.analyze(it.path, item_config(it, cfg), workers=1)
             # the key file goes in with the result in one rename: a folder with a key is whole
             cueset.write(result, out, extra_files={KEY_FILE: key})
             row["status"] = "done"

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"face cues per second per participant (default {DEFAULT_FACE_FPS:g})")
     a.add_argument("--pose-fps", type=float, default=DEFAULT_POSE_FPS, metavar="N",
                    help=f"posture samples per second, 0 = off (default {DEFAULT_POSE_FPS:g})")
+    a.add_argument("--workers", type=int, metavar="N",
+                   help="processes for the video stage: the call is cut into N stretches "
+                        "analysed at once (default: one per two CPU cores)")
     a.add_argument("--speakers", type=int, metavar="N",
                    help="number of voices in a mixed track (default: the number of video "
                         "tiles, or estimated for audio only)")
@@ -207,7 +210,7 @@ def _analyze(args) -> int:
     tune_for_analysis()
     bar = _ProgressBar(enabled=not args.quiet)
     try:
-        result = session.analyze(args.file, config, hook=bar)
+        result = session.analyze(args.file, config, hook=bar, workers=args.workers)
     finally:
         bar.close()
     cueset.write(result, out)

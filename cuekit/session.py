@@ -8,8 +8,10 @@ speaks when (attribution) → conversation timing → synchrony and listening pr
 from __future__ import annotations
 
 import ctypes
+import os
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -28,9 +30,33 @@ _CHANNEL_PROBE_S = 120.0  # s of stereo audio compared to tell one mixed track f
 _SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
 
 
-def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | None = None
-            ) -> CueSet:
-    """Analyse the recording at ``path``. Raises ``MediaError``/``InputError`` on bad input."""
+def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | None = None,
+            workers: int | None = None) -> CueSet:
+    """Analyse the recording at ``path``. Raises ``MediaError``/``InputError`` on bad input.
+
+    ``workers``: processes the video stage is spread over (a call cut into that many stretches
+    of time, see ``cuekit.video.pipeline.analyze_video``; the audio stage then runs beside
+    them). Default :func:`default_workers`. The results do not depend on it beyond the face
+    model's own noise."""
+    with blas_single_threaded():
+        return _analyze(path, config, hook, workers)
+
+
+@contextmanager
+def blas_single_threaded():
+    """numpy's BLAS (OpenBLAS) on one thread while the analysis runs: the stages share the
+    cores among threads of their own, and BLAS threads on top of them on the small products
+    they compute (the speaker encoder's LSTM steps, 64 x 256 by 256 x 1024) cost 5-7 times the
+    CPU for the same numbers (bit for bit), and more wall time on a busy machine. The setting is
+    process-wide; the previous one is restored after."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
+def _analyze(path: str, config: AnalysisConfig | None, hook: Hook | None,
+             workers: int | None) -> CueSet:
     config = config or AnalysisConfig()
     hook = hook or (lambda stage, done, total: None)
     seconds: dict[str, float] = {}
@@ -50,8 +76,9 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     participants = _participants(path, info, config, use_video, notes)
     seconds["probe_layout"] = time.perf_counter() - clock
 
+    processes = default_workers() if workers is None else max(1, int(workers))
     video, audio = _run_streams(path, participants, config, hook, seconds, use_video, has_audio,
-                                info.duration_s)
+                                info.duration_s, processes)
 
     if audio is not None and audio.provenance.get("mixed"):
         participants, audio = _attribute(audio, video, participants, config, info.duration_s)
@@ -196,16 +223,37 @@ def _timed(stage: str, seconds: dict, fn, *args, **kwargs):
     return out
 
 
+def default_workers() -> int:
+    """Processes for the video stage by default: one per two cores (each process keeps two
+    cores busy with its decoder and model threads), so 1 on a two-core machine."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 def _run_streams(path, participants, config, hook, seconds, use_video: bool, has_audio: bool,
-                 duration_s: float) -> tuple[StreamResult | None, StreamResult | None]:
+                 duration_s: float, processes: int = 1,
+                 ) -> tuple[StreamResult | None, StreamResult | None]:
     """The audio pipeline, then the video pipeline. One after the other, not at once: the audio
     stage holds the whole track (3.8 MB per minute at 16 kHz) and its scratch while it runs,
     the video stage its models (~450 MB) for as long as it runs; at once, the two peaks add
     (~1 GB for a 60-minute call), in turn the higher one is the peak. The video stage keeps both
-    cores busy on its own; the audio stage shares its VAD and pitch work among them."""
+    cores busy on its own; the audio stage shares its VAD and pitch work among them.
+
+    With ``processes`` > 1 the video stage works in processes of its own, and the audio stage
+    runs in this one meanwhile (more cores than one process keeps busy)."""
+    if processes > 1 and use_video and has_audio:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:  # waits on the video processes
+            pending = pool.submit(_run_video, path, participants, config, hook, seconds,
+                                  duration_s, processes)
+            audio = _run_audio(path, participants, config, hook, seconds)
+            video = pending.result()
+        _return_freed_memory()
+        return video, audio
     audio = _run_audio(path, participants, config, hook, seconds) if has_audio else None
     _return_freed_memory()
-    video = _run_video(path, participants, config, hook, seconds, duration_s) if use_video else None
+    video = (_run_video(path, participants, config, hook, seconds, duration_s, processes)
+             if use_video else None)
     _return_freed_memory()
     return video, audio
 
@@ -218,13 +266,14 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _run_video(path, participants, config, hook, seconds, duration_s: float) -> StreamResult:
+def _run_video(path, participants, config, hook, seconds, duration_s: float,
+               processes: int = 1) -> StreamResult:
     from .video.pipeline import analyze_video
 
     return _timed("video", seconds, analyze_video, path, participants,
                   face_fps=config.face_fps, pose_fps=config.pose_fps,
                   expressions=config.expressions, hook=hook,
-                  duration_s=duration_s)
+                  duration_s=duration_s, processes=processes)
 
 
 def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
@@ -350,4 +399,4 @@ def _run_listening(samples, segments, participants: list[Participant], duration_
                   sync=config.sync, params=config.listening)
 
 
-__all__ = ["Hook", "analyze"]
+__all__ = ["Hook", "analyze", "default_workers"]

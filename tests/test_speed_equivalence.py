@@ -195,3 +195,58 @@ def test_face_frames_keep_the_same_measures_as_landmarks():
     assert want.keys() == got.keys()
     for k in want:
         np.testing.assert_array_equal(got[k], want[k], err_msg=k)
+
+
+# --- chunked analysis: stretches of the call in processes of their own, joined -----------------
+
+CUTS = [0.0, 3.0, 8.0, CLIP_S]  # through P2's nod (2.5-3.75 s) and P1's gaze-away (6.9-9.4 s)
+
+
+@pytest.fixture(scope="module")
+def chunked(clip, participants):
+    from cuekit.video import pipeline
+
+    mp = pytest.MonkeyPatch()
+    # cut where events are, with a short warm-up so each process re-seeds its trackers well
+    # after the clip's start (and in the middle of the nod)
+    mp.setattr(pipeline, "chunk_bounds", lambda duration_s, *a: [*CUTS[:-1], duration_s])
+    mp.setattr(pipeline, "WARM_S", 2.0)
+    try:
+        return analyze_video(clip, participants, face_fps=FACE_FPS, pose_fps=POSE_FPS,
+                             processes=3)
+    finally:
+        mp.undo()
+
+
+def test_chunks_give_the_same_samples_within_the_noise_floor(both, noisy, chunked):
+    (plain, _), _ = both
+    assert chunked.provenance["processes"] == 3
+    got, floor = _errors(plain, chunked.samples), _errors(plain, noisy)
+    tol = floor * pd.Series(NOISE_MARGIN) + np.where(
+        floor.index == "body.motion_energy", MOTION_TOL, VALUE_TOL)[:, None]
+    # pose too: each process's pose tracker starts from the detector at its warm-up, so pose is
+    # held to the plain path's own noise on pose, as the face is
+    over = got[(got > tol.loc[got.index]).any(axis=1)]
+    assert over.empty, f"chunked errors above the noise floor's (x{NOISE_MARGIN}):\n" \
+        f"{over.join(floor, rsuffix='_floor')}"
+
+
+def test_chunks_give_each_event_once_and_whole(both, chunked):
+    _, fast = both
+    cols = ["participant", "kind", "start", "end"]
+    a = fast.segments[cols].sort_values(cols).reset_index(drop=True)
+    b = chunked.segments[cols].sort_values(cols).reset_index(drop=True)
+    spanning = a[(a["start"] < CUTS[1]) & (a["end"] > CUTS[1])
+                 | (a["start"] < CUTS[2]) & (a["end"] > CUTS[2])]
+    assert {"nod", "gaze_away"} <= set(spanning["kind"]), spanning
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=0.11)  # a frame at 10 fps
+
+
+def test_chunk_bounds():
+    from cuekit.video.pipeline import MIN_CHUNK_S, chunk_bounds
+
+    assert chunk_bounds(3600, 1, 10, 10) == [0.0, 3600.0]
+    assert chunk_bounds(MIN_CHUNK_S * 1.5, 4, 10, 10) == [0.0, MIN_CHUNK_S * 1.5]
+    cuts = chunk_bounds(3601.3, 3, 10, 20)  # pose every 2 s: cuts on whole 2 s
+    assert cuts[0] == 0 and cuts[-1] == 3601.3 and len(cuts) == 4
+    assert all(c % 2 == 0 for c in cuts[1:-1])

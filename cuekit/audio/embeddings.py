@@ -238,7 +238,8 @@ class SpeakerEncoder:
         return _unit(partials.mean(axis=0))
 
     def embed_windows(self, wav16k: np.ndarray, starts_s, window_s: float, *,
-                      level_dbfs: float | None = DEFAULT_LEVEL_DBFS) -> np.ndarray:
+                      level_dbfs: float | None = DEFAULT_LEVEL_DBFS,
+                      threads: int = 1) -> np.ndarray:
         """Embeddings of many windows of one recording at once: shape ``(len(starts_s), 256)``.
 
         Window ``i`` covers ``[starts_s[i], starts_s[i] + window_s)`` seconds: the mel frames
@@ -254,7 +255,10 @@ class SpeakerEncoder:
         is this level (dB re full scale 1.0; its mel frames times the gain squared), up or down;
         a silent window is left as it is. The encoder hears mel power, so without this a voice's
         embedding moves with its loudness (10 dB quieter: cosine ~0.9 with itself, as far as two
-        stretches of one voice usually are). ``None`` takes the audio as given."""
+        stretches of one voice usually are). ``None`` takes the audio as given.
+
+        ``threads``: batches run on that many threads at once (numpy releases the GIL in the
+        products; each batch is computed alone, so the numbers do not depend on it)."""
         y = _as_wav(wav16k)
         starts = np.asarray(starts_s, dtype="float64").reshape(-1)
         if not (np.isfinite(window_s) and window_s * SAMPLE_RATE / HOP >= 1):
@@ -297,12 +301,22 @@ class SpeakerEncoder:
         out = np.empty((len(starts), EMBED_DIM), dtype="float32")
         per = max(1, self.batch // len(offsets))
         frames = np.arange(part)
-        for a in range(0, len(starts), per):
+        def batch(a: int) -> None:
             rows = idx[a * len(offsets):(a + per) * len(offsets)]
             x = mel[rows[:, None] + frames[None, :]]
             x *= np.repeat(power_gain[a:a + per], len(offsets)).astype("float32")[:, None, None]
             e = self._forward(x)
             out[a:a + per] = _unit(e.reshape(-1, len(offsets), EMBED_DIM).mean(axis=1))
+
+        firsts = range(0, len(starts), per)
+        if threads <= 1 or len(firsts) < 2:
+            for a in firsts:
+                batch(a)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(threads, len(firsts))) as pool:
+                list(pool.map(batch, firsts))
         return out
 
 

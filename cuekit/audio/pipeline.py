@@ -250,7 +250,7 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     y16 = y if sr == SAMPLE_RATE else resample_poly(y, SAMPLE_RATE, sr).astype("float32")
     # every window embedded over WINDOW_S from its start: a short stretch of speech is read
     # with what follows it (silence, mostly), which embeds it more steadily than its own length
-    emb = SpeakerEncoder().embed_windows(y16, windows[:, 0], WINDOW_S)
+    emb = SpeakerEncoder().embed_windows(y16, windows[:, 0], WINDOW_S, threads=os.cpu_count() or 1)
     labels = cluster_embeddings(emb, speakers=speakers)
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated"}

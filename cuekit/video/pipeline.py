@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -169,7 +170,8 @@ def _check(participants: list[Participant], face_fps: float, pose_fps: float,
 def analyze_video(path: str, participants: list[Participant], *, face_fps: float, pose_fps: float,
                   expressions: str = "blendshapes",
                   hook: Callable[[str, int, int], None] | None = None,
-                  workers: int | None = None, duration_s: float | None = None) -> StreamResult:
+                  workers: int | None = None, duration_s: float | None = None,
+                  processes: int = 1) -> StreamResult:
     """Visual cues of every participant of a recording.
 
     Decodes once at ``face_fps`` frames per second, crops each participant's tile (``box``; None =
@@ -179,6 +181,11 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     or from landmark ``geometry`` (the blendshape model is then not run). ``workers``: threads
     running the models, each owning whole participants (default: one per participant, at most
     one per CPU core); results do not depend on it.
+    ``processes`` > 1: the call is cut into that many stretches of time, each recorded in a
+    process of its own (:func:`_record_chunked`; each starts :data:`WARM_S` early so its trackers
+    are settled when its stretch begins) and the per-frame measures are joined before any cue
+    or event is made, so an event across a cut comes out once and whole; results equal the
+    single process's within the face model's own noise (tests/test_speed_equivalence.py).
     ``hook("video", done, total)`` reports progress about every 1% of frames, from the calling
     thread; ``duration_s`` (the recording's, when the caller has probed it) sizes that total.
 
@@ -190,9 +197,93 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
     if duration_s is None:
         duration_s = media.probe(path).duration_s
     total = max(1, int(duration_s * face_fps))
-    every = max(1, total // 100)
     pose_every = max(1, round(face_fps / pose_fps)) if pose_fps > 0 else 0
-    n_workers = max(1, min(len(participants), workers or os.cpu_count() or 1))
+    cuts = chunk_bounds(duration_s, processes, face_fps, pose_every)
+    if len(cuts) > 2:
+        rec = _record_chunked(path, participants, face_fps, pose_every, expressions, cuts,
+                              workers, hook, total)
+    else:
+        rec = _record(path, participants, face_fps, pose_every, expressions, workers,
+                      _Progress(hook, total))
+    timer = _Timer()
+    timer.seconds.update(rec.seconds)
+
+    with timer.stage("cues"):
+        samples, rows, summary = [], [], {}
+        for p in participants:
+            s, r, summary[p.name] = participant_tables(p.name, *rec.series[p.name], expressions)
+            samples.append(s)
+            rows += r
+        samples = concat_samples(samples)
+        segments = make_segments(rows)
+    if hook is not None:
+        hook("video", total, total)
+    provenance = {"face_backend": FACE_BACKEND, "expressions": expressions,
+                  "pose_backend": POSE_BACKEND if pose_every else None,
+                  "face_fps": float(face_fps), "pose_fps": float(pose_fps), "frames": rec.frames,
+                  "pose_frames": sum(len(ps.t) for _, ps in rec.series.values()
+                                     if ps is not None),
+                  "workers": rec.workers, "processes": len(cuts) - 1,
+                  "seconds": {k: round(v, 3) for k, v in timer.seconds.items()}}
+    return StreamResult(samples=samples, segments=segments, provenance=provenance, summary=summary)
+
+
+WARM_S = 5.0          # a chunk's trackers start this early (seconds of the stretch before it)
+MIN_CHUNK_S = 60.0    # calls are not cut into stretches shorter than this
+
+
+@dataclass
+class _Recording:
+    """What the trackers saw: per participant (FaceSeries, PoseSeries or None), frames decoded
+    (warm-up frames included), model threads and seconds per stage summed over threads."""
+
+    series: dict[str, tuple[FaceSeries, PoseSeries | None]]
+    frames: int
+    workers: int
+    seconds: dict[str, float]
+
+
+class _Progress:
+    """Calls ``hook("video", done, total)`` about every 1% of frames; in a chunk's process,
+    adds its frames to a counter shared with the parent instead."""
+
+    def __init__(self, hook, total: int, counter=None) -> None:
+        self.hook, self.total, self.counter = hook, total, counter
+        self.every = max(1, total // 100)
+
+    def __call__(self, n: int) -> None:
+        if n % self.every:
+            return
+        if self.counter is not None:
+            with self.counter.get_lock():
+                self.counter.value += self.every
+        elif self.hook is not None:
+            self.hook("video", min(n, self.total), self.total)
+
+
+def chunk_bounds(duration_s: float, processes: int, face_fps: float, pose_every: int,
+                 ) -> list[float]:
+    """Cut points ``[0, c1, …, duration]`` for ``processes`` stretches of about equal length,
+    each at least :data:`MIN_CHUNK_S`; every cut (and every chunk's warm-up start) falls on a
+    whole pose period, so each process samples face and pose on the frames one process would.
+    ``[0, duration]``: no cut."""
+    period = (pose_every or 1) / face_fps
+    n = max(1, min(int(processes or 1), int(duration_s // MIN_CHUNK_S)))
+    cuts = [0.0]
+    for k in range(1, n):
+        cuts.append(round(k * duration_s / n / period) * period)
+    cuts.append(float(duration_s))
+    return cuts
+
+
+def _record(path: str, participants: list[Participant], face_fps: float, pose_every: int,
+            expressions: str, workers: int | None, progress: _Progress,
+            start_s: float = 0.0, keep_s: float = 0.0, end_s: float | None = None,
+            threads_cap: int | None = None) -> _Recording:
+    """Decode ``[start_s, end_s)`` at ``face_fps`` and run every participant's trackers on it;
+    keep what they saw from ``keep_s`` on (the frames before only settle the trackers)."""
+    cores = threads_cap or os.cpu_count() or 1
+    n_workers = max(1, min(len(participants), workers or cores))
     timer = _Timer()
     pool = []
     detector = FaceDetector()  # re-seeds lost faces, rarely: one for all, behind a lock
@@ -203,7 +294,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
             pool.append(_Worker(recs, pose_every))
         for w in pool:
             w.start()
-        n = _feed(path, face_fps, pool, timer, hook, total, every)
+        n = _feed(path, face_fps, pool, timer, progress, start_s, end_s)
     finally:
         for w in pool:
             if w.is_alive():
@@ -216,34 +307,108 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
             raise w.error
         for stage, sec in w.timer.seconds.items():
             timer.seconds[stage] = timer.seconds.get(stage, 0.0) + sec
-    recs = {rec.name: rec for w in pool for rec in w.recs}
+    series = {}
+    for w in pool:
+        for rec in w.recs:
+            fs, ps = rec.series()
+            series[rec.name] = (_face_from(fs, keep_s), _pose_from(ps, keep_s))
+    return _Recording(series, n, n_workers, timer.seconds)
 
-    with timer.stage("cues"):
-        samples, rows, summary = [], [], {}
-        for p in participants:
-            s, r, summary[p.name] = participant_tables(p.name, *recs[p.name].series(),
-                                                       expressions)
-            samples.append(s)
-            rows += r
-        samples = concat_samples(samples)
-        segments = make_segments(rows)
-    if hook is not None:
-        hook("video", total, total)
-    provenance = {"face_backend": FACE_BACKEND, "expressions": expressions,
-                  "pose_backend": POSE_BACKEND if pose_every else None,
-                  "face_fps": float(face_fps), "pose_fps": float(pose_fps), "frames": n,
-                  "pose_frames": sum(len(r.pose_t) for r in recs.values()),
-                  "workers": n_workers,
-                  "seconds": {k: round(v, 3) for k, v in timer.seconds.items()}}
-    return StreamResult(samples=samples, segments=segments, provenance=provenance, summary=summary)
+
+def _face_from(fs: FaceSeries, t0: float) -> FaceSeries:
+    keep = fs.t >= t0 - 1e-6
+    if keep.all():
+        return fs
+    return FaceSeries(fs.t[keep], None, None, fs.motion[keep],
+                      {k: v[keep] for k, v in fs.features.items()})
+
+
+def _pose_from(ps: PoseSeries | None, t0: float) -> PoseSeries | None:
+    if ps is None:
+        return None
+    keep = ps.t >= t0 - 1e-6
+    return ps if keep.all() else PoseSeries(ps.t[keep], ps.points[keep], ps.visibility[keep])
+
+
+def _joined(parts: list[tuple[FaceSeries, PoseSeries | None]],
+            ) -> tuple[FaceSeries, PoseSeries | None]:
+    faces = [f for f, _ in parts]
+    fs = FaceSeries(np.concatenate([f.t for f in faces]), None, None,
+                    np.concatenate([f.motion for f in faces]),
+                    {k: np.concatenate([f.features[k] for f in faces]) for k in faces[0].features})
+    poses = [p for _, p in parts]
+    if poses[0] is None:
+        return fs, None
+    return fs, PoseSeries(np.concatenate([p.t for p in poses]),
+                          np.concatenate([p.points for p in poses]),
+                          np.concatenate([p.visibility for p in poses]))
+
+
+_CHILD_COUNTER = None
+
+
+def _child_init(counter) -> None:
+    global _CHILD_COUNTER
+    _CHILD_COUNTER = counter
+
+
+def _record_chunk(path, participants, face_fps, pose_every, expressions, workers, total,
+                  start_s, keep_s, end_s, threads_cap) -> _Recording:
+    """One chunk in a process of its own (see :func:`_record_chunked`)."""
+    from ..session import blas_single_threaded
+
+    with blas_single_threaded():
+        return _record(path, participants, face_fps, pose_every, expressions, workers,
+                       _Progress(None, total, _CHILD_COUNTER), start_s, keep_s, end_s,
+                       threads_cap)
+
+
+def _record_chunked(path: str, participants: list[Participant], face_fps: float,
+                    pose_every: int, expressions: str, cuts: list[float], workers: int | None,
+                    hook, total: int) -> _Recording:
+    """The stretches between ``cuts`` recorded at once, one process each (started clean: no
+    thread or lock of this process is inherited), each from :data:`WARM_S` before its stretch
+    (its frames before the cut are dropped), then joined in time order. The last stretch runs to
+    the end of the file, whatever the probed duration said."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    n = len(cuts) - 1
+    cap = max(1, (os.cpu_count() or 1) // n)  # model threads per process
+    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_child_init,
+                             initargs=(counter,)) as pool:
+        futures = [pool.submit(_record_chunk, path, participants, face_fps, pose_every,
+                               expressions, workers, total, max(0.0, a - WARM_S), a,
+                               b - 1e-6 if k < n - 1 else None, cap)
+                   for k, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True))]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            if any(f.exception() for f in done):
+                for f in pending:
+                    f.cancel()
+                raise next(f.exception() for f in done if f.exception())
+            if hook is not None:
+                hook("video", min(counter.value, total), total)
+    parts = [f.result() for f in futures]
+    seconds: dict[str, float] = {}
+    for r in parts:
+        for stage, sec in r.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + sec
+    series = {p.name: _joined([r.series[p.name] for r in parts]) for p in participants}
+    return _Recording(series, sum(r.frames for r in parts), max(r.workers for r in parts),
+                      seconds)
 
 
 def _feed(path: str, face_fps: float, pool: list[_Worker], timer: _Timer,
-          hook: Callable[[str, int, int], None] | None, total: int, every: int) -> int:
-    """Decode the sampled frames and hand each to every worker; stops early when a worker
-    failed. Returns the number of frames decoded."""
+          progress: _Progress, start_s: float = 0.0, end_s: float | None = None) -> int:
+    """Decode the sampled frames of ``[start_s, end_s)`` and hand each to every worker; stops
+    early when a worker failed. Returns the number of frames decoded."""
     n = 0
-    frames = iter(media.iter_pictures(path, step_s=1.0 / face_fps, decode_threads=1))
+    frames = iter(media.iter_pictures(path, step_s=1.0 / face_fps, start_s=start_s, end_s=end_s,
+                                      decode_threads=1, seek=start_s > 0))
     while not any(w.error for w in pool):
         with timer.stage("decode"):
             item = next(frames, None)
@@ -253,6 +418,5 @@ def _feed(path: str, face_fps: float, pool: list[_Worker], timer: _Timer,
         for w in pool:
             w.frames.put((n, t, frame))
         n += 1
-        if hook is not None and n % every == 0:
-            hook("video", min(n, total), total)
+        progress(n)
     return n

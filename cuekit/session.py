@@ -11,7 +11,6 @@ import ctypes
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from .cues import StreamResult, concat_samples, concat_segments, make_words, ser
 from .cueset import CueSet
 from .errors import InputError, MediaError
 from .layout import Participant
+from .runtime import blas_single_threaded
 
 Hook = Callable[[str, int, int], None]
 _LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
@@ -40,19 +40,6 @@ def analyze(path: str, config: AnalysisConfig | None = None, *, hook: Hook | Non
     model's own noise."""
     with blas_single_threaded():
         return _analyze(path, config, hook, workers)
-
-
-@contextmanager
-def blas_single_threaded():
-    """numpy's BLAS (OpenBLAS) on one thread while the analysis runs: the stages share the
-    cores among threads of their own, and BLAS threads on top of them on the small products
-    they compute (the speaker encoder's LSTM steps, 64 x 256 by 256 x 1024) cost 5-7 times the
-    CPU for the same numbers (bit for bit), and more wall time on a busy machine. The setting is
-    process-wide; the previous one is restored after."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        yield
 
 
 def _analyze(path: str, config: AnalysisConfig | None, hook: Hook | None,

@@ -355,7 +355,7 @@ def _child_init(counter) -> None:
 def _record_chunk(path, participants, face_fps, pose_every, expressions, workers, total,
                   start_s, keep_s, end_s, threads_cap) -> _Recording:
     """One chunk in a process of its own (see :func:`_record_chunked`)."""
-    from ..session import blas_single_threaded
+    from ..runtime import blas_single_threaded
 
     with blas_single_threaded():
         return _record(path, participants, face_fps, pose_every, expressions, workers,

@@ -181,7 +181,7 @@ def sidebar(lib: store.Library, user: User | None) -> None:
                 "Transcribe the words", value=words_available(), disabled=not words_available(),
                 help="without a transcript, write one on this computer (Whisper tiny.en): the "
                      "words on the timeline, questions, paraphrases, empathy, fillers. Adds "
-                     "about half the analysis time. "
+                     "about 3 minutes per hour of speech on two cores. "
                      + ("" if words_available() else f"Needs: {WORDS_EXTRA}"))
             title = st.text_input("Title", placeholder="e.g. Renewal call with ACME")
             names = st.text_input("Participants (reading order)", placeholder="Agent, Customer")

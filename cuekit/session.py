@@ -330,8 +330,7 @@ def _run_words(path: str, config: AnalysisConfig, participants: list[Participant
     if config.transcript:
         words, lines, prov = _transcript_words(config.transcript, names, speech)
     else:
-        words, prov = _recognised_words(path, config, participants, speech, results["audio"],
-                                        hook)
+        words, prov = _recognised_words(path, config, participants, speech, hook)
     seconds["words"] = time.perf_counter() - t0
     audio = results["audio"]
     speech_s = {n: float(audio.summary.get(n, {}).get("speech_s", 0.0)) for n in names}
@@ -355,9 +354,11 @@ def _transcript_words(path: str, names: list[str], speech):
 
 
 def _recognised_words(path: str, config: AnalysisConfig, participants: list[Participant], speech,
-                      audio: StreamResult, hook: Hook):
+                      hook: Hook):
     """Each participant's own track transcribed apart when they have one (the words are
-    theirs); a mixed track once, each word then given to whoever's speech covers it."""
+    theirs); a mixed track once, each word then given to whoever's speech covers it. The audio
+    is decoded again here (0.05 s a minute of AAC): the audio stage lets its track go before
+    the video stage runs, so that the two memory peaks do not add (see ``_run_streams``)."""
     from .audio.pipeline import load_signals
     from .audio.transcribe import WHISPER_SR, Transcriber
     from .dynamics.words import attribute_words

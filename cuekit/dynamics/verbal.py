@@ -256,10 +256,10 @@ def verbal_cues(words: pd.DataFrame, participants: list[str], *, speech_s: dict[
                 if kind in ("open", "clarifying"):
                     c[f"{kind}_questions"] += 1
         else:  # a question that echoes the other's words is clarifying, not a paraphrase
-            restated = _restates(s, tokens, _previous_turn(utts, s.utterance), phrases, params,
-                                 opened=opened_in == s.utterance)
-            opened_in = (s.utterance if restated is None and _opens_paraphrase(tokens, phrases)
-                         else None)
+            opens = _opens_paraphrase(tokens, phrases)
+            restated = _restates(s, _previous_turn(utts, s.utterance), params,
+                                 opened=opens or opened_in == s.utterance)
+            opened_in = s.utterance if restated is None and opens else None
             if restated is not None:
                 rows.append(dict(start=s.start, end=s.end, participant=s.participant,
                                  kind="paraphrase", score=restated[2],
@@ -367,12 +367,11 @@ def _opens_paraphrase(tokens: list[str], phrases: Phrases) -> bool:
     return any(_find(opening[:len(ph.split())], ph) == 0 for ph in phrases.paraphrase_openers)
 
 
-def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: Phrases,
-              params: VerbalParams, opened: bool = False
+def _restates(s: _Sentence, turn: list[Utterance], params: VerbalParams, *, opened: bool
               ) -> tuple[float, float, float, str] | None:
     """(start, end, share, speaker) of the turn the sentence ``s`` restates, or None.
-    ``opened``: the sentence before it, in the same utterance, was a bare opener ("Let me make
-    sure I have this right.")."""
+    ``opened``: the sentence opens with a paraphrase opener, or the sentence before it, in the
+    same utterance, was a bare opener ("Let me make sure I have this right.")."""
     if not turn or len(s.words) < params.paraphrase_min_words:
         return None
     mine = content_stems(s.words)
@@ -381,7 +380,7 @@ def _restates(s: _Sentence, tokens: list[str], turn: list[Utterance], phrases: P
     if len(shared) < params.paraphrase_shared or not mine:
         return None
     share = len(shared) / len(mine)
-    if not (opened or _opens_paraphrase(tokens, phrases) or share >= params.paraphrase_share):
+    if not (opened or share >= params.paraphrase_share):
         return None
     return turn[0].start, turn[-1].end, round(share, 3), turn[-1].participant
 

@@ -43,10 +43,7 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".ogg", ".flac")
 LIST_METRICS = ("talk_share", "interruptions_made", "eye_contact_listening")  # titles: cuekit.metrics
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
-QUICK_METRICS = ("talk_share", "eye_contact_listening", "interruptions_made",
-                 "response_latency_s")
-PERSON_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
-                  "response_latency_s")
+PERSON_DEFAULT = TEAM_DEFAULT  # the same indicators open a person's page and the team's
 POLL_INTERVAL_S = 1.0
 WHOLE_CALL = "(whole call)"
 SAMPLE_TRANSCRIPT = SAMPLE_CALL.with_suffix(".vtt")

@@ -250,11 +250,9 @@ def _not_interrupting(c: _Context) -> Finding | None:
     rate = ind.value(c.metrics, c.duration_s)
     interruptions = _kind(c.cs, "interruption", c.person)
     if n == 0 and duration(c.others_speech) >= RULES.min_listening_s:
-        waited = c.cs.segments[(c.cs.segments["kind"] == "gap")
-                               & c.cs.segments["participant"].str.endswith(f"|{c.person}")]
         return Finding("not_interrupting", STRENGTH, f"Let {c.other} finish: no interruptions.",
                        f"0 interruptions in {c.duration_s / 60:.0f} min", 1.1,
-                       _moments(waited, f"{c.other} finishes, then {c.person} answers",
+                       _moments(_answer_gaps(c), f"{c.other} finishes, then {c.person} answers",
                                 longest=True))
     if rate is not None and ind.status(rate) == "high":
         return Finding("not_interrupting", WORK_ON, f"Cut in while {c.other} was speaking.",
@@ -430,15 +428,18 @@ RULE_FUNCTIONS = (_attention, _engagement, _not_interrupting, _silence, _reading
 
 def findings(cs: CueSet, person: str) -> list[Finding]:
     """Every rule's finding for ``person`` (at most one per rule)."""
-    c = _context(cs, person)
+    return _findings(_context(cs, person))
+
+
+def _findings(c: _Context) -> list[Finding]:
     return [f for rule in RULE_FUNCTIONS if (f := rule(c)) is not None]
 
 
 def review(cs: CueSet, person: str, *, max_each: int = MAX_EACH) -> Review:
     """The strongest ``max_each`` strengths and things to work on of ``person``."""
-    found = findings(cs, person)
-    ranked = sorted(found, key=lambda f: -f.weight)
+    c = _context(cs, person)  # once: it holds the speech interval work every rule reads
+    ranked = sorted(_findings(c), key=lambda f: -f.weight)
     return Review(person,
                   [f for f in ranked if f.kind == STRENGTH][:max_each],
                   [f for f in ranked if f.kind == WORK_ON][:max_each],
-                  words_known=_context(cs, person).words_known)
+                  words_known=c.words_known)

@@ -830,10 +830,14 @@ class Library:
     # -- the recordings over HTTP (signed, short-lived, tied to the account and the browser) --
 
     def _media_secret(self, db: sqlite3.Connection) -> bytes:
-        db.execute("INSERT OR IGNORE INTO settings VALUES ('media_secret', ?)",
-                   (secrets.token_hex(32),))
-        return bytes.fromhex(db.execute("SELECT value FROM settings WHERE key = 'media_secret'"
-                                        ).fetchone()[0])
+        """The library's key for media links, made on first use; read, not written, after that
+        (it is asked for on every range request of a playing video)."""
+        row = db.execute("SELECT value FROM settings WHERE key = 'media_secret'").fetchone()
+        if row is None:
+            db.execute("INSERT OR IGNORE INTO settings VALUES ('media_secret', ?)",
+                       (secrets.token_hex(32),))
+            row = db.execute("SELECT value FROM settings WHERE key = 'media_secret'").fetchone()
+        return bytes.fromhex(row[0])
 
     def media_token(self, session_id: str, browser: str, *, user: User | None = None,
                     ttl_s: float = MEDIA_TOKEN_TTL_S) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 
-import av
 import cv2
 import numpy as np
 
@@ -22,26 +21,10 @@ STILL_WIDTH_PX = 200
 def frame_at(path: str | os.PathLike, t_s: float) -> np.ndarray:
     """The BGR frame shown at ``t_s`` (the first whose timestamp reaches it; the last frame
     when ``t_s`` lies past the end). ``MediaError`` without a decodable video track."""
-    path = media._check_path(path)
-    with media._open(path) as c:
-        vs = media._first_decodable(c.streams.video, "video", path)
-        tb = float(vs.time_base) if vs.time_base else 1e-6
-        try:
-            c.seek(max(0, int(max(0.0, t_s) / tb)), stream=vs, backward=True, any_frame=False)
-        except av.error.FFmpegError:
-            c.seek(0)
-        last = None
-        try:
-            for frame in c.decode(vs):
-                last = frame
-                if frame.time is not None and frame.time + 1e-3 >= t_s:
-                    break
-        except (av.error.FFmpegError, ValueError) as e:
-            if last is None:
-                raise MediaError(f"cannot decode video of {path} ({media._reason(e)})") from None
-        if last is None:
-            raise MediaError(f"no frame at {t_s:.1f} s in {path}")
-        return media._to_bgr(last, None)
+    found = media.frames_near(path, [max(0.0, t_s)], max_decode=10**9)
+    if not found:
+        raise MediaError(f"no frame at {t_s:.1f} s in {path}")
+    return found[-1][1]
 
 
 def tiles(frame: np.ndarray, boxes: list[tuple[int, int, int, int] | None], *,

@@ -670,9 +670,11 @@ class Library:
                 f"WHERE {condition} ORDER BY s.recorded_on, s.created_at", params).fetchall()
         columns = ["session_id", "title", "recorded_on", "owner", "participant", "slot",
                    "metric", "value", "duration_s"]
-        records = []
+        records, names_of = [], {}  # a session's participant list, decoded once
         for r in rows:
-            names = json.loads(r["participants"])
+            names = names_of.get(r["session_id"])
+            if names is None:
+                names = names_of[r["session_id"]] = json.loads(r["participants"])
             records.append({**{k: r[k] for k in columns if k != "slot"},
                             "owner": r["owner"] or "",
                             "slot": names.index(r["participant"])
@@ -733,8 +735,7 @@ class Library:
     def _outcomes_changeable(self, db: sqlite3.Connection, session_id: str, user: User | None
                              ) -> None:
         self._row(db, session_id, user)
-        if _team_mode(db) and _current_role(db, user) == AGENT:
-            raise AccessDenied("only a coach or an admin records outcomes")
+        _may_record_outcomes(db, user)
 
     def set_outcome(self, session_id: str, name: str, value: float | bool | None, *,
                     user: User | None = None) -> None:
@@ -792,17 +793,16 @@ class Library:
         from .outcomes import error_lines, parse_csv
 
         with self._db() as db:  # refused before the file is even read
-            if _team_mode(db) and _current_role(db, user) == AGENT:
-                raise AccessDenied("only a coach or an admin records outcomes")
+            _may_record_outcomes(db, user)
         _, rows = parse_csv(data)
         sessions = self.sessions(user=user)
-        by_id = {s.id: s.id for s in sessions}
+        ids = {s.id for s in sessions}
         by_title: dict[str, list[str]] = {}
         for s in sessions:
             by_title.setdefault(s.title.strip().casefold(), []).append(s.id)
         found, problems = [], []
         for row in rows:
-            sid = by_id.get(row.session)
+            sid = row.session if row.session in ids else None
             titled = by_title.get(row.session.casefold(), [])
             if sid is None and len(titled) == 1:
                 sid = titled[0]
@@ -818,8 +818,7 @@ class Library:
                                          "was imported)", problems))
         with self._db() as db:
             author = _current_user_id(db, user)
-            if _team_mode(db) and _current_role(db, user) == AGENT:
-                raise AccessDenied("only a coach or an admin records outcomes")
+            _may_record_outcomes(db, user)
             now = _now()
             db.executemany("INSERT OR REPLACE INTO outcomes VALUES (?,?,?,?,?)",
                            [(sid, name, value, now, author)
@@ -1001,6 +1000,12 @@ class Library:
 def _team_mode(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM settings WHERE key = 'team_mode' AND value = '1'"
                       ).fetchone() is not None
+
+
+def _may_record_outcomes(db: sqlite3.Connection, user: User | None) -> None:
+    """Coaches and admins record outcomes (in team mode); agents only read their own."""
+    if _team_mode(db) and _current_role(db, user) == AGENT:
+        raise AccessDenied("only a coach or an admin records outcomes")
 
 
 def _current_role(db: sqlite3.Connection, user: User | None) -> str:

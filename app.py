@@ -52,8 +52,8 @@ TRANSCRIPT_TYPES = ["vtt", "srt"]
 # The page's link to the player (components v2: runs in the page, no iframe). It seeks the player
 # when asked (data.seek_id is new: a click on an event, the timeline or a transcript line) and
 # reports the player's position to Python when it is paused or sought (or on its button), so a
-# new coach note defaults to the moment on screen. It listens on the document in the capture
-# phase because media events do not bubble.
+# new coach note defaults to the moment on screen (not while the timeline is being dragged). It
+# listens on the document in the capture phase because media events do not bubble.
 VIDEO_CLOCK_JS = """
 export default function ({ parentElement, data, setTriggerValue }) {
   const player = () => document.querySelector('video, audio');
@@ -66,7 +66,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
     const m = player();
     if (m) setTriggerValue('time', Math.round(m.currentTime * 10) / 10);
   };
-  const onMediaEvent = (e) => { if (e.target === player()) report(); };
+  const onMediaEvent = (e) => { if (e.target === player() && !window.cuekitScrubbing) report(); };
   document.addEventListener('pause', onMediaEvent, true);
   document.addEventListener('seeked', onMediaEvent, true);
   parentElement.querySelector('button').onclick = report;
@@ -118,6 +118,240 @@ button { font: inherit; font-size: 0.8rem; padding: 0.1rem 0.5rem; cursor: point
          color: rgb(49, 51, 63); max-width: 100%; overflow: hidden; text-overflow: ellipsis;
          white-space: nowrap; text-align: left; }
 button:hover { border-color: rgb(255, 75, 75); color: rgb(255, 75, 75); }
+"""
+# The timeline (components v2: runs in the page, no iframe): lanes drawn as SVG from
+# charts.timeline_lanes, a playhead that follows the player, a click or a drag on the lanes seeks
+# the player (in the browser, no page run), "1 min" zooms to the minute around the playhead (and
+# pages along while the call plays), "Whole call" zooms back. While a drag scrubs,
+# window.cuekitScrubbing tells the player clock not to report every step (each report is a page
+# run); the drag's last seek is reported. The zoom is kept per session across page runs.
+TIMELINE_JS = """
+const LABEL_PX = 150, BAR_PX = 14, LINE_PX = 44, NOTE_PX = 18, MIN_BAR_PX = 2, MINUTE_S = 60;
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;',
+                                                         '"': '&quot;'}[c]));
+const clock = (s) => { s = Math.max(0, Math.floor(s)); const h = Math.floor(s / 3600);
+  const m = Math.floor(s / 60) % 60, r = String(s % 60).padStart(2, '0');
+  return h ? h + ':' + String(m).padStart(2, '0') + ':' + r : m + ':' + r; };
+const player = () => document.querySelector('video, audio');
+
+function rowHtml(lane, row, i) {
+  const h = lane.kind === 'lines' ? LINE_PX : lane.kind === 'notes' ? NOTE_PX : BAR_PX;
+  return '<div class="row"><div class="name" title="' + esc(row) + '">' + esc(row) +
+    '</div><svg class="plot" data-lane-row="' + i + '" height="' + h + '"></svg></div>';
+}
+
+function build(root, data) {
+  let html = '<div class="tools"><button type="button" data-zoom="minute" title="Show the ' +
+    'minute around the playhead">1 min</button><button type="button" data-zoom="whole" ' +
+    'title="Show the whole call">Whole call</button><span class="range"></span>' +
+    '<span class="legend">' + Object.entries(data.people).map(([n, c]) =>
+      '<span><i style="background:' + c + '"></i>' + esc(n) + '</span>').join('') +
+    '</span></div><div class="lanes"><div class="row axis-row"><div class="name"></div>' +
+    '<svg class="plot axis" height="18"></svg></div>';
+  for (const lane of data.lanes) {
+    html += '<div class="lane" data-lane="' + lane.key + '"><div class="title">' +
+      esc(lane.title) + '</div>';
+    if (lane.kind === 'bars') lane.rows.forEach((r, i) => { html += rowHtml(lane, r.name, i); });
+    else if (lane.kind === 'lines') html += rowHtml(lane, lane.unit, 0);
+    else html += rowHtml(lane, lane.notes.length ? 'coach notes' : 'none yet', 0);
+    html += '</div>';
+  }
+  html += '<div class="playhead" data-playhead><span></span></div></div>';
+  root.innerHTML = html;
+}
+
+function ticks(v0, v1, w) {
+  const steps = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  const step = steps.find((s) => (v1 - v0) / s <= w / 70) || 3600;
+  let out = '';
+  for (let t = Math.ceil(v0 / step) * step; t <= v1; t += step) {
+    const x = (t - v0) / (v1 - v0) * w;
+    out += '<line x1="' + x + '" x2="' + x + '" y1="12" y2="18"></line><text x="' + x +
+      '" y="10">' + clock(t) + '</text>';
+  }
+  return out;
+}
+
+function drawRow(svg, lane, i, v0, v1, w) {
+  const x = (t) => (t - v0) / (v1 - v0) * w;
+  let out = '';
+  if (lane.kind === 'bars') {
+    const row = lane.rows[i];
+    for (const [s, e, label] of row.bars) {
+      if (e <= v0 || s >= v1) continue;
+      const x0 = Math.max(x(s), 0), x1 = Math.min(x(e), w);
+      out += '<rect x="' + x0 + '" y="1" width="' + Math.max(x1 - x0, MIN_BAR_PX) +
+        '" height="' + (BAR_PX - 2) + '" fill="' + row.color + '"><title>' + esc(row.name) +
+        ' ' + clock(s) + '\u2013' + clock(e) + (label ? ': ' + esc(label) : '') +
+        '</title></rect>';
+    }
+  } else if (lane.kind === 'lines') {
+    const [lo, hi] = lane.range, span = (hi - lo) || 1;
+    const y = (v) => LINE_PX - 3 - (v - lo) / span * (LINE_PX - 6);
+    for (const s of lane.series) {
+      let pts = [];
+      const flush = () => { if (pts.length > 1) out += '<polyline points="' + pts.join(' ') +
+        '" stroke="' + s.color + '"></polyline>'; pts = []; };
+      s.v.forEach((v, k) => {
+        const t = s.t ? s.t[k] : s.t0 + k * s.dt;
+        if (v === null || t < v0 - (s.dt || 1) || t > v1 + (s.dt || 1)) { flush(); return; }
+        pts.push(x(t).toFixed(1) + ',' + y(v).toFixed(1));
+      });
+      flush();
+    }
+  } else {
+    for (const [t, about, text] of lane.notes) {
+      if (t < v0 || t > v1) continue;
+      const cx = x(t);
+      out += '<g class="note" data-note-t="' + t + '"><title>' + clock(t) + ' ' +
+        (about ? esc(about) + ': ' : '') + esc(text) + '</title><path d="M' + cx + ' 2 L' +
+        (cx + 7) + ' 9 L' + cx + ' 16 L' + (cx - 7) + ' 9 Z"></path></g>';
+    }
+  }
+  svg.innerHTML = out;
+}
+
+export default function ({ parentElement, data }) {
+  if (parentElement.cuekitCleanup) parentElement.cuekitCleanup();
+  const root = parentElement.querySelector('.cuekit-timeline');
+  if (!data || !root) return;
+  const dur = Math.max(data.duration_s, 0.1);
+  if (root.dataset.rev !== data.rev) { build(root, data); root.dataset.rev = data.rev; }
+  const saved = window.cuekitTimelineViews = window.cuekitTimelineViews || {};
+  let view = saved[data.id] || {start: 0, end: dur, minute: false};
+  const lanes = root.querySelector('.lanes'), head = root.querySelector('[data-playhead]');
+  const width = () => Math.max(lanes.clientWidth - LABEL_PX, 10);
+  const draw = () => {
+    const w = width();
+    root.dataset.viewStartS = view.start.toFixed(2);
+    root.dataset.viewEndS = view.end.toFixed(2);
+    root.dataset.durationS = dur;
+    root.querySelector('.range').textContent = clock(view.start) + '\u2013' + clock(view.end) +
+      ' of ' + clock(dur);
+    root.querySelector('[data-zoom=minute]').classList.toggle('on', view.minute);
+    root.querySelector('[data-zoom=whole]').classList.toggle('on', !view.minute);
+    const axis = root.querySelector('.axis');
+    axis.setAttribute('width', w);
+    axis.innerHTML = ticks(view.start, view.end, w);
+    root.querySelectorAll('.lane').forEach((el, k) => {
+      el.querySelectorAll('svg.plot').forEach((svg) => {
+        svg.setAttribute('width', w);
+        drawRow(svg, data.lanes[k], +svg.dataset.laneRow, view.start, view.end, w);
+      });
+    });
+    place(shown);
+  };
+  const minuteAround = (t) => {
+    if (dur <= MINUTE_S) return {start: 0, end: dur, minute: true};
+    const start = Math.min(Math.max(t - MINUTE_S / 2, 0), dur - MINUTE_S);
+    return {start, end: start + MINUTE_S, minute: true};
+  };
+  const setView = (v) => { view = v; saved[data.id] = v; draw(); };
+  let shown = player() ? player().currentTime : 0;
+  function place(t) {
+    shown = t;
+    if (view.minute && (t < view.start || t > view.end) && dur > MINUTE_S) {
+      setView(minuteAround(t));  // keep the playhead in sight while the call plays
+      return;
+    }
+    const x = (t - view.start) / (view.end - view.start) * width();
+    head.style.display = t < view.start || t > view.end ? 'none' : 'block';
+    head.style.left = (LABEL_PX + x) + 'px';
+    head.dataset.tS = t.toFixed(2);
+    head.firstChild.textContent = clock(t);
+  }
+  const timeAt = (clientX) => {
+    const box = lanes.getBoundingClientRect();
+    const f = Math.min(Math.max((clientX - box.left - LABEL_PX) / width(), 0), 1);
+    return view.start + f * (view.end - view.start);
+  };
+  const seek = (t) => { const m = player(); if (m) m.currentTime = t; place(t); };
+  let dragging = false;
+  const down = (e) => {
+    const box = lanes.getBoundingClientRect();
+    if (e.button !== 0 || e.clientX < box.left + LABEL_PX) return;
+    dragging = true;
+    window.cuekitScrubbing = true;
+    lanes.setPointerCapture(e.pointerId);
+    seek(timeAt(e.clientX));
+    e.preventDefault();
+  };
+  const move = (e) => { if (dragging) seek(timeAt(e.clientX)); };
+  const up = (e) => {
+    if (!dragging) return;
+    dragging = false;
+    window.cuekitScrubbing = false;  // the last seek is reported (a page run sets the note time)
+    seek(timeAt(e.clientX));
+  };
+  lanes.addEventListener('pointerdown', down);
+  lanes.addEventListener('pointermove', move);
+  lanes.addEventListener('pointerup', up);
+  lanes.addEventListener('pointercancel', up);
+  root.querySelector('[data-zoom=minute]').onclick = () => setView(minuteAround(shown));
+  root.querySelector('[data-zoom=whole]').onclick = () => setView({start: 0, end: dur,
+                                                                   minute: false});
+  let frame = 0;
+  const follow = () => {
+    const m = player();
+    if (m && !dragging && Math.abs(m.currentTime - shown) > 0.01) place(m.currentTime);
+    frame = requestAnimationFrame(follow);
+  };
+  const onTime = (e) => { if (e.target === player() && !dragging) place(e.target.currentTime); };
+  document.addEventListener('timeupdate', onTime, true);
+  document.addEventListener('seeked', onTime, true);
+  const resized = new ResizeObserver(() => draw());
+  resized.observe(lanes);
+  draw();
+  frame = requestAnimationFrame(follow);
+  const cleanup = () => {
+    parentElement.cuekitCleanup = null;
+    cancelAnimationFrame(frame);
+    resized.disconnect();
+    document.removeEventListener('timeupdate', onTime, true);
+    document.removeEventListener('seeked', onTime, true);
+    lanes.removeEventListener('pointerdown', down);
+    lanes.removeEventListener('pointermove', move);
+    lanes.removeEventListener('pointerup', up);
+    lanes.removeEventListener('pointercancel', up);
+    window.cuekitScrubbing = false;
+  };
+  parentElement.cuekitCleanup = cleanup;
+  return cleanup;
+}
+"""
+TIMELINE_HTML = '<div class="cuekit-timeline"></div>'
+TIMELINE_CSS = """
+.cuekit-timeline { font-size: 0.8rem; color: rgb(49, 51, 63); user-select: none;
+                   padding-right: 16px; }
+.tools { display: flex; align-items: center; gap: 0.4rem; margin-bottom: 0.3rem;
+         flex-wrap: wrap; }
+.tools button { font: inherit; padding: 0.15rem 0.6rem; cursor: pointer; background: white;
+                border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;
+                color: inherit; }
+.tools button:hover { border-color: rgb(255, 75, 75); color: rgb(255, 75, 75); }
+.tools button.on { background: rgba(49, 51, 63, 0.08); }
+.range { margin-left: 0.4rem; color: rgba(49, 51, 63, 0.7); }
+.legend { margin-left: auto; display: flex; gap: 0.8rem; }
+.legend i { display: inline-block; width: 0.8rem; height: 0.5rem; margin-right: 0.3rem;
+            border-radius: 2px; }
+.lanes { position: relative; cursor: col-resize; touch-action: none; }
+.lane { border-top: 1px solid rgba(49, 51, 63, 0.1); padding: 2px 0 3px; }
+.title { font-weight: 600; margin: 1px 0 1px; }
+.row { display: flex; align-items: center; }
+.name { width: 150px; flex: none; overflow: hidden; white-space: nowrap;
+        text-overflow: ellipsis; color: rgba(49, 51, 63, 0.75); padding-right: 6px;
+        box-sizing: border-box; cursor: default; }
+svg.plot { display: block; overflow: visible; }
+svg.plot rect { opacity: 0.85; }
+svg.plot polyline { fill: none; stroke-width: 1.5; }
+svg.axis text { font-size: 10px; fill: rgba(49, 51, 63, 0.7); text-anchor: middle; }
+svg.axis line { stroke: rgba(49, 51, 63, 0.4); }
+.note path { fill: #9467bd; stroke: white; }
+.playhead { position: absolute; top: 0; bottom: 0; width: 0;
+            border-left: 2px solid rgb(255, 75, 75); pointer-events: none; }
+.playhead span { position: absolute; top: 0; transform: translateX(-50%); font-size: 10px;
+                 padding: 0 3px;
+                 background: rgb(255, 75, 75); color: white; border-radius: 2px; }
 """
 MAX_CARDS = 6
 STATUS_MARKS = {"in": "✓ within", "low": "↓ below", "high": "↑ above", "": ""}
@@ -337,12 +571,6 @@ def _seek_to(session_id: str, t_s: float) -> None:
     st.session_state.seek = (session_id, max(0.0, float(t_s)))
     st.session_state.seek_pending = True
     st.session_state.note_t_s = round(float(t_s), 1)  # a new note goes where the call plays
-
-
-def _on_chart_click(session_id: str) -> None:
-    points = st.session_state.timeline.selection.points
-    if points:
-        _seek_to(session_id, points[0]["x"])
 
 
 def _on_event_click(session_id: str) -> None:
@@ -608,9 +836,9 @@ def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -
         pending = st.session_state.pop("seek_pending", False)
         player_clock(session_id, _seek_s(session_id) if pending else None)
     seek_s = _seek_s(session_id)
-    position_col.caption(f"Position {export.clock(seek_s)} — click an event, a point of the timeline "
-               "or a transcript line to play the call from there; pause the player to note "
-               "that moment.")
+    position_col.caption(f"Position {export.clock(seek_s)} — click an event or a transcript line "
+                         "to play the call from there, click or drag on the timeline to move "
+                         "the player; pause the player to note that moment.")
     events_col, notes_col = st.columns([3, 2])
     with events_col:
         events = charts.events_table(cs, notes)
@@ -623,9 +851,9 @@ def review(lib: store.Library, user: User | None, session_id: str, cs: CueSet) -
         notes_section(lib, user, session_id, notes, cs.participants)
     raw = st.toggle("Show the raw signals too (eye contact, smile intensity, posture, pitch, "
                     "loudness, pace, synchrony)", key="raw_lanes")
-    st.plotly_chart(timeline(str(lib.home), session_id, tuple(notes), user, raw), key="timeline",
-                    on_select=partial(_on_chart_click, session_id), selection_mode="points",
-                    config={"displaylogo": False})
+    st.components.v2.component("cuekit_timeline", html=TIMELINE_HTML, css=TIMELINE_CSS,
+                               js=TIMELINE_JS)(
+        key="timeline", data=timeline(str(lib.home), session_id, tuple(notes), user, raw))
     transcript_section(session_id, cs)
 
 
@@ -646,8 +874,12 @@ def transcript_section(session_id: str, cs: CueSet) -> None:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: User | None,
-             raw: bool = False):
-    return charts.timeline_figure(load_view(home, session_id, user), notes, raw=raw)
+             raw: bool = False) -> dict:
+    """The timeline component's data: :func:`cuekit.charts.timeline_lanes`, with the session
+    (``id``: the zoom is kept per session) and a revision (``rev``: the browser redraws the
+    lanes only when it changes)."""
+    lanes = charts.timeline_lanes(load_view(home, session_id, user), notes, raw=raw)
+    return {**lanes, "id": session_id, "rev": f"{session_id}:{hash((notes, raw)):x}"}
 
 
 def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:

@@ -176,6 +176,98 @@ def timeline_figure(cs: CueSet, notes: Iterable[Note] = (), *,
     return fig
 
 
+# -- the dashboard's timeline: compact lane data for the browser --------------------------------
+
+NOTES_LANE = "Notes"
+MOMENTS_LANE = "Coaching moments"
+
+
+def timeline_lanes(cs: CueSet, notes: Iterable[Note] = (), *,
+                   max_points: int = MAX_POINTS_PER_TRACE, raw: bool = False) -> dict:
+    """The timeline as plain data for the dashboard's in-page timeline (JSON-ready, small).
+
+    The lanes of :data:`LANES` that have data (the raw signals only with ``raw``), then the
+    coaching moments and the notes lane (always there, so a coach sees where notes go)::
+
+        {"duration_s": float,
+         "people": {name: colour},
+         "lanes": [{"key": slug, "title": str, "kind": "bars",
+                    "rows": [{"name": str, "color": str, "bars": [[start_s, end_s, label], …]}]}
+                   | {"key", "title", "kind": "lines", "unit": str, "range": [lo, hi],
+                      "series": [{"name", "color", "t": [s, …] | "t0": s, "dt": s,
+                                  "v": [value or None, …]}]}
+                   | {"key": "notes", "title", "kind": "notes",
+                      "notes": [[t_s, about, text], …]}]}
+
+    Times are seconds on the media clock (rounded to 10 ms); a curve longer than ``max_points``
+    becomes ``max_points`` bin means on a regular grid (``t0 + i·dt``), None where a bin has no
+    finite value.
+    """
+    duration_s = _duration_s(cs)
+    people = _people(cs)
+    colors = participant_colors(people)
+    groups = {k: g for k, g in cs.samples.groupby(["participant", "cue"], sort=False)}
+    lanes = []
+    for lane in LANES:
+        if lane.raw and not raw:
+            continue
+        cue = _lane_cue(lane, groups)
+        if cue is not None:
+            lanes.append(_line_lane(lane, cue, groups, colors, duration_s, max_points))
+        elif len(segs := _lane_segments(cs, lane)):
+            lanes.append(_bar_lane(lane.title, segs, colors, row_per_kind=len(lane.kinds) > 1))
+    moments = cs.segments[cs.segments["kind"] == "moment"]
+    if len(moments):
+        lanes.append(_bar_lane(MOMENTS_LANE, moments, colors))
+    lanes.append({"key": "notes", "title": NOTES_LANE, "kind": "notes",
+                  "notes": [[round(float(n.t_s), 2), n.participant, n.text] for n in notes]})
+    return {"duration_s": round(duration_s, 2), "people": colors, "lanes": lanes}
+
+
+def _slug(title: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in title.lower()).split())
+
+
+def _bar_lane(title: str, segs: pd.DataFrame, colors: dict[str, str], *,
+              row_per_kind: bool = False) -> dict:
+    """A lane of bars, a row per participant (and per kind with ``row_per_kind``)."""
+    rows = []
+    for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
+        who = participant.replace("|", " & ")
+        rows.append({"name": f"{who} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else who,
+                     "color": colors.get(participant, "#7f7f7f"),
+                     "bars": [[round(float(s), 2), round(float(e), 2), str(label)]
+                              for s, e, label in zip(g["start"], g["end"], g["label"],
+                                                     strict=True)]})
+    return {"key": _slug(title), "title": title, "kind": "bars", "rows": rows}
+
+
+def _line_lane(lane: Lane, cue: str, groups: dict, colors: dict[str, str], duration_s: float,
+               max_points: int) -> dict:
+    """A lane of curves, one per participant (or pair), decimated to ``max_points``."""
+    series, lo, hi = [], np.inf, -np.inf
+    for (participant, name), g in groups.items():
+        if name != cue:
+            continue
+        t, v = bin_means(g["t"].to_numpy(), g["value"].to_numpy(), end_s=duration_s,
+                         max_points=max_points)
+        finite = v[np.isfinite(v)]
+        if len(finite):
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        one = {"name": participant.replace("|", " & "),
+               "color": colors.get(participant, "#7f7f7f"),
+               "v": [float(f"{x:.4g}") if np.isfinite(x) else None for x in v]}
+        if len(g) > max_points:  # bin_means' regular grid: two numbers instead of a list
+            one.update(t0=round(float(t[0]), 4), dt=round(float(t[1] - t[0]), 4))
+        else:
+            one["t"] = [round(float(x), 2) for x in t]
+        series.append(one)
+    if not np.isfinite(lo):
+        lo, hi = 0.0, 1.0
+    return {"key": _slug(lane.title), "title": _lane_title(lane, cue), "kind": "lines",
+            "unit": CUES[cue].unit if cue in CUES else "", "range": [lo, hi], "series": series}
+
+
 def _lane_segments(cs: CueSet, lane: Lane) -> pd.DataFrame:
     segs = cs.segments[cs.segments["kind"].isin(lane.kinds)]
     if lane.min_s:

@@ -103,7 +103,10 @@ def test_session_view_shows_video_timeline_events_and_scorecard(home):
     events = table_with(at, "kind")
     assert list(events["kind"]) == ["interruption", "moment", "pause"]  # short pause left out
     assert list(events["at"]) == ["0:12", "0:25", "0:40"]
-    assert at.get("plotly_chart")
+    lanes = {lane["title"]: lane for lane in timeline_data(at)["lanes"]}
+    assert [r["bars"] for r in lanes["Who speaks"]["rows"]] == [
+        [[0.0, 10.0, ""], [20.0, 30.0, ""], [40.0, 50.0, ""]],
+        [[10.0, 20.0, ""], [30.0, 40.0, ""], [50.0, 60.0, ""]]]  # make_cueset's turns
     indicators = table_with(at, "indicator").set_index("indicator")
     assert indicators.loc["Talk share", "this call"] == "55%"  # the Agent: first in order
     assert indicators.loc["Talk share", "target"] == "35–55%"
@@ -181,11 +184,10 @@ def test_a_transcript_shows_as_a_lane_and_as_clickable_lines(home):
     lines = expander.dataframe[0].value
     assert lines.to_dict("list") == {"at": ["0:01", "0:10"], "who": ["Agent", "Customer"],
                                      "text": ["How can I help?", "My line drops."]}
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    titles = [a["text"] for a in figure["layout"]["annotations"]]
-    assert "Transcript" in titles
-    assert "Nods and head shakes" in titles
-    rows = {y for trace in figure["data"] for y in trace.get("y") or () if isinstance(y, str)}
+    lanes = {lane["title"]: lane for lane in timeline_data(at)["lanes"]}
+    assert [r["bars"] for r in lanes["Transcript"]["rows"]] == [
+        [[1.0, 3.5, "How can I help?"]], [[10.5, 14.0, "My line drops."]]]  # TRANSCRIPT_CUES
+    rows = {r["name"] for r in lanes["Nods and head shakes"]["rows"]}
     assert {"Customer nods", "Customer head shakes"} <= rows  # a shake is not drawn as a nod
 
 
@@ -193,8 +195,7 @@ def test_no_transcript_no_transcript_lines(home):
     _, sid = analysed_session(home)
     at = run({"session": sid})
     assert not [e for e in at.expander if e.label.startswith("Transcript")]
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert "Transcript" not in [a["text"] for a in figure["layout"]["annotations"]]
+    assert "Transcript" not in [lane["title"] for lane in timeline_data(at)["lanes"]]
 
 
 def test_the_note_time_follows_the_player(home):
@@ -211,6 +212,13 @@ def test_the_note_time_follows_the_player(home):
     by_label(at.text_area, "Note").input("paused here")
     by_label(at.button, "Add note").click().run()
     assert [(n.t_s, n.text) for n in lib.notes(sid)] == [(23.4, "paused here")]
+
+
+def timeline_data(at: AppTest) -> dict:
+    """What the page hands the in-page timeline (``cuekit.charts.timeline_lanes`` and ids)."""
+    [timeline] = [e for e in at.get("bidi_component") if e.proto.component_name ==
+                  "cuekit_timeline"]
+    return json.loads(timeline.proto.json)
 
 
 def player_reports(at: AppTest, component_id: str, t_s: float) -> AppTest:

@@ -102,7 +102,7 @@ def click_event(page, row: int) -> None:
 
 
 def test_event_click_seeks_the_video(app_server, page, tmp_path):
-    """A hand-made analysis of a real (synthetic) mp4: open it, click an event, click the chart."""
+    """A hand-made analysis of a real (synthetic) mp4: open it, click an event, click the timeline."""
     from mediagen import write_media
 
     url, home = app_server
@@ -114,7 +114,7 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
 
     page.goto(f"{url}/?session={sid}")
     page.wait_for_selector("video", timeout=30_000)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_selector(".cuekit-timeline [data-lane='who-speaks']", timeout=30_000)
     page.wait_for_function("() => document.querySelector('video').readyState >= 1",
                            timeout=30_000)
     assert video_time_s(page) == pytest.approx(0.0, abs=0.5)
@@ -126,13 +126,13 @@ def test_event_click_seeks_the_video(app_server, page, tmp_path):
     assert page.get_by_text("Position 0:12").is_visible()
     page.screenshot(path=ARTIFACTS / "e2e_after_event_click.png", full_page=True)
 
-    chart = page.locator(".js-plotly-plot").first
+    timeline = page.locator(".cuekit-timeline")
     hide_streamlit_header(page)
-    chart.screenshot(path=ARTIFACTS / "e2e_timeline.png")
-    # the last lane: coaching moments and notes; its marker is the moment at 0:25
-    moment_marker = chart.locator(".scatterlayer .trace .points path").last
+    timeline.screenshot(path=ARTIFACTS / "e2e_timeline.png")
+    # the coaching moment at 0:25–0:30: a click on its bar's start moves the player there
     page.evaluate("() => document.querySelector('video').pause()")
-    moment_marker.click(force=True)
+    bar = timeline.locator("[data-lane='coaching-moments'] rect").bounding_box()
+    page.mouse.click(bar["x"] + 1, bar["y"] + bar["height"] / 2)
     page.wait_for_function("() => Math.abs(document.querySelector('video').currentTime - 25)"
                            " < 0.5", timeout=30_000)
 
@@ -179,7 +179,7 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
     page.screenshot(path=ARTIFACTS / "e2e_analysing.png", full_page=True)
 
     page.wait_for_selector("video", timeout=ANALYSIS_TIMEOUT_S * 1000)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_selector(".cuekit-timeline [data-lane='who-speaks']", timeout=30_000)
     page.wait_for_function("() => document.querySelector('video').readyState >= 1",
                            timeout=30_000)
     assert page.get_by_role("heading", name="Sample call (e2e)").is_visible()
@@ -188,9 +188,9 @@ def test_upload_the_sample_call_and_review_it(app_server, page):
     assert info.transcript_path.read_bytes() == Path(SAMPLE_TRANSCRIPT).read_bytes()
     page.screenshot(path=ARTIFACTS / "e2e_sample_session.png", full_page=True)
     hide_streamlit_header(page)
-    timeline = page.locator(".js-plotly-plot").first
+    timeline = page.locator(".cuekit-timeline")
     timeline.screenshot(path=ARTIFACTS / "e2e_sample_timeline.png")
-    assert timeline.locator(".annotation-text", has_text="Transcript").count() == 1
+    assert timeline.locator("[data-lane='transcript']").count() == 1
     lines = read_transcript(SAMPLE_TRANSCRIPT)
     assert page.get_by_text(f"Transcript ({len(lines)} lines)").is_visible()  # clickable lines
     assert page.get_by_text("Thank you for calling Northwind support").count()

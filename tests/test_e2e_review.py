@@ -26,7 +26,7 @@ def open_sample(url, home, sample_result, pg, *, title="Sample call (review)"):
     pg.goto(f"{url}/?session={sid}")
     pg.wait_for_selector("video", timeout=WAIT_MS)
     pg.locator(".st-key-review_work_on").wait_for(timeout=WAIT_MS)
-    pg.wait_for_selector(".js-plotly-plot", timeout=WAIT_MS)
+    pg.wait_for_selector(".cuekit-timeline [data-lane='who-speaks']", timeout=WAIT_MS)
     return lib, sid, time.monotonic() - started
 
 
@@ -92,11 +92,14 @@ def test_a_coach_reads_the_summary_and_plays_a_moment(app_server, page, sample_r
     page.locator("[data-testid=stMarkdownContainer]",
                  has_text="ask what made him cut in here").first.wait_for(timeout=WAIT_MS)
     hide_streamlit_header(page)
-    timeline = page.locator(".js-plotly-plot").first
+    timeline = page.locator(".cuekit-timeline")
+    marker = timeline.locator("[data-lane='notes'] .note")
+    marker.wait_for(timeout=WAIT_MS)  # the note, on the timeline's notes lane
+    assert float(marker.get_attribute("data-note-t")) == pytest.approx(moment_s, abs=0.01)
     timeline.scroll_into_view_if_needed()
     timeline.screenshot(path=ARTIFACTS / "e2e_review_timeline.png")
-    assert timeline.locator(".annotation-text", has_text="Who speaks").count() == 1
-    assert timeline.locator(".annotation-text", has_text="Pitch").count() == 0  # one click away
+    assert timeline.locator(".title", has_text="Who speaks").count() == 1
+    assert timeline.locator(".title", has_text="Pitch").count() == 0  # one click away
     page.screenshot(path=ARTIFACTS / "e2e_review_after_note.png", full_page=True)
 
     # the person page: the agent's trend across sessions, with the target range

@@ -27,7 +27,7 @@ def test_a_call_without_transcript_gets_its_words(app_server, page):  # noqa: F8
     assert box.is_checked()  # on by default when the words extra is installed
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.wait_for_selector("video", timeout=ANALYSIS_TIMEOUT_S * 1000)
-    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    page.wait_for_selector(".cuekit-timeline [data-lane='who-speaks']", timeout=30_000)
 
     [info] = store.Library(home).sessions()
     assert info.status == "done" and info.transcript_path is None
@@ -37,9 +37,9 @@ def test_a_call_without_transcript_gets_its_words(app_server, page):  # noqa: F8
     assert len(lines) >= 5
     hide_streamlit_header(page)
     page.screenshot(path=ARTIFACTS / "e2e_words_session.png", full_page=True)
-    timeline = page.locator(".js-plotly-plot").first
+    timeline = page.locator(".cuekit-timeline")
     timeline.screenshot(path=ARTIFACTS / "e2e_words_timeline.png")
-    assert timeline.locator(".annotation-text", has_text="Transcript").count() == 1
+    assert timeline.locator("[data-lane='transcript'] rect").count() == len(lines)
     assert page.get_by_text(f"Transcript ({len(lines)} lines)").is_visible()
     first = lines.sort_values("start")["label"].iloc[0]
     assert page.get_by_text(first[:30]).count()

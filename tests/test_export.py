@@ -118,6 +118,52 @@ def test_timeline_is_decimated_for_long_sessions():
             "Pauses of 2 s or more"} <= set(coach)
 
 
+def test_timeline_lanes_carry_the_known_segments_curves_and_notes():
+    """make_cueset's known truth: 10 s turns, the customer nods every 15 s for 1.2 s, the agent
+    interrupts at 12 s, pauses 40–43 s (the 0.5 s pause is left out), a moment at 25–30 s; its
+    pitch is 40 st while speaking, NaN otherwise."""
+    import numpy as np
+
+    data = charts.timeline_lanes(make_cueset(60), NOTES, raw=True, max_points=120)
+    assert data["duration_s"] == 60 and list(data["people"]) == ["Agent", "Customer"]
+    lanes = {lane["title"].split(" — ")[0]: lane for lane in data["lanes"]}
+    assert list(lanes)[:2] == ["Who speaks", "Nods and head shakes"]
+    assert list(lanes)[-2:] == [charts.MOMENTS_LANE, charts.NOTES_LANE]
+    speaks = {r["name"]: r["bars"] for r in lanes["Who speaks"]["rows"]}
+    assert speaks["Agent"] == [[0.0, 10.0, ""], [20.0, 30.0, ""], [40.0, 50.0, ""]]
+    [nods] = lanes["Nods and head shakes"]["rows"]
+    assert nods["name"] == "Customer nods"
+    assert nods["bars"] == [[5.0, 6.2, ""], [20.0, 21.2, ""], [35.0, 36.2, ""], [50.0, 51.2, ""]]
+    [interrupts] = lanes["Interruptions and mm-hms"]["rows"]
+    assert interrupts["bars"] == [[12.0, 13.0, "Agent interrupts Customer"]]
+    assert [r["bars"] for r in lanes["Pauses of 2 s or more"]["rows"]] == [[[40.0, 43.0, ""]]]
+    assert lanes[charts.MOMENTS_LANE]["rows"][0]["bars"][0][:2] == [25.0, 30.0]
+    assert lanes[charts.NOTES_LANE]["notes"] == [[33.0, "Customer", "asks an open question"],
+                                                 [50.0, "", "check the tone <here> & there"]]
+    # pitch at 20 Hz (1200 samples) → 120 bins of 0.5 s: 40 st while the agent speaks, None
+    # (not 0) while the customer does
+    pitch = lanes["Pitch"]
+    assert pitch["kind"] == "lines" and pitch["unit"] == "st" and pitch["range"] == [40.0, 40.0]
+    agent = next(s for s in pitch["series"] if s["name"] == "Agent")
+    assert (agent["t0"], agent["dt"], len(agent["v"])) == (0.25, 0.5, 120)
+    t = agent["t0"] + agent["dt"] * np.arange(120)
+    speaking = (t // 10) % 2 == 0
+    assert all(v == 40.0 for v in np.array(agent["v"], dtype=object)[speaking])
+    assert all(v is None for v in np.array(agent["v"], dtype=object)[~speaking])
+
+
+def test_timeline_lanes_are_a_coachs_by_default_and_small_for_an_hour():
+    cs = make_cueset(3600, face_hz=10, voice_hz=20)
+    coach = [lane["title"] for lane in charts.timeline_lanes(cs)["lanes"]]
+    assert coach == ["Who speaks", "Nods and head shakes", "Interruptions and mm-hms",
+                     "Pauses of 2 s or more", charts.MOMENTS_LANE, charts.NOTES_LANE]
+    raw = charts.timeline_lanes(cs, raw=True)
+    curves = [s for lane in raw["lanes"] if lane["kind"] == "lines" for s in lane["series"]]
+    assert curves and all(len(s["v"]) == charts.MAX_POINTS_PER_TRACE and "t" not in s
+                          for s in curves)
+    assert len(json.dumps(raw)) < 250_000  # two people, an hour, every raw signal
+
+
 def test_bin_means_keep_gaps_and_values():
     import numpy as np
 

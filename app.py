@@ -367,11 +367,14 @@ def library() -> store.Library:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the analysis…")
-def load_view(home: str, session_id: str, user: User | None) -> CueSet:
-    """The cues the session view draws (shared, read-only: a finished result never changes;
-    notes live elsewhere). Exports read the full result when asked. Keyed on the account too,
-    so a cached view is only handed to someone the library let read it."""
-    return _library(home).load_cueset(session_id, cues=charts.LANE_CUES, user=user)
+def load_view(home: str, session_id: str, user: User | None, raw: bool = False) -> CueSet:
+    """What the session view draws (shared, read-only: a finished result never changes; notes
+    live elsewhere): segments, summary and no samples, or with ``raw`` the sample cues of the
+    timeline's raw lanes too (read when the coach asks for them: an hour's are ~0.8 M rows).
+    Exports read the full result when asked. Keyed on the account too, so a cached view is
+    only handed to someone the library let read it."""
+    return _library(home).load_cueset(session_id, cues=charts.LANE_CUES if raw else (),
+                                      user=user)
 
 
 def pages_for(user: User | None) -> tuple[str, ...]:
@@ -878,7 +881,7 @@ def timeline(home: str, session_id: str, notes: tuple[store.Note, ...], user: Us
     """The timeline component's data: :func:`cuekit.charts.timeline_lanes`, with the session
     (``id``: the zoom is kept per session) and a revision (``rev``: the browser redraws the
     lanes only when it changes)."""
-    lanes = charts.timeline_lanes(load_view(home, session_id, user), notes, raw=raw)
+    lanes = charts.timeline_lanes(load_view(home, session_id, user, raw), notes, raw=raw)
     return {**lanes, "id": session_id, "rev": f"{session_id}:{hash((notes, raw)):x}"}
 
 

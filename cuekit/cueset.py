@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .cues import SAMPLE_COLUMNS, SEGMENT_COLUMNS, WORD_COLUMNS, make_words
+from .cues import SAMPLE_COLUMNS, SEGMENT_COLUMNS, WORD_COLUMNS, empty_samples, make_words
 from .errors import MediaError
 
 FILES = ("samples.parquet", "segments.parquet", "words.parquet", "summary.json", "session.json")
@@ -154,13 +154,17 @@ def _exchange(a: str, b: str) -> bool:
 
 def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> CueSet:
     """Load a folder written by :func:`write`; with ``cues``, only those cues' samples
-    (pyarrow skips the other rows while reading, so a long session opens fast)."""
+    (pyarrow skips the other rows while reading, so a long session opens fast; no cues: no
+    samples, the file is not read)."""
     in_dir = os.fspath(in_dir)
     missing = [f for f in REQUIRED_FILES if not os.path.isfile(os.path.join(in_dir, f))]
     if missing:
         raise MediaError(f"{in_dir} is not a cuekit result folder (missing {', '.join(missing)})")
-    filters = None if cues is None else [("cue", "in", sorted(cues))]
-    samples = pd.read_parquet(os.path.join(in_dir, "samples.parquet"), filters=filters)
+    if cues is not None and not cues:
+        samples = empty_samples()
+    else:
+        filters = None if cues is None else [("cue", "in", sorted(cues))]
+        samples = pd.read_parquet(os.path.join(in_dir, "samples.parquet"), filters=filters)
     segments = pd.read_parquet(os.path.join(in_dir, "segments.parquet"))
     with open(os.path.join(in_dir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)

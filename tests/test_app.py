@@ -191,6 +191,21 @@ def test_a_transcript_shows_as_a_lane_and_as_clickable_lines(home):
     assert {"Customer nods", "Customer head shakes"} <= rows  # a shake is not drawn as a nod
 
 
+def test_the_raw_signals_are_one_click_away(home):
+    _, sid = analysed_session(home)
+    at = run({"session": sid})
+    titles = [lane["title"] for lane in timeline_data(at)["lanes"]]
+    assert titles[-1] == "Notes" and not any(t.startswith("Pitch") for t in titles)
+    by_label(at.toggle, "Show the raw signals too (eye contact, smile intensity, posture, "
+                        "pitch, loudness, pace, synchrony)").set_value(True).run()
+    assert not at.exception
+    lanes = {lane["key"]: lane for lane in timeline_data(at)["lanes"]}
+    pitch = lanes["pitch"]  # make_cueset: 40 st while speaking, nothing otherwise
+    assert pitch["kind"] == "lines" and pitch["range"] == [40.0, 40.0]
+    assert {s["name"] for s in pitch["series"]} == {"Agent", "Customer"}
+    assert lanes["eye-contact"]["range"] == [0.0, 1.0]
+
+
 def test_no_transcript_no_transcript_lines(home):
     _, sid = analysed_session(home)
     at = run({"session": sid})

@@ -50,6 +50,17 @@ def test_round_trip_is_identical(tmp_path):
         "value": np.dtype("float64"), "confidence": np.dtype("float32")}
 
 
+def test_read_keeps_only_the_cues_asked_for(tmp_path):
+    cs = _example()
+    cueset.write(cs, tmp_path / "out")
+    some = cueset.read(tmp_path / "out", cues=["voice.active"])
+    assert set(some.samples["cue"]) == {"voice.active"} and len(some.samples) == 20
+    none = cueset.read(tmp_path / "out", cues=())  # the session page without raw signals
+    assert none.samples.empty and list(none.samples.columns) == list(cs.samples.columns)
+    pd.testing.assert_frame_equal(none.segments, cs.segments)
+    assert none.summary == some.summary
+
+
 def test_files_follow_the_exchange_format(tmp_path):
     cueset.write(_example(), tmp_path / "out")
     assert sorted(os.listdir(tmp_path / "out")) == sorted(cueset.FILES)

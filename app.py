@@ -216,9 +216,16 @@ export default function ({ parentElement, data }) {
   const root = parentElement.querySelector('.cuekit-timeline');
   if (!data || !root) return;
   const dur = Math.max(data.duration_s, 0.1);
-  if (root.dataset.rev !== data.rev) { build(root, data); root.dataset.rev = data.rev; }
+  if (root.dataset.rev !== data.rev) {
+    build(root, data);
+    root.dataset.rev = data.rev;
+    root.cuekitDrag = {on: false};  // kept across page runs that leave the lanes in place
+    window.cuekitScrubbing = false;
+  }
+  const drag = root.cuekitDrag;
   const saved = window.cuekitTimelineViews = window.cuekitTimelineViews || {};
   let view = saved[data.id] || {start: 0, end: dur, minute: false};
+  if (!view.minute) view = {start: 0, end: dur, minute: false};  // the call's length may change
   const lanes = root.querySelector('.lanes'), head = root.querySelector('[data-playhead]');
   const width = () => Math.max(lanes.clientWidth - LABEL_PX, 10);
   const draw = () => {
@@ -266,37 +273,39 @@ export default function ({ parentElement, data }) {
     return view.start + f * (view.end - view.start);
   };
   const seek = (t) => { const m = player(); if (m) m.currentTime = t; place(t); };
-  let dragging = false;
   const down = (e) => {
     const box = lanes.getBoundingClientRect();
     if (e.button !== 0 || e.clientX < box.left + LABEL_PX) return;
-    dragging = true;
+    drag.on = true;
     window.cuekitScrubbing = true;
     lanes.setPointerCapture(e.pointerId);
     seek(timeAt(e.clientX));
     e.preventDefault();
   };
-  const move = (e) => { if (dragging) seek(timeAt(e.clientX)); };
+  const move = (e) => { if (drag.on) seek(timeAt(e.clientX)); };
   const up = (e) => {
-    if (!dragging) return;
-    dragging = false;
+    if (!drag.on) return;
+    drag.on = false;
     window.cuekitScrubbing = false;  // the last seek is reported (a page run sets the note time)
     seek(timeAt(e.clientX));
   };
+  const lost = () => { if (drag.on) { drag.on = false; window.cuekitScrubbing = false;
+                                      seek(shown); } };  // ended without a pointerup
   lanes.addEventListener('pointerdown', down);
   lanes.addEventListener('pointermove', move);
   lanes.addEventListener('pointerup', up);
   lanes.addEventListener('pointercancel', up);
+  lanes.addEventListener('lostpointercapture', lost);
   root.querySelector('[data-zoom=minute]').onclick = () => setView(minuteAround(shown));
   root.querySelector('[data-zoom=whole]').onclick = () => setView({start: 0, end: dur,
                                                                    minute: false});
   let frame = 0;
   const follow = () => {
     const m = player();
-    if (m && !dragging && Math.abs(m.currentTime - shown) > 0.01) place(m.currentTime);
+    if (m && !drag.on && Math.abs(m.currentTime - shown) > 0.01) place(m.currentTime);
     frame = requestAnimationFrame(follow);
   };
-  const onTime = (e) => { if (e.target === player() && !dragging) place(e.target.currentTime); };
+  const onTime = (e) => { if (e.target === player() && !drag.on) place(e.target.currentTime); };
   document.addEventListener('timeupdate', onTime, true);
   document.addEventListener('seeked', onTime, true);
   const resized = new ResizeObserver(() => draw());
@@ -313,7 +322,7 @@ export default function ({ parentElement, data }) {
     lanes.removeEventListener('pointermove', move);
     lanes.removeEventListener('pointerup', up);
     lanes.removeEventListener('pointercancel', up);
-    window.cuekitScrubbing = false;
+    lanes.removeEventListener('lostpointercapture', lost);
   };
   parentElement.cuekitCleanup = cleanup;
   return cleanup;

@@ -258,8 +258,8 @@ def _line_lane(lane: Lane, cue: str, groups: dict, colors: dict[str, str], durat
         one = {"name": participant.replace("|", " & "),
                "color": colors.get(participant, "#7f7f7f"),
                "v": [float(f"{x:.4g}") if np.isfinite(x) else None for x in v]}
-        if len(g) > max_points:  # bin_means' regular grid: two numbers instead of a list
-            one.update(t0=round(float(t[0]), 4), dt=round(float(t[1] - t[0]), 4))
+        if len(t) < len(g):  # decimated to bin_means' regular grid: two numbers, not a list
+            one.update(t0=round(float(t[0]), 6), dt=round(duration_s / len(t), 6))
         else:
             one["t"] = [round(float(x), 2) for x in t]
         series.append(one)

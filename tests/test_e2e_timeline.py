@@ -89,6 +89,10 @@ def test_the_timeline_follows_the_player_and_moves_it(app_server, page, sample_r
     playing_s = video_time_s(page)
     said_s, drawn_s = playhead(page)
     assert said_s == pytest.approx(playing_s, abs=1.0)  # it plays on while we read
+    page.wait_for_function(f"() => document.querySelector('video').currentTime > {said_s + 2}",
+                           timeout=WAIT_MS)
+    later_s, _ = playhead(page)
+    assert later_s > said_s + 1.5 and later_s == pytest.approx(video_time_s(page), abs=1.0)
     page.evaluate("() => document.querySelector('video').pause()")
     page.wait_for_timeout(300)  # a frame for the playhead
     paused_s = video_time_s(page)

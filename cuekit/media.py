@@ -315,10 +315,7 @@ class Picture:
         k = _quarter_turns(frame)
         if frame.format.name != "yuv420p" or frame.width % 2 or frame.height % 2:
             return cls(bgr=_to_bgr(frame, None))
-        i420 = frame.to_ndarray()  # (h * 3/2, w): the Y plane, then U and V
-        h, w = frame.height, frame.width
-        planes = (i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2),
-                  i420[h + h // 4:].reshape(h // 2, w // 2))
+        planes = _plane_views(frame)
         if k:
             planes = tuple(np.ascontiguousarray(np.rot90(p, k)) for p in planes)
         return cls(planes=planes)
@@ -449,6 +446,21 @@ class Picture:
         i420 = np.concatenate([yp[y0:y1, x0:x1].ravel(), up[cy, cx].ravel(), vp[cy, cx].ravel()])
         out = cv2.cvtColor(i420.reshape((y1 - y0) * 3 // 2, x1 - x0), code)
         return out[y - y0:y - y0 + h, x - x0:x - x0 + w]
+
+
+def _plane_views(frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of a YUV 4:2:0 ``av.VideoFrame`` as arrays that view the decoder's
+    own buffers (each row padded to the plane's line size; the arrays keep the frame alive):
+    copying them, as ``to_ndarray`` does, cost ~0.5 ms a 720p frame."""
+    out = []
+    for plane in frame.planes:
+        if plane.line_size < plane.width:  # a bottom-up frame (negative line size): copy
+            i420, h, w = frame.to_ndarray(), frame.height, frame.width
+            return (i420[:h], i420[h:h + h // 4].reshape(h // 2, w // 2),
+                    i420[h + h // 4:].reshape(h // 2, w // 2))
+        rows = np.frombuffer(plane, np.uint8)[:plane.line_size * plane.height]
+        out.append(rows.reshape(plane.height, plane.line_size)[:, :plane.width])
+    return tuple(out)
 
 
 def shrink_blocks(img: np.ndarray, k: int) -> np.ndarray:

@@ -350,3 +350,25 @@ def test_frames_near_seeks_to_each_time_and_gives_that_frame(tmp_path):
     short = media.frames_near(path, [6.3], max_decode=5)
     assert short[0][0] == pytest.approx(7.0 - 3.5 + 0.4)
     assert media.frames_near(path, []) == []
+
+
+def test_pictures_view_the_decoded_planes_padded_rows_included(tmp_path):
+    """A Picture holds the decoder's own Y, U, V buffers (no copy); where FFmpeg pads each row
+    (a width of 170 px is stored in rows of 192 or more), the padding is not part of the
+    picture: its pixels and grey levels are those of the copied planes."""
+    import av
+
+    path = write_media(str(tmp_path / "odd.mp4"), seconds=1.0, size=(170, 96), audio=False)
+    with av.open(path) as c:
+        frames = list(c.decode(c.streams.video[0]))
+    assert frames[0].planes[0].line_size > 170
+    for frame in frames[:3]:
+        pic = media.Picture.of(frame)
+        i420 = frame.to_ndarray()
+        copied = media.Picture(planes=(i420[:96], i420[96:120].reshape(48, 85),
+                                       i420[120:].reshape(48, 85)))
+        assert (pic.width, pic.height) == (170, 96)
+        np.testing.assert_array_equal(pic.bgr(), copied.bgr())
+        np.testing.assert_array_equal(pic.gray(shrink=2), copied.gray(shrink=2))
+        np.testing.assert_array_equal(pic.rgb_square(10.5, 3.0, 80.0, 64, 0.2),
+                                      copied.rgb_square(10.5, 3.0, 80.0, 64, 0.2))

@@ -85,6 +85,12 @@ def test_gallery_tables_follow_the_contract(gallery):
     assert prov["face_backend"] == landmarks.FACE_BACKEND and prov["pose_backend"] == landmarks.POSE_BACKEND
     assert prov["frames"] == DURATION_S * FPS
     assert {"decode", "face", "pose", "motion", "cues"} <= set(prov["seconds"])
+    # CPU seconds per stage, each thread's own: never more than the stage's wall seconds summed
+    # over the threads (one thread runs one stage at a time), and the models cost some
+    cpu = prov["cpu_seconds"]
+    assert cpu.keys() == prov["seconds"].keys()
+    assert all(0 <= cpu[k] <= prov["seconds"][k] + 0.01 for k in cpu), (cpu, prov["seconds"])
+    assert cpu["face"] > 0 and cpu["pose"] > 0
     assert set(res.summary) == set(TILES)
     assert len(calls) <= 102 and calls[-1] == ("video", calls[-1][2], calls[-1][2])
 

@@ -93,3 +93,23 @@ def test_no_person_gives_none(kind):
     img = {"grey": np.full((480, 640, 3), 128, np.uint8), "black": np.zeros((360, 360, 3), np.uint8),
            "noise": rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)}[kind]
     assert _single(img) is None
+
+
+def test_heatmap_refinement_moves_points_to_the_peak_in_their_window():
+    """MediaPipe's RefineLandmarksFromHeatmap on known heatmaps (logits: 10 on the peak cells,
+    -10 elsewhere): a point moves to its window's peak, a point whose window has no peak stays,
+    a point past the right edge stays, and a point just past the bottom (MediaPipe checks the
+    column twice, never the row) still uses the rows of its window inside the map."""
+    from cuekit.video.landmarks import _refine_from_heatmap
+
+    hs = 64
+    heat = np.full((hs, hs, 4), -10.0, dtype="float32")
+    heat[30, 20:22, 0] = 10.0          # point 0 at cell (22, 32): peak two cells up and left
+    heat[5, 5, 1] = 10.0               # point 1 at (40, 40): its window holds no peak
+    heat[10, 62:64, 2] = 10.0          # point 2 past the right edge, beside a peak
+    heat[62:64, 30, 3] = 10.0          # point 3 one row past the bottom
+    xy = np.array([[22.5, 32.5], [40.5, 40.5], [64.5, 10.5], [30.5, 64.5]]) / hs
+    out = _refine_from_heatmap(xy, heat)
+    np.testing.assert_allclose(out[0] * hs, [20.5, 30.0], atol=0.01)
+    np.testing.assert_array_equal(out[1:3], xy[1:3])
+    np.testing.assert_allclose(out[3] * hs, [30.0, 62.5], atol=0.01)

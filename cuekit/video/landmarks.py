@@ -343,18 +343,23 @@ def _refine_from_heatmap(xy: np.ndarray, heat: np.ndarray, kernel: int = 7,
                          min_peak: float = 0.5) -> np.ndarray:
     """MediaPipe's RefineLandmarksFromHeatmap: each point (0..1 of the crop) moved to the
     heatmap-weighted mean of the ``kernel`` window around it when the window's peak (a
-    sigmoid) reaches ``min_peak`` (with MediaPipe's bound test, which checks the column twice)."""
-    xy = xy.copy()
+    sigmoid) reaches ``min_peak`` (with MediaPipe's bound test, which checks the column twice:
+    a row past the bottom keeps the part of its window still inside). All points at once."""
     hs, half = heat.shape[0], kernel // 2
-    for i, (col, row) in enumerate(np.trunc(xy * hs).astype(int)):
-        if col < 0 or col >= hs or row < 0:
-            continue
-        r0, c0 = max(0, row - half), max(0, col - half)
-        win = _sigmoid(heat[r0:row + half + 1, c0:col + half + 1, i].astype("float64"))
-        if win.size and win.max() >= min_peak:
-            rows, cols = np.mgrid[r0:r0 + win.shape[0], c0:c0 + win.shape[1]]
-            xy[i] = [(cols * win).sum() / win.sum() / hs, (rows * win).sum() / win.sum() / hs]
-    return xy
+    col, row = np.trunc(xy * hs).astype(int).T
+    offsets = np.arange(-half, half + 1)
+    rows, cols = row[:, None] + offsets, col[:, None] + offsets       # (n, kernel) each
+    inside = ((rows >= 0) & (rows < hs))[:, :, None] & ((cols >= 0) & (cols < hs))[:, None, :]
+    points = np.arange(len(xy))[:, None, None]
+    win = _sigmoid(heat[np.clip(rows, 0, hs - 1)[:, :, None], np.clip(cols, 0, hs - 1)[:, None, :],
+                        points].astype("float64")) * inside               # (n, kernel, kernel)
+    ok = (col >= 0) & (col < hs) & (row >= 0) & (win.max(axis=(1, 2)) >= min_peak)
+    total = win.sum(axis=(1, 2))
+    out = xy.copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[ok, 0] = ((win * cols[:, None, :]).sum(axis=(1, 2)) / total / hs)[ok]
+        out[ok, 1] = ((win * rows[:, :, None]).sum(axis=(1, 2)) / total / hs)[ok]
+    return out
 
 
 class PoseLandmarker:

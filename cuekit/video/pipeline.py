@@ -35,18 +35,28 @@ QUEUE_FRAMES = 4   # sampled frames waiting per worker (a 720p YUV 4:2:0 frame i
 
 
 class _Timer:
-    """Seconds spent per stage."""
+    """Seconds spent per stage: wall-clock (``seconds``) and CPU of the timing thread
+    (``cpu_seconds``; on a shared machine wall time swells with the load, CPU time far less)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + time.thread_time() - cpu
+
+    def add(self, other: _Timer) -> None:
+        """Add ``other``'s seconds to this timer's, stage by stage."""
+        for mine, theirs in ((self.seconds, other.seconds),
+                             (self.cpu_seconds, other.cpu_seconds)):
+            for stage, sec in theirs.items():
+                mine[stage] = mine.get(stage, 0.0) + sec
 
 
 class _Recorder:
@@ -191,7 +201,8 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
 
     Returns samples (cue names of ``cuekit.cues.CUES``; NaN where there is no face or body),
     segments (nod, shake, blink, smile, gaze_away), a per-participant summary and provenance
-    (backends, rates, frames, workers, seconds per stage summed over the threads).
+    (backends, rates, frames, workers, and per stage, summed over the threads: wall
+    ``seconds`` and the threads' ``cpu_seconds``).
     """
     _check(participants, face_fps, pose_fps, expressions)
     if duration_s is None:
@@ -206,7 +217,7 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
         rec = _record(path, participants, face_fps, pose_every, expressions, workers,
                       _Progress(hook, total))
     timer = _Timer()
-    timer.seconds.update(rec.seconds)
+    timer.add(rec.timer)
 
     with timer.stage("cues"):
         samples, rows, summary = [], [], {}
@@ -224,7 +235,8 @@ def analyze_video(path: str, participants: list[Participant], *, face_fps: float
                   "pose_frames": sum(len(ps.t) for _, ps in rec.series.values()
                                      if ps is not None),
                   "workers": rec.workers, "processes": len(cuts) - 1,
-                  "seconds": {k: round(v, 3) for k, v in timer.seconds.items()}}
+                  "seconds": {k: round(v, 3) for k, v in timer.seconds.items()},
+                  "cpu_seconds": {k: round(v, 3) for k, v in timer.cpu_seconds.items()}}
     return StreamResult(samples=samples, segments=segments, provenance=provenance, summary=summary)
 
 
@@ -235,12 +247,12 @@ MIN_CHUNK_S = 60.0    # calls are not cut into stretches shorter than this
 @dataclass
 class _Recording:
     """What the trackers saw: per participant (FaceSeries, PoseSeries or None), frames decoded
-    (warm-up frames included), model threads and seconds per stage summed over threads."""
+    (warm-up frames included), model threads and the stages' seconds summed over threads."""
 
     series: dict[str, tuple[FaceSeries, PoseSeries | None]]
     frames: int
     workers: int
-    seconds: dict[str, float]
+    timer: _Timer
 
 
 class _Progress:
@@ -305,14 +317,13 @@ def _record(path: str, participants: list[Participant], face_fps: float, pose_ev
     for w in pool:
         if w.error is not None:
             raise w.error
-        for stage, sec in w.timer.seconds.items():
-            timer.seconds[stage] = timer.seconds.get(stage, 0.0) + sec
+        timer.add(w.timer)
     series = {}
     for w in pool:
         for rec in w.recs:
             fs, ps = rec.series()
             series[rec.name] = (_face_from(fs, keep_s), _pose_from(ps, keep_s))
-    return _Recording(series, n, n_workers, timer.seconds)
+    return _Recording(series, n, n_workers, timer)
 
 
 def _face_from(fs: FaceSeries, t0: float) -> FaceSeries:
@@ -393,13 +404,12 @@ def _record_chunked(path: str, participants: list[Participant], face_fps: float,
             if hook is not None:
                 hook("video", min(counter.value, total), total)
     parts = [f.result() for f in futures]
-    seconds: dict[str, float] = {}
+    timer = _Timer()
     for r in parts:
-        for stage, sec in r.seconds.items():
-            seconds[stage] = seconds.get(stage, 0.0) + sec
+        timer.add(r.timer)
     series = {p.name: _joined([r.series[p.name] for r in parts]) for p in participants}
     return _Recording(series, sum(r.frames for r in parts), max(r.workers for r in parts),
-                      seconds)
+                      timer)
 
 
 def _feed(path: str, face_fps: float, pool: list[_Worker], timer: _Timer,

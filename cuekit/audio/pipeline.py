@@ -2,7 +2,7 @@
 
 Sources of "who", best first: one file per participant (``Participant.audio_file``), one
 channel per participant (``Participant.audio_channel``), else one mixed track split into voices
-``V1, V2, …`` by clustering (in order of first speech; ``cuekit.dynamics.attribution`` maps
+``V1, V2, …`` by clustering (in order of first speech; ``cuekit.dynamics.mixed_track`` gives
 them to participants). Continuous cues sit on one grid of ``GRID_S`` seconds; a sample at ``t``
 describes ``[t, t + GRID_S)``. Pitch, loudness and syllable rate are NaN outside the speaker's
 speech (not observed), pitch also where unvoiced. Speech is passed between the steps as interval

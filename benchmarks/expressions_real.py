@@ -33,7 +33,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from cuekit import media, session  # noqa: E402
+from cuekit import media, participants  # noqa: E402
 from cuekit.config import AnalysisConfig  # noqa: E402
 from cuekit.layout import Participant  # noqa: E402
 from cuekit.video import events  # noqa: E402
@@ -74,7 +74,7 @@ def talkers(fps: float) -> list[tuple[str, str, bool, str, list[Participant]]]:
             out.append((os.path.basename(path)[:-4], path, True, "neutral talker",
                         [Participant("P1")]))
     if os.path.exists(INTERVIEW):
-        boxes = session._boxes(INTERVIEW, media.probe(INTERVIEW), AnalysisConfig(face_fps=fps))
+        boxes = participants.tile_boxes(INTERVIEW, media.probe(INTERVIEW), AnalysisConfig(face_fps=fps))
         if len(boxes) != 2:
             print(f"interview: layout detection found {len(boxes)} tiles, expected 2: {boxes}")
         parts = [Participant(role, box) for role, box in zip(INTERVIEW_ROLES, boxes, strict=False)]

@@ -33,7 +33,7 @@ from .cueset import write_file
 from .errors import CuekitError, InputError
 from .media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from .metrics import order
-from .runtime import tune_for_analysis
+from .runtime import return_freed_memory, tune_for_analysis
 
 KEY_FILE = "batch_key.txt"
 IMPORTED_FILE = "imported.json"  # batch keys already imported, per library folder
@@ -138,7 +138,8 @@ def analyze_one(item: dict, config: dict, out_root: str) -> dict:
             result = cueset.read(out)
         else:
             # the batch spreads recordings over the cores: one process for each one's video
-            result = session.analyze(it.path, item_config(it, cfg), workers=1)
+            result = session.analyze(it.path, item_config(it, cfg), workers=1,
+                                     between_stages=return_freed_memory)
             # the key file goes in with the result in one rename: a folder with a key is whole
             cueset.write(result, out, extra_files={KEY_FILE: key})
             row["status"] = "done"

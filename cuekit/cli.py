@@ -18,7 +18,7 @@ from .config import DEFAULT_FACE_FPS, DEFAULT_POSE_FPS
 from .video.face import EXPRESSION_SOURCES
 from .errors import CuekitError, InputError
 from .metrics import METRICS
-from .runtime import tune_for_analysis
+from .runtime import return_freed_memory, tune_for_analysis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CALL = REPO_ROOT / "sample_media" / "sample_call.mp4"
@@ -212,7 +212,8 @@ def _analyze(args) -> int:
     tune_for_analysis()
     bar = _ProgressBar(enabled=not args.quiet)
     try:
-        result = session.analyze(args.file, config, hook=bar, workers=args.workers)
+        result = session.analyze(args.file, config, hook=bar, workers=args.workers,
+                                 between_stages=return_freed_memory)
     finally:
         bar.close()
     cueset.write(result, out)

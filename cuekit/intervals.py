@@ -13,6 +13,12 @@ Conventions:
   here takes a list of ``(start, end)`` pairs too (:func:`as_intervals`) and returns arrays.
   Per-interval data (a score, a label) goes beside the array, or in a ``segments`` table
   (:mod:`cuekit.cues`), never in a third column.
+- *Scored intervals* (events: nods, blinks, smiles …) are :class:`ScoredIntervals`: an interval
+  set ``iv`` and a parallel ``(n,)`` float64 ``score``, whose meaning and unit the function that
+  returns them says.
+
+Every stage passes intervals in this shape: the audio stage's speech, the video stage's events,
+the turns, the floor; tables (``segments``) are made from them only at a stage's output.
 
 From samples to intervals: :func:`from_mask` (what one sample covers: ``cover``; runs joined
 across short gaps, kept by length). Between interval sets: :func:`merge`, :func:`subtract`,
@@ -21,6 +27,7 @@ across short gaps, kept by length). Between interval sets: :func:`merge`, :func:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -30,6 +37,31 @@ from .errors import InputError
 MAD_TO_SD = 1.4826  # median absolute deviation × this = SD, for normally distributed data
 
 Cover = Literal["start", "centre", "midpoints"]
+
+
+@dataclass(frozen=True)
+class ScoredIntervals:
+    """Intervals with one score each: ``iv`` an ``(n, 2)`` float64 interval set (seconds,
+    ``[start, end)``), ``score`` ``(n,)`` float64 beside it. ``len()`` is the number of
+    intervals. Built from anything :func:`as_intervals` takes and any sequence of numbers; raises
+    ``InputError`` when the two lengths differ."""
+
+    iv: np.ndarray
+    score: np.ndarray
+
+    def __post_init__(self) -> None:
+        iv, score = as_intervals(self.iv), np.asarray(self.score, dtype="float64").reshape(-1)
+        if len(iv) != len(score):
+            raise InputError(f"{len(iv)} intervals but {len(score)} scores")
+        object.__setattr__(self, "iv", iv)
+        object.__setattr__(self, "score", score)
+
+    def __len__(self) -> int:
+        return len(self.iv)
+
+    @classmethod
+    def empty(cls) -> ScoredIntervals:
+        return cls(np.empty((0, 2)), np.empty(0))
 
 
 def _as_mask(mask: np.ndarray) -> np.ndarray:

@@ -25,13 +25,14 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
 
 from . import media
 from .config import AnalysisConfig
 from .cueset import CueSet
 from .errors import CuekitError
-from .runtime import tune_for_analysis
+from .runtime import return_freed_memory, tune_for_analysis
 from .store import Library
 
 LOCK_NAME = "worker.lock"
@@ -157,7 +158,9 @@ def _run_one(library: Library, session_id: str, media_path: Path, config: dict,
     if os.getppid() != worker_pid:  # the worker died before prctl took effect
         os._exit(1)
     if analyze is None:
-        from .session import analyze
+        from .session import analyze as analyze_session
+
+        analyze = partial(analyze_session, between_stages=return_freed_memory)
     last_write_s = 0.0
 
     def hook(stage: str, done: int, total: int) -> None:

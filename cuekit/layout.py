@@ -8,6 +8,7 @@ channels in order) unless names are given.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import asdict, dataclass
@@ -142,7 +143,6 @@ _SLIVER = 0.03  # pieces thinner than this share (or 8 px) are no tiles: their b
 _OVERLAY_MAX = 0.3  # a face-free strip thinner than this share of its piece is an overlay, not a tile
 _PRESENT = 0.4  # a tile is a participant's when a face is in it in this share of the frames
 _EDGE = 40.0  # Sobel response (4x a step of grey levels) of an inset's straight edge
-_CASCADE = None
 
 
 @dataclass(frozen=True)
@@ -219,17 +219,22 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
     return TileGuess(best[0], best[1], segments, best[2])
 
 
+@functools.cache
+def _cascade():
+    """The face cascade, loaded once (a file read and parse), on first use."""
+    import cv2
+
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+
 def _faces(img: np.ndarray) -> list[Box]:
     """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles)."""
     import cv2  # here, not at import: the CLI and config load this module
 
-    global _CASCADE
-    if _CASCADE is None:
-        _CASCADE = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     min_side = max(20, min(gray.shape) // 18)  # thumbnails of a speaker view have small faces
-    found = _CASCADE.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
-                                      minSize=(min_side, min_side))
+    found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
+                                        minSize=(min_side, min_side))
     return [tuple(int(v) for v in f) for f in found]
 
 

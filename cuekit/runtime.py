@@ -2,11 +2,13 @@
 ``batch``, a batch worker process (local pool or Ray) and the dashboard's job worker. Library
 code (``cuekit.session.analyze`` and the stages) leaves process-wide settings as it finds them,
 so a program that embeds cuekit keeps its own; such a program may call :func:`tune_for_analysis`
-itself. :func:`blas_single_threaded` is the exception: scoped to an analysis, it puts the
-previous setting back after."""
+itself, and pass :func:`return_freed_memory` as ``analyze``'s ``between_stages``.
+:func:`blas_single_threaded` is the exception: scoped to an analysis, it puts the previous
+setting back after."""
 
 from __future__ import annotations
 
+import ctypes
 from contextlib import contextmanager
 
 
@@ -17,6 +19,16 @@ def tune_for_analysis() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def return_freed_memory() -> None:
+    """Hand the memory a finished stage freed back to the system (``malloc_trim``: glibc keeps
+    it for the process's reuse otherwise, so the audio stage's track and scratch would still
+    count while the video stage runs). Process-wide; nothing to do without glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 @contextmanager

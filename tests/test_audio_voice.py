@@ -69,7 +69,9 @@ def test_speech_mask_bridges_short_silences_and_drops_blips():
     score[80:82] = 1                  # 20 ms blip: dropped
     mask = voice.speech_mask(t, score, threshold=0.5, min_speech_s=0.1, min_silence_s=0.1,
                              pad_s=0.0)
-    assert voice.speech_intervals(t, mask) == [pytest.approx((0.1, 0.6))]
+    found = voice.speech_intervals(t, mask)
+    assert found.shape == (1, 2)  # an interval set (cuekit.intervals)
+    np.testing.assert_allclose(found, [(0.1, 0.6)], atol=1e-9)
 
 
 def test_bad_input_raises_before_work():
@@ -105,6 +107,15 @@ def test_syllable_nuclei_count_pulses():
     speech = [(0.2, 1.35)]
     speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=1.0)
     assert articulation == pytest.approx(5 / 1.15)
+
+
+def test_speech_rate_counts_short_pauses_and_articulation_rate_none():
+    nuclei = np.array([0.3, 0.5, 0.95, 1.2, 4.0, 4.2])
+    speech = np.array([(0.2, 0.7), (0.9, 1.4), (3.9, 4.4)])  # pauses of 0.2 s and 2.5 s
+    speech_rate, articulation = pace.rates(nuclei, speech, max_pause_s=1.0)
+    assert articulation == pytest.approx(6 / 1.5)
+    assert speech_rate == pytest.approx(6 / (1.5 + 0.2))  # the 2.5 s pause ends the turn
+    assert np.isnan(pace.rates(nuclei, np.empty((0, 2)), max_pause_s=1.0)[0])
 
 
 def test_two_level_peaks_70_ms_apart_are_one_nucleus():

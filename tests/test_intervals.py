@@ -207,3 +207,13 @@ def test_from_mask_merges_less_than_the_gap_then_keeps_by_length():
     got = iv.from_mask(t, m, step_s=0.1, merge_gap_s=0.2 + 1e-9, min_s=0.15)
     np.testing.assert_allclose(got, arr((0.0, 0.5)))
     np.testing.assert_allclose(iv.from_mask(t, m, step_s=0.1, max_s=0.15), arr((0.4, 0.5), (0.9, 1.0)))
+
+
+def test_scored_intervals_keep_a_score_beside_each_interval():
+    ev = iv.ScoredIntervals([(0.0, 1.0), (2.0, 2.5)], [0.5, 3])
+    assert ev.iv.shape == (2, 2) and ev.iv.dtype == np.float64
+    assert ev.score.tolist() == [0.5, 3.0] and len(ev) == 2
+    none = iv.ScoredIntervals.empty()
+    assert len(none) == 0 and none.iv.shape == (0, 2) and none.score.shape == (0,)
+    with pytest.raises(InputError, match="2 intervals but 1 scores"):
+        iv.ScoredIntervals([(0.0, 1.0), (2.0, 2.5)], [0.5])

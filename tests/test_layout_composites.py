@@ -45,7 +45,7 @@ def test_composite_tiles(people, make):
     guess = layout.detect_tiles(case.frames, case.times)
     _check(case, guess.boxes)
     assert len(guess.segments) == 1
-    # what --layout takes, and session.py reads back, gives the same tiles
+    # what --layout takes, and the layout stage reads back, gives the same tiles
     w, h = gen.SIZE
     spec = guess.layout
     back = layout.grid_boxes(spec, w, h) if spec in layout.GRIDS else \
@@ -80,8 +80,8 @@ def test_a_layout_change_mid_call_is_reported(people):
 
 
 def test_session_notes_a_layout_change(people, tmp_path):
-    """Through the session's layout probe (frames every 4 s of the first 20 s of a clip)."""
-    from cuekit import session
+    """Through the layout stage's probe (frames every 4 s of the first 20 s of a clip)."""
+    from cuekit import participants
     from cuekit.config import AnalysisConfig
 
     case = gen.switch(people, before=2, after=3)  # 0-4 s side by side, 4-10 s speaker view
@@ -89,7 +89,7 @@ def test_session_notes_a_layout_change(people, tmp_path):
     path = gen.write_clip(case, str(tmp_path / "switch.mp4"), fps=2)
     info = media.probe(path)
     notes: list[str] = []
-    boxes = session._boxes(path, info, AnalysisConfig(), notes)
+    boxes = participants.tile_boxes(path, info, AnalysisConfig(), notes)
     _check(case, boxes)
     assert any("layout changes" in n and "2x1" in n for n in notes), notes
 
@@ -98,7 +98,7 @@ def test_session_notes_a_layout_change_after_the_first_probe(people, tmp_path):
     """A change long after the first 20 s (side by side for 60 s, then speaker view to 120 s)
     is seen by the probe across the whole call and named in the notes; the tiles kept are the
     longest stretch's."""
-    from cuekit import session
+    from cuekit import participants
     from cuekit.config import AnalysisConfig
 
     case = gen.switch(people, before=2, after=2)
@@ -106,7 +106,7 @@ def test_session_notes_a_layout_change_after_the_first_probe(people, tmp_path):
     path = gen.write_clip(case, str(tmp_path / "late_switch.mp4"), fps=2)
     info = media.probe(path)
     notes: list[str] = []
-    boxes = session._boxes(path, info, AnalysisConfig(), notes)
+    boxes = participants.tile_boxes(path, info, AnalysisConfig(), notes)
     changes = [n for n in notes if "layout changes" in n]
     assert len(changes) == 1, notes
     stretches = changes[0].split("(")[1].split("; frames")[0].split("; ")

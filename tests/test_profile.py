@@ -103,7 +103,7 @@ def test_smile_fallback_is_the_video_stages_definition():
     speech = make_segments([dict(start=0, end=40, participant="A", kind="speech")])
     obs = pf.observe(samples, speech, ["A", "B"])
     t, v = pf.on_grid(*obs.cue("B", "expr.smile"))
-    expected = [e[:2] for e in events.smiles(t, v)]
+    expected = events.smiles(t, v).iv
     assert len(expected) == 1  # the 0.4 s smile is too short, the 0.6 s one is a smile
     np.testing.assert_allclose(obs.event("B", "smile"), np.array(expected), atol=1e-9)
 

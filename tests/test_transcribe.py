@@ -55,6 +55,13 @@ def test_word_times_land_on_the_recording_clock(recogniser):
     assert recogniser.words(call.astype("float32"), speech=[]).empty  # nobody speaks: no words
 
 
+def test_speech_clips_are_padded_joined_and_kept_in_the_recording():
+    speech = [(0.1, 1.0), (1.5, 2.0), (5.0, 6.0), (9.9, 12.0), (10.5, 11.0)]
+    clips = transcribe.speech_clips(speech, 10.0)  # pad 0.2 s, join gaps < 1 s
+    np.testing.assert_allclose(clips, [(0.0, 2.2), (4.8, 6.2), (9.7, 10.0)], atol=1e-12)
+    assert transcribe.speech_clips([], 10.0).shape == (0, 2)
+
+
 @pytest.fixture(scope="module")
 def verbal_call(tmp_path_factory):
     pytest.importorskip("soundfile")

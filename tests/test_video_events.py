@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from cuekit.intervals import ScoredIntervals
 from cuekit.video import events
 
 FPS = 10.0
@@ -21,7 +22,8 @@ def _inject(t, x, t0, hz, cycles, amp):
 
 
 def _rounded(evs):
-    return [(round(e[0], 2), round(e[1], 2)) for e in evs]
+    """``[(start, end), …]`` to 0.01 s of an interval set or of scored intervals' ``iv``."""
+    return [(round(a, 2), round(b, 2)) for a, b in getattr(evs, "iv", evs).tolist()]
 
 
 def test_episodes_of_a_mask_edges_merge_and_limits():
@@ -54,8 +56,8 @@ def test_nod_recall_and_false_nods_on_a_still_face():
         hz, cycles, amp = rng.uniform(0.8, 3.0), rng.choice([2, 2.5, 3]), rng.uniform(4, 10)
         x = _inject(t, x, 5.0, hz, cycles, amp)
         nods, shakes = events.nods_and_shakes(t, x, _still(12, 0.3, seed=100 + k)[1])
-        found += any(s < 5.0 + cycles / hz and e > 5.0 for s, e, _ in nods)
-        assert not shakes
+        found += any(s < 5.0 + cycles / hz and e > 5.0 for s, e in nods.iv)
+        assert len(shakes) == 0
     assert found / 40 >= 0.9
     t, x = _still(600, 0.3, seed=99)
     t2, y = _still(600, 0.3, seed=98)
@@ -70,14 +72,15 @@ def test_a_shake_is_not_a_nod_and_a_turn_away_is_not_a_shake():
     pitch = pitch + 0.2 * (yaw - yaw.mean())          # a little cross-talk
     turn = np.clip((t - 10) / 0.25, 0, 1) * np.clip((12.5 - t) / 0.25, 0, 1) * 30
     nods, shakes = events.nods_and_shakes(t, pitch, yaw + turn)
-    assert nods == []
-    assert len(shakes) == 1 and shakes[0][0] == pytest.approx(3.0, abs=0.5)
+    assert len(nods) == 0
+    assert len(shakes) == 1 and shakes.iv[0, 0] == pytest.approx(3.0, abs=0.5)
+    assert shakes.score[0] == pytest.approx(24.0, rel=0.3)  # the amplitude: 12 deg each way
 
 
 def test_noise_floor_scales_the_threshold():
     t, x = _still(30, 1.5, seed=3)                   # a very jittery track
     x = _inject(x=x, t=t, t0=10, hz=2, cycles=2, amp=3)   # 6 deg p-p: within its noise
-    assert events.oscillations(t, x, min_amp=3.0) == []
+    assert len(events.oscillations(t, x, min_amp=3.0)) == 0
     assert events.noise_floor(x) == pytest.approx(1.5, rel=0.25)
 
 
@@ -87,7 +90,7 @@ def test_nan_gaps_split_series():
     x[45] = np.nan                                     # 0.1 s dropout inside the nod: bridged
     assert len(events.oscillations(t, x, min_amp=3)) == 1
     x[42:48] = np.nan                                  # 0.6 s: the nod is cut in two short halves
-    assert events.oscillations(t, x, min_amp=3) == []
+    assert len(events.oscillations(t, x, min_amp=3)) == 0
 
 
 def test_blinks():
@@ -99,7 +102,7 @@ def test_blinks():
     o[90] = np.nan
     b = events.blinks(t, o)
     assert _rounded(b) == [(1.95, 2.05), (4.95, 5.15)]
-    assert b[0][2] == pytest.approx(1 - 0.05 / 0.3)
+    assert b.score[0] == pytest.approx(1 - 0.05 / 0.3)
 
 
 def test_smiles_and_gaze_aways():
@@ -112,12 +115,14 @@ def test_smiles_and_gaze_aways():
     s[72:80] = 0.6
     sm = events.smiles(t, s)
     assert _rounded(sm) == [(0.95, 1.95), (5.95, 7.95)]
-    assert sm[0][2] == pytest.approx(0.8)
+    assert sm.score.tolist() == pytest.approx([0.8, 0.7])
     on = np.ones(len(t))
     on[30:45] = 0
     on[60:65] = 0                                      # 0.5 s: a glance, not an aversion
     on[80:95] = np.nan                                 # no face: unknown, not away
-    assert _rounded(events.gaze_aways(t, on)) == [(2.95, 4.45)]
+    away = events.gaze_aways(t, on)
+    assert _rounded(away) == [(2.95, 4.45)]
+    assert away.score.tolist() == pytest.approx([1.5])  # its duration, s
 
 
 def test_rates_are_per_minute_of_face_time_whatever_the_frame_pattern():
@@ -128,7 +133,9 @@ def test_rates_are_per_minute_of_face_time_whatever_the_frame_pattern():
     present = np.where(t < 30.0, 1.0, 0.0)  # face seen for the first half minute only
     cues = {"face.present": present, "gaze.on_screen": present,
             "expr.smile": np.zeros_like(t), "body.motion_energy": np.zeros_like(t)}
-    ev = {"nod": [(1.0, 2.0, 1.0)] * 3, "blink": [], "smile": [], "shake": [], "gaze_away": []}
+    none = ScoredIntervals.empty()
+    ev = {"nod": ScoredIntervals([(1.0, 2.0)] * 3, [1.0] * 3), "blink": none, "smile": none,
+          "shake": none, "gaze_away": none}
     out = summarize(t, cues, ev)
     assert out["nods_per_min"] == pytest.approx(6.0, rel=0.01)  # 3 nods in 0.5 min of face
     assert out["face_present_share"] == pytest.approx(0.5, abs=0.01)
@@ -160,4 +167,4 @@ def test_talking_mouth_is_not_a_smile_but_a_held_smile_is(source):
              "expr.brow_furrow": np.full(len(t), face.POPULATION_NEUTRAL[source]["brow_furrow"])}
     fs = FaceSeries(t, None, None, np.zeros(len(t)), feats)
     got = face_events(t, face_cues(fs, source))["smile"]
-    assert [(round(a, 1), round(b, 1)) for a, b, _ in got] == [(25.0, 27.0)]
+    assert [(round(a, 1), round(b, 1)) for a, b in got.iv.tolist()] == [(25.0, 27.0)]

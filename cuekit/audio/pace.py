@@ -14,6 +14,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks
 
 from ..errors import InputError
+from ..intervals import as_intervals, duration
 from .voice import frame_level_db
 
 
@@ -71,11 +72,11 @@ def _voiced_at(times: np.ndarray, f0_t: np.ndarray, f0_hz: np.ndarray) -> np.nda
     return np.isfinite(f0_hz[idx])
 
 
-def rate_track(nuclei_t: np.ndarray, speech: list[tuple[float, float]], *, t: np.ndarray,
+def rate_track(nuclei_t: np.ndarray, speech: np.ndarray, *, t: np.ndarray,
                window_s: float, min_speech_s: float) -> np.ndarray:
     """Syllables per second of speech in a centred window of ``window_s`` around each ``t``.
 
-    ``speech`` lists the speaker's ``(start_s, end_s)`` intervals. NaN where the window holds
+    ``speech`` is the speaker's interval set (``(n, 2)`` s). NaN where the window holds
     less than ``min_speech_s`` of speech (the rate is not observed there).
     """
     if window_s <= 0:
@@ -84,25 +85,26 @@ def rate_track(nuclei_t: np.ndarray, speech: list[tuple[float, float]], *, t: np
     lo, hi = t - window_s / 2, t + window_s / 2
     n_syl = np.searchsorted(nuclei_t, hi) - np.searchsorted(nuclei_t, lo)
     speech_s = np.zeros(len(t))
-    for a, b in speech:
+    for a, b in as_intervals(speech):
         speech_s += np.clip(np.minimum(hi, b) - np.maximum(lo, a), 0.0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(speech_s >= min_speech_s, n_syl / speech_s, np.nan)
 
 
-def rates(nuclei_t: np.ndarray, speech: list[tuple[float, float]], *,
+def rates(nuclei_t: np.ndarray, speech: np.ndarray, *,
           max_pause_s: float) -> tuple[float, float]:
     """``(speech_rate, articulation_rate)`` in syllables per second.
 
-    Articulation rate = syllables / time inside the ``speech`` intervals (syllables per second
-    of speech). Speech rate = syllables / (that time + the pauses between consecutive intervals
-    that are shorter than ``max_pause_s``, i.e. pauses within a turn), so it is never above the
-    articulation rate. Both NaN for no speech.
+    Articulation rate = syllables / time inside the ``speech`` intervals (a sorted interval set,
+    ``(n, 2)`` s: syllables per second of speech). Speech rate = syllables / (that time + the
+    pauses between consecutive intervals that are shorter than ``max_pause_s``, i.e. pauses
+    within a turn), so it is never above the articulation rate. Both NaN for no speech.
     """
-    phonation_s = sum(b - a for a, b in speech)
+    speech = as_intervals(speech)
+    phonation_s = duration(speech)
     if phonation_s <= 0:
         return np.nan, np.nan
-    pauses_s = [s2 - e1 for (_, e1), (s2, _) in zip(speech[:-1], speech[1:], strict=True)]
-    span_s = phonation_s + sum(p for p in pauses_s if 0 < p < max_pause_s)
+    pauses_s = speech[1:, 0] - speech[:-1, 1]
+    span_s = phonation_s + float(pauses_s[(pauses_s > 0) & (pauses_s < max_pause_s)].sum())
     n = float(len(nuclei_t))
     return n / span_s, n / phonation_s

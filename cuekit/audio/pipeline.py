@@ -2,10 +2,11 @@
 
 Sources of "who", best first: one file per participant (``Participant.audio_file``), one
 channel per participant (``Participant.audio_channel``), else one mixed track split into voices
-``V1, V2, …`` by clustering (in order of first speech; ``cuekit.dynamics.attribution`` maps
+``V1, V2, …`` by clustering (in order of first speech; ``cuekit.dynamics.mixed_track`` gives
 them to participants). Continuous cues sit on one grid of ``GRID_S`` seconds; a sample at ``t``
 describes ``[t, t + GRID_S)``. Pitch, loudness and syllable rate are NaN outside the speaker's
-speech (not observed), pitch also where unvoiced.
+speech (not observed), pitch also where unvoiced. Speech is passed between the steps as interval
+sets (``(n, 2)`` arrays of seconds, :mod:`cuekit.intervals`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..layout import Participant
 from ..media import load_audio
 from ..params import (PITCH, TONE_SHIFT, VAD, VOICE, PitchParams, ToneShiftParams, VadParams,
                       VoiceParams)
-from ..intervals import balanced_groups, inside, merge
+from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
 from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames, separation,
                        voice_windows, window_margins)
@@ -34,6 +35,8 @@ from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
 RATE_WINDOW_S = 3.0       # window of the syllable-rate track
 CROSSTALK_DB = 15.0       # a track this much quieter than the loudest one hears crosstalk
+CHANNEL_PROBE_S = 120.0   # s of stereo audio compared to tell one mixed track from two voices
+SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
 
 
 @dataclass
@@ -43,7 +46,7 @@ class _Track:
     duration_s: float
     vad_t: np.ndarray
     vad_prob: np.ndarray
-    speech: list[tuple[float, float]]
+    speech: np.ndarray  # interval set, s
     f0_t: np.ndarray
     f0_hz: np.ndarray
     loudness_db: np.ndarray  # on the grid
@@ -66,8 +69,8 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     (syllables per second with the pauses shorter than ``max_pause_in_turn_s`` inside a
     speaker's turns counted in, so never above ``syllable_rate``), ``loudness_median_db``.
     ``speakers`` fixes the number of
-    voices of a mixed track; without it, the number of video tiles is used when participants
-    have boxes, else the number is estimated. ``vad``, ``pitch``, ``voice_summary`` and
+    voices of a mixed track (:func:`cuekit.participants.voice_count` decides it for an analysis);
+    None: the number is estimated from the voices. ``vad``, ``pitch``, ``voice_summary`` and
     ``tone_shift`` are the stage's parameters (:mod:`cuekit.params`, recorded in the
     provenance).
     """
@@ -78,7 +81,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     signals = load_signals(path, participants, sr=sr)
     mixed = not (all(p.audio_file for p in participants)
                  or all(p.audio_channel is not None for p in participants))
-    per_speaker: dict[str, tuple[_Track, list[tuple[float, float]]]] = {}
+    per_speaker: dict[str, tuple[_Track, np.ndarray, Callable | None]] = {}
     gate = _vad_gate(signals, sr=sr)
     # the VAD (ctypes) and numpy release the GIL: tracks run on threads of their own, and a
     # track's stretches of speech share the cores left (one mixed track: all of them)
@@ -96,9 +99,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     for name, y in signals.items():
         track = tracks[name]
         if mixed:
-            n = speakers if speakers is not None else (
-                len(participants) if any(p.box for p in participants) else None)
-            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=n)
+            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:
@@ -160,6 +161,21 @@ def load_signals(path, participants: list[Participant], *, sr: int) -> dict[str,
     return {"mix": load_audio(path, sr=sr)}
 
 
+def channels_distinct(path: str | os.PathLike, *, sr: int) -> bool:
+    """Whether the first two channels of a recording carry different signals (one voice each)
+    rather than one mixed track copied to both: their correlation over the first
+    ``CHANNEL_PROBE_S`` is below ``SAME_CHANNEL_CORR``, or one of them is silent. False for
+    fewer than two channels or less than a second of audio."""
+    # the first minutes tell; the audio stage decodes it all later
+    y = load_audio(path, sr=sr, mono=False, end_s=CHANNEL_PROBE_S)
+    if y.shape[1] < sr or y.shape[0] < 2:
+        return False
+    a, b = y[0], y[1]
+    if float(np.std(a)) < 1e-6 or float(np.std(b)) < 1e-6:
+        return bool(np.std(a) + np.std(b) > 1e-6)  # one silent channel: they differ
+    return float(np.corrcoef(a, b)[0, 1]) < SAME_CHANNEL_CORR
+
+
 def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarray]:
     """Per track, where the Silero VAD may find speech (bool per VAD window of
     ``voice.silero_window_samples(sr)`` samples, 32 ms at 8 and 16 kHz).
@@ -201,7 +217,7 @@ def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([mask[:n], np.zeros(max(0, n - len(mask)), bool)])
 
 
-def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]],
+def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: np.ndarray,
                      threads: int = 1, params: PitchParams = PITCH
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Pitch track of the whole signal, computed only inside speech (padded by 0.2 s) to save
@@ -215,7 +231,7 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
     f0_t = (np.arange(n) * hop + frame / 2) / sr
     f0 = np.full(n, np.nan)
 
-    def track(part_of_speech: list[tuple[float, float]]) -> list[tuple[int, np.ndarray]]:
+    def track(part_of_speech: list[np.ndarray]) -> list[tuple[int, np.ndarray]]:
         out = []
         for a, b in part_of_speech:
             k0 = max(0, int((a - 0.2) * sr) // hop)
@@ -235,7 +251,7 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: list[tuple[float, float]
 
 
 def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
-                  ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None, dict]:
+                  ) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
     how they were told apart (for the provenance), ``margin(a, b)``: how surely ``[a, b)``
     belongs to its voice (see :func:`speakers.window_margins`), None with one voice, and the
@@ -260,7 +276,7 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
 
 def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
                         labels: np.ndarray, how: dict, names: list[str] | None = None
-                        ) -> tuple[dict[str, list[tuple[float, float]]], dict, Callable | None]:
+                        ) -> tuple[dict[str, np.ndarray], dict, Callable | None]:
     """Each voice's speech from window labels (0..n-1), named ``V1, V2, …`` or ``names``."""
     n = len(names) if names else int(labels.max()) + 1
     step = 0.01
@@ -283,7 +299,7 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     return voices, how, margin
 
 
-def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]],
+def _speaker_outputs(name: str, track: _Track, speech: np.ndarray,
                      margin: Callable[[float, float], float] | None = None, *,
                      pitch: PitchParams, voice_summary: VoiceParams, tone_shift: ToneShiftParams,
                      ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
@@ -309,7 +325,7 @@ def _speaker_outputs(name: str, track: _Track, speech: list[tuple[float, float]]
         series_to_samples(grid, name, "voice.syllable_rate", rate),
     ])
     rows = [dict(start=a, end=b, participant=name, kind="speech", label="",
-                 score=1.0 if margin is None else margin(a, b)) for a, b in speech]
+                 score=1.0 if margin is None else margin(a, b)) for a, b in speech.tolist()]
     rows += tone_shifts(name, grid, pitch_st, loud_db, params=tone_shift)
     return samples, make_segments(rows), _summary(speech, f0_in, nuclei, loud_db,
                                                   hop_s=pitch.hop_s, params=voice_summary)
@@ -322,7 +338,7 @@ def _summary(speech, f0_hz: np.ndarray, nuclei: np.ndarray, loud_db: np.ndarray,
     sd = float(np.std(st)) if enough else np.nan
     speech_rate, syllable_rate = pace.rates(nuclei, speech, max_pause_s=params.max_pause_in_turn_s)
     return dict(
-        speech_s=float(sum(b - a for a, b in speech)),
+        speech_s=duration(speech),
         syllables=float(len(nuclei)),
         pitch_median_hz=float(np.nanmedian(f0_hz)) if enough else np.nan,
         pitch_range_st=float(np.percentile(st, 95) - np.percentile(st, 5)) if enough else np.nan,

@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..cues import make_words
 from ..errors import InputError
+from ..intervals import as_intervals, crop, merge
 from ..modelfiles import WHISPER_TINY_EN, ModelError, file_sha256, whisper_dir
 from ..modelfiles import WORDS_EXTRA as EXTRA
 
@@ -65,19 +66,12 @@ def model_dir(name: str | None = None, *, verify: bool = False) -> Path:
     return path
 
 
-def speech_clips(speech: list[tuple[float, float]], duration_s: float) -> list[tuple[float, float]]:
-    """The stretches given to the model: ``speech`` padded by ``SPEECH_PAD_S`` and joined across
-    gaps shorter than ``SPEECH_JOIN_S``, clipped to ``0..duration_s``."""
-    clips: list[list[float]] = []
-    for a, b in sorted(speech):
-        a, b = max(0.0, a - SPEECH_PAD_S), min(duration_s, b + SPEECH_PAD_S)
-        if b <= a:
-            continue
-        if clips and a - clips[-1][1] < SPEECH_JOIN_S:
-            clips[-1][1] = max(clips[-1][1], b)
-        else:
-            clips.append([a, b])
-    return [(a, b) for a, b in clips]
+def speech_clips(speech: np.ndarray, duration_s: float) -> np.ndarray:
+    """The stretches given to the model, an interval set: the ``speech`` intervals padded by
+    ``SPEECH_PAD_S``, clipped to ``0..duration_s`` and joined across gaps shorter than
+    ``SPEECH_JOIN_S``."""
+    padded = as_intervals(speech) + np.array([-SPEECH_PAD_S, SPEECH_PAD_S])
+    return merge(crop(padded, 0.0, duration_s), bridge_s=SPEECH_JOIN_S, inclusive=False)
 
 
 class Transcriber:
@@ -94,18 +88,18 @@ class Transcriber:
         self._model = WhisperModel(os.fspath(self.path), device="cpu", compute_type="int8",
                                    cpu_threads=threads)
 
-    def words(self, y: np.ndarray, *, speech: list[tuple[float, float]] | None = None,
+    def words(self, y: np.ndarray, *, speech: np.ndarray | None = None,
               hook=None) -> pd.DataFrame:
-        """Words of ``y`` (float32 mono at ``WHISPER_SR``); only inside ``speech`` when given
-        (``[]``: nobody speaks, no words). ``participant`` is left empty.
+        """Words of ``y`` (float32 mono at ``WHISPER_SR``); only inside the ``speech`` intervals
+        when given (none: nobody speaks, no words). ``participant`` is left empty.
 
         The speech clips are put end to end with ``CLIP_GAP_S`` of silence before each and
         transcribed in one pass (Whisper reads 30 s windows: clips one by one would each cost a
         whole window), then each word's time is mapped back to the recording's clock."""
         y = np.asarray(y, dtype="float32")
         duration_s = len(y) / WHISPER_SR
-        clips = speech_clips(speech, duration_s) if speech is not None else [(0.0, duration_s)]
-        if not clips:
+        clips = speech_clips(speech if speech is not None else [(0.0, duration_s)], duration_s)
+        if not len(clips):
             return make_words([])
         gap = np.zeros(int(CLIP_GAP_S * WHISPER_SR), dtype="float32")
         # at_s: where each clip starts in the joined signal, which opens with silence too (speech

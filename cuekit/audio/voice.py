@@ -157,14 +157,14 @@ def speech_mask(t: np.ndarray, score: np.ndarray, *, threshold: float, min_speec
                            int(round(min_speech_s / hop_s)))
 
 
-def speech_intervals(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
-    """Speech intervals ``[(start_s, end_s), …]`` of a mask on the evenly spaced frame centres
-    ``t`` (:func:`cuekit.intervals.from_mask` with ``cover="centre"``: each frame covers
-    ``t ± hop/2``), cut at 0 s. A list of pairs, as the audio stage passes speech on."""
+def speech_intervals(t: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Speech intervals of a mask on the evenly spaced frame centres ``t``, an ``(n, 2)``
+    interval set in seconds (:func:`cuekit.intervals.from_mask` with ``cover="centre"``: each
+    frame covers ``t ± hop/2``), cut at 0 s."""
     if len(t) == 0:
-        return []
+        return np.empty((0, 2))
     hop_s = float(t[1] - t[0]) if len(t) > 1 else 0.0
-    return [(a, b) for a, b in crop(from_mask(t, mask, cover="centre", step_s=hop_s), 0.0).tolist()]
+    return crop(from_mask(t, mask, cover="centre", step_s=hop_s), 0.0)
 
 
 def pitch(y: np.ndarray, *, sr: int, fmin_hz: float, fmax_hz: float, hop_s: float,

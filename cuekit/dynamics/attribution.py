@@ -22,7 +22,7 @@ from scipy.ndimage import uniform_filter1d
 from scipy.optimize import linear_sum_assignment
 
 from ..cues import StreamResult, align, concat_segments, make_segments, series
-from ..intervals import close_gaps, robust_sd, true_runs
+from ..intervals import ScoredIntervals, close_gaps, robust_sd, true_runs
 from ..layout import Participant
 
 STEP_S = 0.1     # the video pipeline samples faces at ~10 fps
@@ -124,22 +124,14 @@ MIN_MOVING_SHARE = 0.5     # share of a stretch's frame pairs above the movement
 MIN_BASELINE_S = 2.0       # seconds of own listening and own speech needed to calibrate a person
 
 
-@dataclass(frozen=True)
-class SeenSpeech:
-    """A stretch where ``participant``'s mouth moves like speech while the mixed track's voice is
-    attributed to someone else: an overlap that the audio alone cannot see."""
-
-    participant: str
-    start_s: float
-    end_s: float
-    score: float  # median mouth movement there, 0 = own listening median, 1 = own speaking median
-
-
 def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | None,
-                    names: list[str], *, min_duration_s: float = 0.25) -> list[SeenSpeech]:
+                    names: list[str], *, min_duration_s: float = 0.25
+                    ) -> dict[str, ScoredIntervals]:
     """Stretches of at least ``min_duration_s`` where a participant's mouth moves like speech
     while ``voice.active`` (already named after participants) has someone else speaking and
-    not them.
+    not them: overlaps that the audio alone cannot see. Participant -> their stretches (only
+    those with one), each scored by the median mouth movement there (0 = their own listening
+    median, 1 = their own speaking median).
 
     Two mouth measures, each averaged over ``MOUTH_WINDOW_S``: *movement*
     ``|Δ expr.mouth_open| / Δt`` between consecutive face frames (per s) and *opening*
@@ -157,19 +149,20 @@ def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | 
     someone whose mouth rests open (its opening does not tell), movement alone decides.
     """
     if video_samples is None or not len(video_samples) or len(names) < 2:
-        return []
+        return {}
     grid_t, step_s, active = _active_grid(active_samples, names)
     if not len(grid_t):
-        return []
+        return {}
     mid_t = grid_t + step_s / 2
     mouths = {n: _Mouth.fit(video_samples, n, mid_t, active, step_s) for n in names}
-    out: list[SeenSpeech] = []
+    out: dict[str, ScoredIntervals] = {}
     for n, mouth in mouths.items():
         if mouth is None:
             continue
         others_on = np.any([active[o] for o in names if o != n], axis=0)
         like = close_gaps(mouth.speaking_like(), int(round(GAP_CLOSE_S / step_s)))
         allowed = others_on & ~active[n]
+        iv, score = [], []
         for i0, i1 in true_runs(like & allowed):
             i0, i1 = _place_edges(i0, i1, like, allowed, mid_t, mouth)
             if i1 <= i0 or (i1 - i0) * step_s < min_duration_s - 1e-9:
@@ -179,10 +172,11 @@ def visual_overlaps(active_samples: pd.DataFrame, video_samples: pd.DataFrame | 
                 continue
             if not _holder_moves(active, mouths, n, i0, i1):
                 continue
-            score = float(np.nanmedian(mouth.moving_score()[i0:i1]))
-            out.append(SeenSpeech(n, round(float(grid_t[i0]), 3),
-                                  round(float(grid_t[i1 - 1] + step_s), 3), score))
-    return sorted(out, key=lambda s: (s.start_s, s.participant))
+            iv.append((round(float(grid_t[i0]), 3), round(float(grid_t[i1 - 1] + step_s), 3)))
+            score.append(float(np.nanmedian(mouth.moving_score()[i0:i1])))
+        if iv:
+            out[n] = ScoredIntervals(iv, score)
+    return out
 
 
 def add_visual_overlaps(audio: StreamResult, video_samples: pd.DataFrame | None,
@@ -191,20 +185,23 @@ def add_visual_overlaps(audio: StreamResult, video_samples: pd.DataFrame | None,
     :func:`visual_overlaps` marked: ``voice.active`` = 1 there (confidence = the stretch's
     score, at most 1) and a ``speech`` segment labelled ``seen``. Provenance gains
     ``seen_speech`` (the stretches and the parameters); the summary is left as heard."""
-    seen = visual_overlaps(audio.samples, video_samples, names, min_duration_s=min_duration_s)
+    found = visual_overlaps(audio.samples, video_samples, names, min_duration_s=min_duration_s)
+    seen = sorted(((a, b, n, score) for n, ev in found.items()
+                   for (a, b), score in zip(ev.iv.tolist(), ev.score.tolist(), strict=True)),
+                  key=lambda s: (s[0], s[2]))  # in time order, as the stretches are listed
     samples = audio.samples.copy()
     is_active = samples["cue"] == "voice.active"
-    for s in seen:
-        at = (is_active & (samples["participant"] == s.participant)
-              & (samples["t"] >= s.start_s - 1e-9) & (samples["t"] < s.end_s - 1e-9))
+    for start_s, end_s, n, score in seen:
+        at = (is_active & (samples["participant"] == n)
+              & (samples["t"] >= start_s - 1e-9) & (samples["t"] < end_s - 1e-9))
         samples.loc[at, "value"] = 1.0
-        samples.loc[at, "confidence"] = np.float32(min(1.0, s.score))
-    rows = [dict(start=s.start_s, end=s.end_s, participant=s.participant, kind="speech",
-                 label="seen", score=s.score) for s in seen]
+        samples.loc[at, "confidence"] = np.float32(min(1.0, score))
+    rows = [dict(start=a, end=b, participant=n, kind="speech", label="seen", score=score)
+            for a, b, n, score in seen]
     segments = concat_segments([audio.segments, make_segments(rows)])
     provenance = dict(audio.provenance, seen_speech=dict(
-        stretches=[dict(participant=s.participant, start_s=round(s.start_s, 3),
-                        end_s=round(s.end_s, 3), score=round(s.score, 3)) for s in seen],
+        stretches=[dict(participant=n, start_s=round(a, 3), end_s=round(b, 3),
+                        score=round(score, 3)) for a, b, n, score in seen],
         min_duration_s=min_duration_s, mouth_window_s=MOUTH_WINDOW_S,
         moving_fraction=MOVING_FRACTION, moving_min_sigmas=MOVING_MIN_SIGMAS,
         open_fraction=OPEN_FRACTION))

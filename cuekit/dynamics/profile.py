@@ -145,9 +145,7 @@ def observe(samples: pd.DataFrame, segments: pd.DataFrame, participants: list[st
         for kind, cue, find in (("smile", "expr.smile", video_events.smiles),
                                 ("gaze_away", "gaze.on_screen", video_events.gaze_aways)):
             if (p, kind) not in events and (p, cue) in cues:
-                found = find(*on_grid(*cues[(p, cue)]))
-                events[(p, kind)] = np.array([e[:2] for e in found], dtype="float64"
-                                             ).reshape(-1, 2)
+                events[(p, kind)] = find(*on_grid(*cues[(p, cue)])).iv
     speech = {p: events.get((p, "speech"), _NONE) for p in participants
               if (p, "voice.active") in cues or (p, "speech") in events}
     return Observed(list(participants), cues, events, speech)

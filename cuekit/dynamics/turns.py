@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..cues import StreamResult, make_segments
 from ..errors import InputError
-from ..intervals import from_mask, inside
+from ..intervals import as_intervals, duration, from_mask, inside
 from ..params import TURNS, TurnParams
 
 
@@ -83,11 +83,11 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
         rows.extend(_overlap(i0, i1, states, spells, holder, order, counts,
                              min_overlap_s=params.min_overlap_s,
                              backchannel_max_s=params.backchannel_max_s))
-    total_s = sum(b - a for iv in speech.values() for a, b in iv)
+    total_s = sum(duration(iv) for iv in speech.values())
     summary = {}
     held = _turn_intervals(states, spells, participants)
     for p in participants:
-        spoken = sum(b - a for a, b in speech[p])
+        spoken = duration(speech[p])
         summary[p] = dict(
             talk_share=spoken / total_s if total_s > 0 else np.nan,
             turns=float(len(held[p])),
@@ -100,12 +100,12 @@ def conversation(samples: pd.DataFrame, participants: list[str], *, duration_s: 
                         provenance={"turns": asdict(params)})
 
 
-def turns(speech: dict[str, np.ndarray | list[tuple[float, float]]], *,
+def turns(speech: dict[str, np.ndarray], *,
           keep_floor_s: float = TURNS.keep_floor_s) -> dict[str, np.ndarray]:
     """Each participant's turns (when they hold the floor, see the module doc) as ``(n, 2)``
-    intervals, from their speech intervals (participant -> sorted ``[start, end)`` pairs)."""
-    speech = {p: [(float(a), float(b)) for a, b in iv] for p, iv in speech.items()}
-    end_s = max((b for iv in speech.values() for _, b in iv), default=0.0)
+    intervals, from their speech (participant -> sorted interval set)."""
+    speech = {p: as_intervals(iv) for p, iv in speech.items()}
+    end_s = max((float(iv[:, 1].max()) for iv in speech.values() if len(iv)), default=0.0)
     states = _states(speech, end_s)
     return _turn_intervals(states, _spells(states, keep_floor_s), list(speech))
 
@@ -118,20 +118,19 @@ def _turn_intervals(states: list[_State], spells: list[_Spell], participants: li
     return {p: np.array(iv, dtype="float64").reshape(-1, 2) for p, iv in out.items()}
 
 
-def _voice_intervals(samples: pd.DataFrame, participant: str) -> list[tuple[float, float]]:
+def _voice_intervals(samples: pd.DataFrame, participant: str) -> np.ndarray:
     sel = samples[(samples["participant"] == participant) & (samples["cue"] == "voice.active")]
     t = sel["t"].to_numpy(dtype="float64")
     order = np.argsort(t)
     t, on = t[order], sel["value"].to_numpy(dtype="float64")[order] >= 0.5
-    return [(a, b) for a, b in from_mask(t, on).tolist()]  # each sample covers one step
+    return from_mask(t, on)  # each sample covers one step
 
 
-def _states(speech: dict[str, list[tuple[float, float]]], duration_s: float) -> list[_State]:
+def _states(speech: dict[str, np.ndarray], duration_s: float) -> list[_State]:
     """The timeline as maximal runs with a constant set of active speakers."""
     cuts = {0.0, float(duration_s)}
     for iv in speech.values():
-        for a, b in iv:
-            cuts.update((a, b))
+        cuts.update(iv.ravel().tolist())
     cuts = np.array(sorted(c for c in cuts if 0.0 <= c <= max(duration_s, 0.0)))
     mids = (cuts[:-1] + cuts[1:]) / 2
     on = {p: inside(mids, iv) for p, iv in speech.items()}
@@ -182,7 +181,7 @@ def _holder_index(states: list[_State], spells: list[_Spell]) -> list[int | None
 _EDGE_S = 1e-6  # s: interval edges closer than this are the same instant
 
 
-def _floor_transfer_offsets(speech: dict[str, list[tuple[float, float]]], states: list[_State],
+def _floor_transfer_offsets(speech: dict[str, np.ndarray], states: list[_State],
                             spells: list[_Spell]) -> dict[str, list[float]]:
     """Participant -> the floor-transfer offsets (s) of the turns they took from someone else."""
     fto_s: dict[str, list[float]] = {p: [] for p in speech}

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..cues import concat_samples, series_to_samples
+from ..intervals import ScoredIntervals
 from . import body, events, face
 
 N_FACE_POINTS = 478
@@ -158,8 +159,8 @@ def pose_cues(ps: PoseSeries) -> dict[str, np.ndarray]:
     }
 
 
-def face_events(t: np.ndarray, cues: dict[str, np.ndarray]) -> dict[str, list[tuple[float, float, float]]]:
-    """Segment kind -> ``(start, end, score)`` events from the face-rate cues."""
+def face_events(t: np.ndarray, cues: dict[str, np.ndarray]) -> dict[str, ScoredIntervals]:
+    """Segment kind -> its events from the face-rate cues (scores: see ``_LABELS``)."""
     nods, shakes = events.nods_and_shakes(t, cues["head.pitch_deg"], cues["head.yaw_deg"])
     return {"nod": nods, "shake": shakes,
             "blink": events.blinks(t, cues["eye.openness"]),
@@ -183,12 +184,13 @@ def participant_tables(name: str, fs: FaceSeries, ps: PoseSeries | None, express
         frames += [series_to_samples(ps.t, name, cue, v, seen) for cue, v in pose_cues(ps).items()]
     ev = face_events(fs.t, fc)
     rows = [{"start": s, "end": e, "participant": name, "kind": kind, "label": _LABELS[kind],
-             "score": score} for kind, evs in ev.items() for s, e, score in evs]
+             "score": score} for kind, evs in ev.items()
+            for (s, e), score in zip(evs.iv.tolist(), evs.score.tolist(), strict=True)]
     return concat_samples(frames), rows, summarize(fs.t, fc, ev)
 
 
 def summarize(t: np.ndarray, cues: dict[str, np.ndarray],
-              ev: dict[str, list[tuple[float, float, float]]]) -> dict[str, float]:
+              ev: dict[str, ScoredIntervals]) -> dict[str, float]:
     """Per-participant metrics. Rates are per minute of time with the face visible (NaN when the
     face was never seen); shares are over frames with a face."""
     present = cues["face.present"] > 0

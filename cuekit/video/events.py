@@ -1,16 +1,17 @@
 """Events from per-participant cue series: nods, head shakes, blinks, smiles, gaze aversion.
 
 Pure functions over ``t`` (seconds, increasing) and value arrays (NaN = not observed). Each
-returns a list of ``(start_s, end_s, score)`` events, the rows of the stage's segments; the
-episodes of a mask are found by :func:`cuekit.intervals.from_mask` (a sample reaches halfway to
-its neighbours: ``cover="midpoints"``).
+returns its events as :class:`~cuekit.intervals.ScoredIntervals` (``[start, end)`` s and a
+score each, in order of time), the rows of the stage's segments; the episodes of a mask are
+found by :func:`cuekit.intervals.from_mask` (a sample reaches halfway to its neighbours:
+``cover="midpoints"``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..intervals import from_mask, robust_sd
+from ..intervals import ScoredIntervals, from_mask, robust_sd
 
 MAX_FILL_S = 0.3  # NaN gaps up to this long are interpolated; longer ones split a series
 
@@ -70,8 +71,8 @@ def noise_floor(x: np.ndarray) -> float:
 
 def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float = 8.0,
                  fmin_hz: float = 0.5, fmax_hz: float = 4.0, min_swings: int = 3,
-                 ) -> list[tuple[float, float, float]]:
-    """Oscillation episodes of a series (nods in pitch, shakes in yaw), ``(start, end, amp)``.
+                 ) -> ScoredIntervals:
+    """Oscillation episodes of a series (nods in pitch, shakes in yaw), scored by ``amp``.
 
     A swing is a zig-zag reversal of at least ``max(min_amp, noise_k * noise_floor)`` peak to
     peak lasting a half period of ``fmin_hz``..``fmax_hz`` (+25% at the slow end); an episode is
@@ -95,10 +96,11 @@ def oscillations(t: np.ndarray, x: np.ndarray, *, min_amp: float, noise_k: float
             out += _episode(tt, xx, run, min_swings)
             run = []
         out += _episode(tt, xx, run, min_swings)
-    return out
+    return ScoredIntervals([e[:2] for e in out], [e[2] for e in out])
 
 
 def _episode(tt, xx, run: list[int], min_swings: int) -> list[tuple[float, float, float]]:
+    """``[(start, end, amp)]`` of a run of swings long enough to be an episode, else ``[]``."""
     if len(run) - 1 < min_swings:
         return []
     swings = np.abs(np.diff(xx[run]))
@@ -112,8 +114,8 @@ def _spread(t: np.ndarray, x: np.ndarray, start_s: float, end_s: float) -> float
 
 def nods_and_shakes(t: np.ndarray, pitch_deg: np.ndarray, yaw_deg: np.ndarray, *,
                     min_amp_deg: float = 3.0, fmin_hz: float = 0.5, fmax_hz: float = 4.0,
-                    ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
-    """Nods (pitch oscillations) and shakes (yaw oscillations), each ``(start, end, amp_deg)``.
+                    ) -> tuple[ScoredIntervals, ScoredIntervals]:
+    """Nods (pitch oscillations) and shakes (yaw oscillations), each scored by ``amp_deg``.
 
     An episode found in both series is kept only in the one that moves more during it (SD), so
     a shake is not also a nod.
@@ -122,50 +124,56 @@ def nods_and_shakes(t: np.ndarray, pitch_deg: np.ndarray, yaw_deg: np.ndarray, *
     p = np.asarray(pitch_deg, dtype="float64")
     y = np.asarray(yaw_deg, dtype="float64")
     kw = dict(min_amp=min_amp_deg, fmin_hz=fmin_hz, fmax_hz=fmax_hz)
-    nods = [e for e in oscillations(t, p, **kw) if _spread(t, p, *e[:2]) >= _spread(t, y, *e[:2])]
-    shakes = [e for e in oscillations(t, y, **kw) if _spread(t, y, *e[:2]) > _spread(t, p, *e[:2])]
-    return nods, shakes
+    nods, shakes = oscillations(t, p, **kw), oscillations(t, y, **kw)
+    nod = [_spread(t, p, a, b) >= _spread(t, y, a, b) for a, b in nods.iv]
+    shake = [_spread(t, y, a, b) > _spread(t, p, a, b) for a, b in shakes.iv]
+    return _some(nods, nod), _some(shakes, shake)
+
+
+def _some(events: ScoredIntervals, keep: list[bool]) -> ScoredIntervals:
+    keep = np.asarray(keep, dtype=bool)
+    return ScoredIntervals(events.iv[keep], events.score[keep])
 
 
 def blinks(t: np.ndarray, openness: np.ndarray, *, closed_frac: float = 0.6,
-           max_s: float = 0.5) -> list[tuple[float, float, float]]:
+           max_s: float = 0.5) -> ScoredIntervals:
     """Blinks from eye openness: dips below ``closed_frac`` of the person's median openness
     lasting at most ``max_s`` (longer closures are not blinks). Score = depth of the dip, 0..1."""
     o = np.asarray(openness, dtype="float64")
     ok = np.isfinite(o)
     if ok.sum() < 3:
-        return []
+        return ScoredIntervals.empty()
     open_level = float(np.median(o[ok]))
     closed = ok & (o < closed_frac * open_level)
-    out = []
-    for s, e in from_mask(t, closed, cover="midpoints", max_s=max_s).tolist():
+    iv = from_mask(t, closed, cover="midpoints", max_s=max_s)
+    depth = []
+    for s, e in iv:
         sel = (t >= s) & (t <= e) & ok
-        depth = 1.0 - float(np.min(o[sel])) / open_level if sel.any() else np.nan
-        out.append((s, e, depth))
-    return out
+        depth.append(1.0 - float(np.min(o[sel])) / open_level if sel.any() else np.nan)
+    return ScoredIntervals(iv, depth)
 
 
 def expression_episodes(t: np.ndarray, x: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
-                        merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+                        merge_gap_s: float = 0.3) -> ScoredIntervals:
     """Episodes of a 0..1 expression cue (``expr.smile``, ``expr.brow_raise``, …): at or above
     ``on`` for at least ``min_s`` seconds, stretches less than ``merge_gap_s`` apart merged
     (NaN, no face, is below); score = the peak 0..1."""
     s = np.asarray(x, dtype="float64")
-    return [(a, b, float(np.nanmax(s[(t >= a) & (t <= b)])))
-            for a, b in from_mask(t, np.nan_to_num(s) >= on, cover="midpoints", min_s=min_s,
-                                  merge_gap_s=merge_gap_s).tolist()]
+    iv = from_mask(t, np.nan_to_num(s) >= on, cover="midpoints", min_s=min_s,
+                   merge_gap_s=merge_gap_s)
+    return ScoredIntervals(iv, [np.nanmax(s[(t >= a) & (t <= b)]) for a, b in iv])
 
 
 def smiles(t: np.ndarray, smile: np.ndarray, *, on: float = 0.5, min_s: float = 0.5,
-           merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+           merge_gap_s: float = 0.3) -> ScoredIntervals:
     """Smiles: :func:`expression_episodes` of ``expr.smile``."""
     return expression_episodes(t, smile, on=on, min_s=min_s, merge_gap_s=merge_gap_s)
 
 
 def gaze_aways(t: np.ndarray, on_screen: np.ndarray, *, min_s: float = 1.0,
-               merge_gap_s: float = 0.3) -> list[tuple[float, float, float]]:
+               merge_gap_s: float = 0.3) -> ScoredIntervals:
     """Looking away: ``gaze.on_screen == 0`` for at least ``min_s`` (NaN, no face, is not
     counted as away). Score = the duration in seconds."""
     away = np.asarray(on_screen, dtype="float64") == 0
-    return [(a, b, b - a) for a, b in from_mask(t, away, cover="midpoints", min_s=min_s,
-                                                merge_gap_s=merge_gap_s).tolist()]
+    iv = from_mask(t, away, cover="midpoints", min_s=min_s, merge_gap_s=merge_gap_s)
+    return ScoredIntervals(iv, iv[:, 1] - iv[:, 0])

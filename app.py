@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from cuekit import auth, charts, export, jobs, outcomes, stills, store, targets, web
+from cuekit import auth, charts, export, jobs, outcomes, stills, store, tables, targets, web
 from cuekit.store import access, intake
+from cuekit import cues
 from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
-from cuekit.metrics import METRICS, format_metric, order, title
+from cuekit.metrics import format_metric, order, title
 from cuekit.targets import INDICATORS, TECHNIQUES
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
@@ -37,7 +38,6 @@ EVERYONE = "(everyone)"
 LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
            "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
 LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
-LIST_METRICS = ("talk_share", "interruptions_made", "eye_contact_listening")  # titles: cuekit.metrics
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 PERSON_DEFAULT = TEAM_DEFAULT  # the same indicators open a person's page and the team's
@@ -245,16 +245,6 @@ def _progress(lib: store.Library, user: User | None, was_busy: bool) -> None:
 
 # -- library --------------------------------------------------------------------------------------
 
-def _key_metrics(info: store.SessionInfo) -> str:
-    parts = []
-    for person, m in info.metrics.items():
-        shown = [f"{METRICS[k].short.rstrip('*')} {format_metric(k, m[k])}"
-                 for k in LIST_METRICS if k in m]
-        if shown:
-            parts.append(f"{person}: " + ", ".join(shown))
-    return " · ".join(parts)
-
-
 def library_page(lib: store.Library, user: User | None) -> None:
     sessions = lib.sessions(user=user)
     if not sessions:
@@ -262,14 +252,7 @@ def library_page(lib: store.Library, user: User | None) -> None:
                 "call: a full analysis in about a minute.")
         sample_button(lib, user, key="sample_welcome", primary=True)
         return
-    table = pd.DataFrame([{
-        "date": s.recorded_on, "title": s.title, "owner": s.owner,
-        "participants": ", ".join(s.participants),
-        "duration": export.clock(s.duration_s) if s.duration_s is not None else "",
-        "status": s.status if s.status != "failed" else f"failed: {s.error}",
-        "key metrics": _key_metrics(s)} for s in sessions])
-    if user is None or user.role == auth.AGENT:
-        table = table.drop(columns="owner")  # all the agent's own (or no accounts at all)
+    table = tables.library_table(sessions, with_owner=access.may_see_team(user))
     picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                           key="library_table",
                           column_config={"key metrics": st.column_config.TextColumn(
@@ -557,7 +540,7 @@ def moment_cards(lib: store.Library, user: User | None, info: store.SessionInfo,
     layout_json = json.dumps(cs.session.get("layout", {}), sort_keys=True)
     links = session_links(lib, user, info)
     for i, m in enumerate(shown.itertuples()):
-        who = m.participant.replace("|", " & ")
+        who = cues.shown_name(m.participant)
         with st.container(border=True, key=f"moment_card_{i}"):
             pics_col, text_col = st.columns([2, 3], vertical_alignment="center")
             with pics_col:
@@ -595,7 +578,7 @@ def moment_cards(lib: store.Library, user: User | None, info: store.SessionInfo,
 def _add_moment_note(lib: store.Library, user: User | None, session_id: str, t_s: float,
                      text: str, participant: str) -> None:
     try:
-        lib.add_note(session_id, t_s, text, "" if "|" in participant else participant,
+        lib.add_note(session_id, t_s, text, "" if cues.is_pair(participant) else participant,
                      user=user)
     except CuekitError as e:
         st.error(str(e))
@@ -974,12 +957,8 @@ def session_outcomes(lib: store.Library, user: User | None, info: store.SessionI
                            help="a score, or 1 for yes and 0 for no; empty: not known")})
     if st.button("Save the outcomes", key=f"save_outcomes_{info.id}"):
         try:
-            wanted = {outcomes.check_name(r.outcome): None if pd.isna(r.value) else r.value
-                      for r in edited.itertuples() if isinstance(r.outcome, str)
-                      and r.outcome.strip()}
-            for name in set(values) - set(wanted):
-                lib.set_outcome(info.id, name, None, user=user)
-            for name, value in wanted.items():
+            wanted = outcomes.edited_values(zip(edited["outcome"], edited["value"], strict=True))
+            for name, value in outcomes.changes(values, wanted).items():
                 lib.set_outcome(info.id, name, value, user=user)
         except CuekitError as e:
             st.error(str(e))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,6 +62,26 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME_CHARS:
         raise InputError(f"an outcome's name has at most {MAX_NAME_CHARS} characters: {name!r}")
     return name
+
+
+def edited_values(rows: Iterable[tuple[object, float | None]]) -> dict[str, float | None]:
+    """The outcomes of an edited table, ``(name, value)`` rows: names checked
+    (:func:`check_name`), rows without a name skipped, an empty value (None or NaN) kept as
+    None (not known)."""
+    wanted: dict[str, float | None] = {}
+    for name, value in rows:
+        if not isinstance(name, str) or not name.strip():
+            continue
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        wanted[check_name(name)] = None if missing else float(value)
+    return wanted
+
+
+def changes(stored: dict[str, float], wanted: dict[str, float | None]
+            ) -> dict[str, float | None]:
+    """What to store so a session's outcomes become ``wanted``: every wanted value, and None
+    (remove) for each stored outcome no longer in it."""
+    return {**dict.fromkeys(set(stored) - set(wanted)), **wanted}
 
 
 def parse_csv(data: str | bytes) -> tuple[str, list[OutcomeRow]]:

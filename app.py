@@ -17,9 +17,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from cuekit import auth, charts, export, jobs, outcomes, stills, store, tables, targets, web
+from cuekit import auth, charts, cues, export, jobs, outcomes, stills, store, tables, targets, web
 from cuekit.store import access, intake
-from cuekit import cues
 from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
@@ -27,17 +26,14 @@ from cuekit.metrics import format_metric, order, title
 from cuekit.targets import INDICATORS, TECHNIQUES
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
+from cuekit.config import LAYOUTS
 from cuekit.cueset import CueSet
 from cuekit.errors import CuekitError
-from cuekit.layout import GRIDS
 
 TEAM_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
                 "response_latency_s")
 TREND_TEXT = {True: " (better)", False: " (worse)", None: ""}
 EVERYONE = "(everyone)"
-LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
-           "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
-LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 PERSON_DEFAULT = TEAM_DEFAULT  # the same indicators open a person's page and the team's
@@ -395,7 +391,7 @@ def session_page(lib: store.Library, user: User | None) -> None:
     with outcomes_tab:
         session_outcomes(lib, user, info)
     with export_tab:
-        export_section(lib, user, cs, info)
+        export_section(lib, user, info)
 
 
 def session_links(lib: store.Library, user: User | None,
@@ -699,8 +695,7 @@ def _add_note(lib: store.Library, user: User | None, session_id: str) -> None:
         st.session_state.note_text = ""
 
 
-def export_section(lib: store.Library, user: User | None, cs: CueSet,
-                   info: store.SessionInfo) -> None:
+def export_section(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
     """A button per export (:data:`cuekit.export.EXPORTS`): a guarded link under ``cuekit
     serve``, else a download built when clicked (callables run on a side thread)."""
     links = session_links(lib, user, info)

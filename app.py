@@ -22,7 +22,7 @@ from cuekit.store import access, intake
 from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
-from cuekit.metrics import format_metric, order, title
+from cuekit.metrics import order, title
 from cuekit.targets import INDICATORS, TECHNIQUES
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
@@ -32,7 +32,6 @@ from cuekit.errors import CuekitError
 
 TEAM_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
                 "response_latency_s")
-TREND_TEXT = {True: " (better)", False: " (worse)", None: ""}
 EVERYONE = "(everyone)"
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
@@ -770,13 +769,7 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     if history["session_id"].nunique() < 2:
         st.caption(f"{person} is in one analysed session so far: the lines over time start "
                    "with the second.")
-    wide = history[history["metric"].isin(metrics)].pivot_table(
-        index=["recorded_on", "title"], columns="metric", values="value", sort=False)
-    table = pd.DataFrame({title(m): [format_metric(m, v) for v in wide[m]]
-                          for m in metrics if m in wide})
-    table.insert(0, "session", wide.index.get_level_values("title"))
-    table.insert(0, "date", wide.index.get_level_values("recorded_on").strftime("%Y-%m-%d"))
-    st.dataframe(table, hide_index=True)
+    st.dataframe(tables.history_table(history, metrics), hide_index=True)
 
 
 # -- team (coaches and admins) ---------------------------------------------------------------
@@ -805,32 +798,12 @@ def team_page(lib: store.Library, user: User | None) -> None:
     picked = st.multiselect("Indicators", shown, format_func=lambda k: INDICATORS[k].title,
                             default=[k for k in TEAM_DEFAULT if k in shown], key="team_indicators")
     summary = targets.team_summary(rows, [m.agent for m in members]).set_index("agent")
-    records = []
-    for m in members:
-        r = summary.loc[m.agent]
-        base = {"agent": m.agent, "sessions": int(r["sessions"]),
-                "latest": r["latest"].date() if r["sessions"] else None,
-                "latest session": r["latest_title"]}
-        for k in picked:
-            ind = INDICATORS[k]
-            value = r.get(k)
-            base[f"{ind.title} ({ind.unit})"] = None if pd.isna(value) else value
-            trend = r.get(f"{k}:trend")
-            base[f"{ind.title}: trend"] = ("" if not isinstance(trend, str) else
-                                           targets.TREND_MARKS[trend]
-                                           + TREND_TEXT[r.get(f"{k}:better")])
-        if admin:  # one row per coach and agent, grouped by coach
-            records += [{"coach": c, **base} for c in (m.coaches or ("(no coach)",))]
-        else:
-            records.append(base)
-    table = pd.DataFrame(records)
-    if admin:
-        table = table.sort_values(["coach", "agent"], kind="stable").reset_index(drop=True)
-    config = {f"{INDICATORS[k].title} ({INDICATORS[k].unit})": st.column_config.NumberColumn(
+    table = tables.team_table(members, summary, picked, by_coach=admin)
+    config = {tables.value_column(k): st.column_config.NumberColumn(
                   format=NUMBER_FORMATS.get(INDICATORS[k].unit, "%.1f"),
                   help=f"the latest session's value; target {INDICATORS[k].target_text() or '–'}")
               for k in picked}
-    config.update({f"{INDICATORS[k].title}: trend": st.column_config.TextColumn(
+    config.update({tables.trend_column(k): st.column_config.TextColumn(
                        "trend", width="small",
                        help=f"{INDICATORS[k].title}: the latest session against the mean of "
                             "the agent's earlier ones")
@@ -918,10 +891,7 @@ def relation_section(lib: store.Library, user: User | None, table: pd.DataFrame)
     key = ind_col.selectbox("Indicator", shown, format_func=lambda k: INDICATORS[k].title,
                             key="relation_indicator")
     outcome = out_col.selectbox("Outcome", names, key="relation_outcome")
-    x = ind_rows[ind_rows["indicator"] == key].set_index("session_id")
-    y = table[table["outcome"] == outcome].set_index("session_id")["value"]
-    points = x.join(y.rename("y"), how="inner").rename(columns={"value": "x"})
-    points["who"] = points["owner"].where(points["owner"] != "", points["participant"])
+    points = outcomes.relation_points(ind_rows, table, key, outcome)
     rel = outcomes.relation(points["x"], points["y"])
     ind = INDICATORS[key]
     st.container(key="relation_chart").plotly_chart(

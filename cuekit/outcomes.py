@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
 
@@ -187,6 +188,19 @@ class Relation:
         direction = "" if abs(self.r) < 0.1 else (" positive" if self.r > 0 else " negative")
         return (f"{self.n} sessions, correlation {self.r:+.2f}: {strength}{direction} relation "
                 "(an association across sessions, not proof of cause).")
+
+
+def relation_points(indicator_rows: pd.DataFrame, outcome_table: pd.DataFrame, indicator: str,
+                    outcome: str) -> pd.DataFrame:
+    """One row per session with both an indicator value (``targets.indicator_table`` rows, of
+    the session's agent) and an outcome (``Library.outcome_table``): indexed by ``session_id``,
+    with ``x`` (the indicator), ``y`` (the outcome) and ``who`` (the owner's account, else the
+    participant), beside the indicator rows' other columns."""
+    x = indicator_rows[indicator_rows["indicator"] == indicator].set_index("session_id")
+    y = outcome_table[outcome_table["outcome"] == outcome].set_index("session_id")["value"]
+    points = x.join(y.rename("y"), how="inner").rename(columns={"value": "x"})
+    points["who"] = points["owner"].where(points["owner"] != "", points["participant"])
+    return points
 
 
 def relation(x, y) -> Relation:

@@ -5,11 +5,13 @@ answers."""
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cuekit import cues, outcomes, tables
+from cuekit.metrics import format_metric, title
 from cuekit.errors import InputError
-from cuekit.store import SessionInfo, intake
+from cuekit.store import SessionInfo, TeamMember, intake
 
 
 def _info(**changes) -> SessionInfo:
@@ -73,3 +75,54 @@ def test_edited_outcomes_and_what_to_store():
     assert outcomes.changes({"satisfaction": 3.0, "nps": 9.0}, {"satisfaction": 4.0}) == {
         "satisfaction": 4.0, "nps": None}
     assert outcomes.changes({}, {}) == {}
+
+
+def test_relation_points_join_indicator_and_outcome_by_session():
+    indicators = pd.DataFrame({
+        "session_id": ["a", "b", "c", "a"], "indicator": ["talk_share"] * 3 + ["other"],
+        "value": [0.5, 0.7, 0.6, 9.0], "owner": ["Ann", "", "Bob", "Ann"],
+        "participant": ["Ann", "Agent", "Bob", "Ann"]})
+    table = pd.DataFrame({"session_id": ["a", "b", "d", "a"],
+                          "outcome": ["satisfaction", "satisfaction", "satisfaction", "resolved"],
+                          "value": [4.0, 2.0, 5.0, 1.0]})
+    points = outcomes.relation_points(indicators, table, "talk_share", "satisfaction")
+    assert sorted(points.index) == ["a", "b"]  # c has no outcome, d no indicator
+    assert points.loc["a", ["x", "y", "who"]].tolist() == [0.5, 4.0, "Ann"]
+    assert points.loc["b", ["x", "y", "who"]].tolist() == [0.7, 2.0, "Agent"]  # no owner
+
+
+def test_history_table_one_row_per_session_in_date_order():
+    history = pd.DataFrame({
+        "session_id": ["s1", "s1", "s2"], "title": ["First", "First", "Second"],
+        "recorded_on": pd.to_datetime(["2026-01-05", "2026-01-05", "2026-02-01"]),
+        "metric": ["talk_share", "turns", "talk_share"], "value": [0.55, 12.0, 0.4]})
+    table = tables.history_table(history, ["talk_share", "turns", "nods_per_min_listening"])
+    assert list(table.columns) == ["date", "session", title("talk_share"), title("turns")]
+    assert table["date"].tolist() == ["2026-01-05", "2026-02-01"]
+    assert table["session"].tolist() == ["First", "Second"]
+    assert table[title("talk_share")].tolist() == [format_metric("talk_share", 0.55),
+                                                   format_metric("talk_share", 0.4)]
+    assert table[title("turns")].iloc[0] == format_metric("turns", 12.0)
+
+
+def test_team_table_rows_trends_and_the_admins_grouping():
+    key = "talk_share"
+    summary = pd.DataFrame([
+        {"agent": "Ann", "sessions": 3, "latest": pd.Timestamp("2026-02-01"),
+         "latest_title": "Renewal", key: 0.45, f"{key}:trend": "down", f"{key}:better": True},
+        {"agent": "Bob", "sessions": 0, "latest": None, "latest_title": "", key: float("nan"),
+         f"{key}:trend": "", f"{key}:better": None}]).set_index("agent")
+    members = [TeamMember("Ann", ("Cleo", "Abe")), TeamMember("Bob", ())]
+    table = tables.team_table(members, summary, [key], by_coach=False)
+    assert table["agent"].tolist() == ["Ann", "Bob"]
+    ann = table.iloc[0]
+    assert (ann["sessions"], str(ann["latest"]), ann["latest session"]) == (3, "2026-02-01",
+                                                                             "Renewal")
+    assert ann[tables.value_column(key)] == 0.45
+    assert ann[tables.trend_column(key)] == "↓ (better)"
+    bob = table.iloc[1]
+    assert bob["latest"] is None and pd.isna(bob[tables.value_column(key)])
+    assert bob[tables.trend_column(key)] == ""
+    grouped = tables.team_table(members, summary, [key], by_coach=True)
+    assert list(zip(grouped["coach"], grouped["agent"], strict=True)) == [
+        (tables.NO_COACH, "Bob"), ("Abe", "Ann"), ("Cleo", "Ann")]

@@ -73,9 +73,9 @@ class Links(Base):
         with self._db() as db:
             expected = signature(self._link_secret(db), session_id, user_id, expires, browser)
             if not browser or not hmac.compare_digest(expected, signed):
-                raise AccessDenied("this link to the recording is not yours")
+                raise AccessDenied("this link is not yours (made for another browser or account)")
             if expires < time.time():
-                raise AccessDenied("this link to the recording has expired: reload the page")
+                raise AccessDenied("this link has expired: reload the page")
             user = None
             if team_mode(db):
                 row = db.execute("SELECT id, name, role FROM users WHERE id = ?",

@@ -17,30 +17,22 @@ from urllib.parse import urlsplit
 import pandas as pd
 import streamlit as st
 
-from cuekit import auth, charts, export, jobs, outcomes, stills, store, targets, web
+from cuekit import auth, charts, cues, export, jobs, outcomes, stills, store, tables, targets, web
+from cuekit.store import access, intake
 from cuekit import review as listening_review
 from cuekit.audio.transcribe import EXTRA as WORDS_EXTRA
 from cuekit.audio.transcribe import words_available
-from cuekit.metrics import METRICS, format_metric, order, title
+from cuekit.metrics import order, title
 from cuekit.targets import INDICATORS, TECHNIQUES
 from cuekit.auth import User
 from cuekit.cli import SAMPLE_CALL
+from cuekit.config import LAYOUTS
 from cuekit.cueset import CueSet
 from cuekit.errors import CuekitError
-from cuekit.layout import GRIDS
 
-PAGES = ("Library", "Session", "Compare", "Outcomes")
-COACH_PAGES = (*PAGES, "Team")
-ADMIN_PAGES = (*COACH_PAGES, "Accounts")
 TEAM_DEFAULT = ("eye_contact_listening", "talk_share", "interruptions_made_per_10min",
                 "response_latency_s")
-TREND_TEXT = {True: " (better)", False: " (worse)", None: ""}
 EVERYONE = "(everyone)"
-LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
-           "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
-LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".ogg", ".flac")
-LIST_METRICS = ("talk_share", "interruptions_made", "eye_contact_listening")  # titles: cuekit.metrics
 COMPARE_DEFAULT = ("talk_share", "interruptions_made", "eye_contact_listening",
                    "nods_per_min_listening", "response_latency_s")
 PERSON_DEFAULT = TEAM_DEFAULT  # the same indicators open a person's page and the team's
@@ -48,7 +40,6 @@ POLL_INTERVAL_S = 1.0
 WHOLE_CALL = "(whole call)"
 SAMPLE_TRANSCRIPT = SAMPLE_CALL.with_suffix(".vtt")
 SAMPLE_NAMES = "Agent, Customer"  # the sample call's tiles, left to right (its transcript's names)
-TRANSCRIPT_TYPES = ["vtt", "srt"]
 # The page's link to the player (components v2: runs in the page, no iframe). It seeks the player
 # when asked (data.seek_id is new: a click on an event, the timeline or a transcript line) and
 # reports the player's position to Python when it is paused or sought (or on its button), so a
@@ -386,14 +377,6 @@ def load_view(home: str, session_id: str, user: User | None, raw: bool = False) 
                                       user=user)
 
 
-def pages_for(user: User | None) -> tuple[str, ...]:
-    """The pages an account gets: the team page for coaches and admins, accounts for admins
-    (the library refuses the rest anyway)."""
-    if user is None or user.role == auth.AGENT:
-        return PAGES
-    return ADMIN_PAGES if user.is_admin else COACH_PAGES
-
-
 def open_session(session_id: str) -> None:
     """Show a session on the next run (the page radio cannot change after it is drawn)."""
     st.session_state.goto_page = "Session"
@@ -408,16 +391,16 @@ def sidebar(lib: store.Library, user: User | None) -> None:
             name_col, out_col = st.columns([3, 2])
             name_col.markdown(f"Signed in as **{user.name}** ({user.role})")
             out_col.button("Sign out", on_click=sign_out)
-        st.radio("Page", pages_for(user), key="page", horizontal=True)
+        st.radio("Page", access.pages(user), key="page", horizontal=True)
         with st.form("upload", clear_on_submit=True):
             st.subheader("New analysis")
             upload = st.file_uploader("Recording (video or audio)",
-                                      max_upload_size=store.max_upload_mb(),
+                                      max_upload_size=intake.max_upload_mb(),
                                       help="mp4, mov, mkv, webm, avi, m4a, wav, mp3, ogg or flac; "
                                            "the type is checked from the content")
             transcript = st.file_uploader(
-                "Transcript (optional)", type=TRANSCRIPT_TYPES,
-                max_upload_size=store.MAX_TRANSCRIPT_MB,
+                "Transcript (optional)", type=intake.TRANSCRIPT_SUFFIXES,
+                max_upload_size=intake.MAX_TRANSCRIPT_MB,
                 help="WebVTT (.vtt) or SubRip (.srt), e.g. the Zoom, Teams or Meet export: adds "
                      "the transcript lane and words per minute")
             transcribe = st.checkbox(
@@ -446,10 +429,10 @@ def sidebar(lib: store.Library, user: User | None) -> None:
 def queue(lib: store.Library, user: User | None, media, *, media_name: str, title: str = "",
           names: str = "", layout: str = "auto", recorded_on: date | None = None,
           transcript=None, transcript_name: str = "", transcribe: bool = False) -> None:
-    names_list = [n.strip() for n in names.split(",") if n.strip()] or None
     try:
         session_id = lib.add_session(media, title=title, media_name=media_name,
-                                     names=names_list, layout=layout, recorded_on=recorded_on,
+                                     names=intake.participant_names(names), layout=layout,
+                                     recorded_on=recorded_on,
                                      transcript=transcript, transcript_name=transcript_name,
                                      transcribe=transcribe,
                                      user=user)
@@ -503,16 +486,6 @@ def _progress(lib: store.Library, user: User | None, was_busy: bool) -> None:
 
 # -- library --------------------------------------------------------------------------------------
 
-def _key_metrics(info: store.SessionInfo) -> str:
-    parts = []
-    for person, m in info.metrics.items():
-        shown = [f"{METRICS[k].short.rstrip('*')} {format_metric(k, m[k])}"
-                 for k in LIST_METRICS if k in m]
-        if shown:
-            parts.append(f"{person}: " + ", ".join(shown))
-    return " · ".join(parts)
-
-
 def library_page(lib: store.Library, user: User | None) -> None:
     sessions = lib.sessions(user=user)
     if not sessions:
@@ -520,14 +493,7 @@ def library_page(lib: store.Library, user: User | None) -> None:
                 "call: a full analysis in about a minute.")
         sample_button(lib, user, key="sample_welcome", primary=True)
         return
-    table = pd.DataFrame([{
-        "date": s.recorded_on, "title": s.title, "owner": s.owner,
-        "participants": ", ".join(s.participants),
-        "duration": export.clock(s.duration_s) if s.duration_s is not None else "",
-        "status": s.status if s.status != "failed" else f"failed: {s.error}",
-        "key metrics": _key_metrics(s)} for s in sessions])
-    if user is None or user.role == auth.AGENT:
-        table = table.drop(columns="owner")  # all the agent's own (or no accounts at all)
+    table = tables.library_table(sessions, with_owner=access.may_see_team(user))
     picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                           key="library_table",
                           column_config={"key metrics": st.column_config.TextColumn(
@@ -540,11 +506,13 @@ def library_page(lib: store.Library, user: User | None) -> None:
 
 
 def session_actions(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
-    may_change = user is None or user.is_admin or info.owner == user.name
+    """Open, retry, rename and delete, each offered as :mod:`cuekit.store.access` allows."""
+    may_rename = access.may_rename(user, info.owner_id)
     open_col, rename_col, delete_col = st.columns([1, 2, 2])
     with open_col:
         if info.status == "failed":
-            if st.button("Retry", key=f"retry_{info.id}", disabled=not may_change):
+            if st.button("Retry", key=f"retry_{info.id}",
+                         disabled=not access.may_retry(user, info.owner_id, info.status)):
                 lib.requeue(info.id, user=user)
                 jobs.ensure_worker(lib)
                 st.rerun()
@@ -554,8 +522,9 @@ def session_actions(lib: store.Library, user: User | None, info: store.SessionIn
             st.rerun()
     with rename_col:
         new_title = st.text_input("Title", value=info.title, key=f"title_{info.id}",
-                                  disabled=not may_change)
-        if st.button("Rename", key=f"rename_{info.id}") and new_title != info.title:
+                                  disabled=not may_rename)
+        if st.button("Rename", key=f"rename_{info.id}", disabled=not may_rename) \
+                and new_title != info.title:
             try:
                 lib.rename(info.id, new_title, user=user)
             except CuekitError as e:
@@ -564,7 +533,7 @@ def session_actions(lib: store.Library, user: User | None, info: store.SessionIn
                 st.rerun()
     with delete_col:
         sure = st.checkbox("Delete the recording, its cues and notes", key=f"sure_{info.id}",
-                           disabled=info.status == "running" or not may_change)
+                           disabled=not access.may_delete(user, info.owner_id, info.status))
         if st.button("Delete", disabled=not sure, key=f"delete_{info.id}"):
             lib.delete(info.id, user=user)
             if st.query_params.get("session") == info.id:
@@ -645,9 +614,8 @@ def session_page(lib: store.Library, user: User | None) -> None:
     with player_col:
         # Drawn once per full run and never re-positioned from Python: st.video reads the whole
         # file on every call, so clicks seek it in the browser instead (see player_clock).
-        play = st.audio if info.media_path.suffix in AUDIO_EXTENSIONS else st.video
-        play(media_source(lib, user, info), format=export.MIME_TYPES.get(
-            info.media_path.suffix, "video/mp4"))
+        play = st.video if info.has_video else st.audio
+        play(media_source(lib, user, info), format=info.media_type)
     with summary_col:
         if person is not None:
             summary_section(cs, person)
@@ -662,31 +630,40 @@ def session_page(lib: store.Library, user: User | None) -> None:
     with outcomes_tab:
         session_outcomes(lib, user, info)
     with export_tab:
-        export_section(lib, user, cs, info)
+        export_section(lib, user, info)
 
 
-def media_source(lib: store.Library, user: User | None, info: store.SessionInfo) -> str:
-    """What the player plays: served by ``cuekit serve`` (cuekit.web), a short-lived link made
-    for this account and this browser only, asked of the library after it let the account open
-    the session (renewed at a page run when half its time is gone; a new link would restart the
-    player, so it is kept until then). Under plain ``streamlit run app.py`` the file itself,
-    through Streamlit's media endpoint (any browser with its URL can fetch it)."""
+def session_links(lib: store.Library, user: User | None,
+                  info: store.SessionInfo) -> web.SessionLinks | None:
+    """The session's recording, stills and exports as served by ``cuekit serve`` (cuekit.web):
+    short-lived links made for this account and this browser only, asked of the library after
+    it let the account open the session (renewed at a page run when half their time is gone; a
+    new link would restart the player, so it is kept until then). None under plain
+    ``streamlit run app.py`` (no guarded routes)."""
     browser = st.context.cookies.get(web.BROWSER_COOKIE) if web.mounted() else None
     origin = urlsplit(st.context.url or "")
     if not browser or not origin.netloc:
-        if user is not None:
-            st.caption("Started without cuekit's media guard (`cuekit serve` has it): this "
-                       "recording's link is not tied to your account.")
-        return str(info.media_path)
-    links = st.session_state.setdefault("media_links", {})
+        return None
+    tokens = st.session_state.setdefault("media_tokens", {})
     key = (info.id, user.id if user is not None else 0)
-    link, expires = links.get(key, ("", 0.0))
+    token, expires = tokens.get(key, ("", 0.0))
     if expires - time.time() < store.MEDIA_TOKEN_TTL_S / 2:
         token = lib.media_token(info.id, browser, user=user)
         expires = time.time() + store.MEDIA_TOKEN_TTL_S
-        link = f"{origin.scheme}://{origin.netloc}{web.MEDIA_PREFIX}/{info.id}/{token}"
-        links[key] = (link, expires)
-    return link
+        tokens[key] = (token, expires)
+    return web.SessionLinks(f"{origin.scheme}://{origin.netloc}", info.id, token)
+
+
+def media_source(lib: store.Library, user: User | None, info: store.SessionInfo) -> str:
+    """What the player plays: the guarded link (:func:`session_links`), else the file itself,
+    through Streamlit's media endpoint (any browser with its URL can fetch it)."""
+    links = session_links(lib, user, info)
+    if links is not None:
+        return links.media()
+    if user is not None:
+        st.caption("Started without cuekit's media guard (`cuekit serve` has it): the links to "
+                   "this recording, its stills and its exports are not tied to your account.")
+    return str(info.media_path)
 
 
 def play_buttons(moments, key: str) -> None:
@@ -736,7 +713,7 @@ def indicators_section(lib: store.Library, user: User | None, info: store.Sessio
     duration_s = info.duration_s or cs.session.get("media", {}).get("duration_s")
     values = targets.indicator_values(metrics, duration_s)
     slot = info.participants.index(person) if person in info.participants else -1
-    with_team = user is not None and user.role in (auth.COACH, auth.ADMIN)
+    with_team = access.may_see_team(user)
     refs = targets.references(_indicator_rows(str(lib.home), user), info.id, person, slot,
                               with_team=with_team)
     rows = []
@@ -796,19 +773,23 @@ def moment_cards(lib: store.Library, user: User | None, info: store.SessionInfo,
                                                       key="all_moments")
     shown = moments if show_all else moments.head(MAX_CARDS)
     layout_json = json.dumps(cs.session.get("layout", {}), sort_keys=True)
-    has_video = info.media_path.suffix not in AUDIO_EXTENSIONS
+    links = session_links(lib, user, info)
     for i, m in enumerate(shown.itertuples()):
-        who = m.participant.replace("|", " & ")
+        who = cues.shown_name(m.participant)
         with st.container(border=True, key=f"moment_card_{i}"):
             pics_col, text_col = st.columns([2, 3], vertical_alignment="center")
             with pics_col:
-                pics = _stills(str(info.media_path), round(float(m.start), 2),
-                               layout_json) if has_video else {}
+                pics = {}
+                if info.has_video and links is not None:  # the browser fetches them, guarded
+                    pics = {name: links.still(float(m.start), name)
+                            for name in stills.still_names(cs.session)}
+                elif info.has_video:
+                    pics = _stills(str(info.media_path), round(float(m.start), 2), layout_json)
                 if pics:
-                    for col, (name, jpeg) in zip(st.columns(len(pics)), pics.items(),
-                                                 strict=True):
-                        if jpeg:
-                            col.image(jpeg, caption=name, use_container_width=True)
+                    for col, (name, picture) in zip(st.columns(len(pics)), pics.items(),
+                                                    strict=True):
+                        if picture:
+                            col.image(picture, caption=name, use_container_width=True)
             with text_col:
                 st.markdown(f"**{export.clock(m.start)}–{export.clock(m.end)}** · {who}  \n"
                             f"{m.label}")
@@ -832,7 +813,7 @@ def moment_cards(lib: store.Library, user: User | None, info: store.SessionInfo,
 def _add_moment_note(lib: store.Library, user: User | None, session_id: str, t_s: float,
                      text: str, participant: str) -> None:
     try:
-        lib.add_note(session_id, t_s, text, "" if "|" in participant else participant,
+        lib.add_note(session_id, t_s, text, "" if cues.is_pair(participant) else participant,
                      user=user)
     except CuekitError as e:
         st.error(str(e))
@@ -941,7 +922,7 @@ def notes_section(lib: store.Library, user: User | None, session_id: str,
     for note in notes:
         text_col, delete_col = st.columns([5, 2])
         text_col.markdown(f"**{export.clock(note.t_s)}** {note.participant} — {note.text}")
-        if user is None or user.is_admin or note.author_id == user.id:
+        if access.may_delete_note(user, note.author_id):
             delete_col.button("Delete", key=f"note_{note.id}",
                               on_click=partial(lib.delete_note, note.id, user=user))
 
@@ -957,32 +938,26 @@ def _add_note(lib: store.Library, user: User | None, session_id: str) -> None:
         st.session_state.note_text = ""
 
 
-def export_section(lib: store.Library, user: User | None, cs: CueSet,
-                   info: store.SessionInfo) -> None:
-    stem = "".join(c if c.isalnum() else "_" for c in info.title).strip("_") or info.id
-    # Read when a file is built (notes change meanwhile), with the same access check.
-    notes = partial(lib.notes, info.id, user=user)
-    full = partial(lib.load_cueset, info.id, user=user)  # the view holds only the drawn cues
-    # Each file is built only when its button is clicked (callables run on a side thread).
-    files = [
-        ("Cues (CSV)", f"{stem}_samples.csv", "text/csv",
-         lambda: export.samples_csv_bytes(full())),
-        ("Events and segments (CSV)", f"{stem}_segments.csv", "text/csv",
-         lambda: export.segments_csv_bytes(export.with_notes(cs, notes()))),
-        ("Cues (Parquet)", f"{stem}_samples.parquet", "application/octet-stream",
-         lambda: export.samples_parquet_bytes(full())),
-        ("Events and segments (Parquet)", f"{stem}_segments.parquet",
-         "application/octet-stream",
-         lambda: export.segments_parquet_bytes(export.with_notes(cs, notes()))),
-        ("Summary (JSON)", f"{stem}_summary.json", "application/json",
-         lambda: export.summary_json_bytes(cs, notes(), title=info.title)),
-        ("ELAN (.eaf)", f"{stem}.eaf", "application/xml",
-         lambda: export.eaf_bytes(cs, notes(), media_path=str(info.media_path))),
-        ("Report (HTML)", f"{stem}_report.html", "text/html",
-         lambda: export.html_report_bytes(cs, notes(), title=info.title)),
-    ]
-    for col, (label, name, mime, build) in zip(st.columns(4) * 2, files, strict=False):
-        col.download_button(label, data=build, file_name=name, mime=mime, on_click="ignore")
+def export_section(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
+    """A button per export (:data:`cuekit.export.EXPORTS`): a guarded link under ``cuekit
+    serve``, else a download built when clicked (callables run on a side thread)."""
+    links = session_links(lib, user, info)
+    stem = export.file_stem(info.title, info.id)
+    for col, (kind, ex) in zip(st.columns(4) * 2, export.EXPORTS.items(), strict=False):
+        if links is not None:
+            col.link_button(ex.label, links.export(kind))
+        else:
+            col.download_button(ex.label, data=partial(_export_bytes, lib, user, info, kind),
+                                file_name=f"{stem}_{kind}", mime=ex.mime, on_click="ignore")
+
+
+def _export_bytes(lib: store.Library, user: User | None, info: store.SessionInfo,
+                  kind: str) -> bytes:
+    """One export, read when built (notes change meanwhile) with the same access checks, from
+    the whole result (the view holds only the drawn cues)."""
+    return export.export_bytes(kind, lib.load_cueset(info.id, user=user),
+                               lib.notes(info.id, user=user), title=info.title,
+                               media_path=str(info.media_path))
 
 
 # -- compare -----------------------------------------------------------------------------------------
@@ -995,7 +970,7 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     trend = _indicator_rows(str(lib.home), user)
     owners = sorted(set(trend["owner"]) - {""})
     owner = EVERYONE
-    if user is not None and user.role != auth.AGENT and owners:
+    if access.may_see_team(user) and owners:
         if st.session_state.get("compare_owner") not in (EVERYONE, *owners):
             st.session_state.pop("compare_owner", None)
         owner = st.selectbox("Sessions of", [EVERYONE, *owners], key="compare_owner",
@@ -1038,13 +1013,7 @@ def compare_page(lib: store.Library, user: User | None) -> None:
     if history["session_id"].nunique() < 2:
         st.caption(f"{person} is in one analysed session so far: the lines over time start "
                    "with the second.")
-    wide = history[history["metric"].isin(metrics)].pivot_table(
-        index=["recorded_on", "title"], columns="metric", values="value", sort=False)
-    table = pd.DataFrame({title(m): [format_metric(m, v) for v in wide[m]]
-                          for m in metrics if m in wide})
-    table.insert(0, "session", wide.index.get_level_values("title"))
-    table.insert(0, "date", wide.index.get_level_values("recorded_on").strftime("%Y-%m-%d"))
-    st.dataframe(table, hide_index=True)
+    st.dataframe(tables.history_table(history, metrics), hide_index=True)
 
 
 # -- team (coaches and admins) ---------------------------------------------------------------
@@ -1073,32 +1042,12 @@ def team_page(lib: store.Library, user: User | None) -> None:
     picked = st.multiselect("Indicators", shown, format_func=lambda k: INDICATORS[k].title,
                             default=[k for k in TEAM_DEFAULT if k in shown], key="team_indicators")
     summary = targets.team_summary(rows, [m.agent for m in members]).set_index("agent")
-    records = []
-    for m in members:
-        r = summary.loc[m.agent]
-        base = {"agent": m.agent, "sessions": int(r["sessions"]),
-                "latest": r["latest"].date() if r["sessions"] else None,
-                "latest session": r["latest_title"]}
-        for k in picked:
-            ind = INDICATORS[k]
-            value = r.get(k)
-            base[f"{ind.title} ({ind.unit})"] = None if pd.isna(value) else value
-            trend = r.get(f"{k}:trend")
-            base[f"{ind.title}: trend"] = ("" if not isinstance(trend, str) else
-                                           targets.TREND_MARKS[trend]
-                                           + TREND_TEXT[r.get(f"{k}:better")])
-        if admin:  # one row per coach and agent, grouped by coach
-            records += [{"coach": c, **base} for c in (m.coaches or ("(no coach)",))]
-        else:
-            records.append(base)
-    table = pd.DataFrame(records)
-    if admin:
-        table = table.sort_values(["coach", "agent"], kind="stable").reset_index(drop=True)
-    config = {f"{INDICATORS[k].title} ({INDICATORS[k].unit})": st.column_config.NumberColumn(
+    table = tables.team_table(members, summary, picked, by_coach=admin)
+    config = {tables.value_column(k): st.column_config.NumberColumn(
                   format=NUMBER_FORMATS.get(INDICATORS[k].unit, "%.1f"),
                   help=f"the latest session's value; target {INDICATORS[k].target_text() or '–'}")
               for k in picked}
-    config.update({f"{INDICATORS[k].title}: trend": st.column_config.TextColumn(
+    config.update({tables.trend_column(k): st.column_config.TextColumn(
                        "trend", width="small",
                        help=f"{INDICATORS[k].title}: the latest session against the mean of "
                             "the agent's earlier ones")
@@ -1141,7 +1090,7 @@ OUTCOMES_EXAMPLE = "session,satisfaction,resolved,complaint\nRenewal call with A
 def outcomes_page(lib: store.Library, user: User | None) -> None:
     """Import outcomes from CSV (coaches and admins) and see how a listening indicator relates to
     an outcome across the sessions the account may see."""
-    may_record = user is None or user.role != auth.AGENT
+    may_record = access.may_record_outcomes(user)
     if may_record:
         with st.expander("Import outcomes from CSV", expanded=st.session_state.get(
                 "outcomes_open", False)):
@@ -1186,10 +1135,7 @@ def relation_section(lib: store.Library, user: User | None, table: pd.DataFrame)
     key = ind_col.selectbox("Indicator", shown, format_func=lambda k: INDICATORS[k].title,
                             key="relation_indicator")
     outcome = out_col.selectbox("Outcome", names, key="relation_outcome")
-    x = ind_rows[ind_rows["indicator"] == key].set_index("session_id")
-    y = table[table["outcome"] == outcome].set_index("session_id")["value"]
-    points = x.join(y.rename("y"), how="inner").rename(columns={"value": "x"})
-    points["who"] = points["owner"].where(points["owner"] != "", points["participant"])
+    points = outcomes.relation_points(ind_rows, table, key, outcome)
     rel = outcomes.relation(points["x"], points["y"])
     ind = INDICATORS[key]
     st.container(key="relation_chart").plotly_chart(
@@ -1204,7 +1150,7 @@ def relation_section(lib: store.Library, user: User | None, table: pd.DataFrame)
 def session_outcomes(lib: store.Library, user: User | None, info: store.SessionInfo) -> None:
     """The session's outcomes: shown to whoever sees the session, edited by coaches and admins."""
     values = lib.outcomes(info.id, user=user)
-    may_record = user is None or user.role != auth.AGENT
+    may_record = access.may_record_outcomes(user)
     st.subheader("Outcomes")
     if not may_record:
         st.caption(", ".join(f"{k}: {v:g}" for k, v in values.items()) or "None recorded.")
@@ -1220,12 +1166,8 @@ def session_outcomes(lib: store.Library, user: User | None, info: store.SessionI
                            help="a score, or 1 for yes and 0 for no; empty: not known")})
     if st.button("Save the outcomes", key=f"save_outcomes_{info.id}"):
         try:
-            wanted = {outcomes.check_name(r.outcome): None if pd.isna(r.value) else r.value
-                      for r in edited.itertuples() if isinstance(r.outcome, str)
-                      and r.outcome.strip()}
-            for name in set(values) - set(wanted):
-                lib.set_outcome(info.id, name, None, user=user)
-            for name, value in wanted.items():
+            wanted = outcomes.edited_values(zip(edited["outcome"], edited["value"], strict=True))
+            for name, value in outcomes.changes(values, wanted).items():
                 lib.set_outcome(info.id, name, value, user=user)
         except CuekitError as e:
             st.error(str(e))
@@ -1332,7 +1274,7 @@ def main() -> None:
                        layout="wide")
     lib = library()
     user = signed_in_user(lib)
-    pages = pages_for(user)
+    pages = access.pages(user)
     if "goto_page" in st.session_state:
         st.session_state.page = st.session_state.pop("goto_page")
     elif st.session_state.get("page") not in pages:  # a reload keeps the session in the URL

@@ -12,6 +12,11 @@ from .params import (LISTENING, PITCH, STAGE_PARAMS, SYNC, TONE_SHIFT, TURNS, VA
                      VadParams, VerbalParams, VoiceParams, from_dict)
 from .video.face import EXPRESSION_SOURCES
 
+# The layouts a person picks by name, with what each means (boxes 'x,y,w,h;…' are the rest).
+LAYOUTS = {"auto": "detect automatically", "1": "one camera", "2x1": "two tiles side by side",
+           "1x2": "two tiles stacked", "2x2": "four tiles", "audio": "audio only (ignore video)"}
+LAYOUTS.update({g: g for g in GRIDS if g not in LAYOUTS})
+
 DEFAULT_FACE_FPS = 10.0   # blinks and nods need >= 10 samples per second
 DEFAULT_POSE_FPS = 1.0    # posture changes slowly; Pose costs ~25 ms of CPU per tile-frame
 DEFAULT_AUDIO_SR = 16000  # enough for pitch and VAD; the Silero VAD model wants 16 kHz
@@ -57,7 +62,7 @@ class AnalysisConfig:
         for name, cls in STAGE_PARAMS.items():
             setattr(self, name, from_dict(cls, getattr(self, name)))
         self.names = parse_names(self.names)
-        if not (self.layout in GRIDS or self.layout in ("auto", "audio") or "," in self.layout):
+        if not (self.layout in LAYOUTS or "," in self.layout):
             raise InputError(f"unknown layout {self.layout!r}; use auto, audio, "
                              f"{', '.join(GRIDS)} or boxes 'x,y,w,h;x,y,w,h'")
         for name, value, lo, hi in (("face_fps", self.face_fps, 0.5, 60),

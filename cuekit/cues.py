@@ -25,6 +25,7 @@ from .errors import InputError
 SAMPLE_COLUMNS = ["t", "participant", "cue", "value", "confidence"]
 SEGMENT_COLUMNS = ["start", "end", "participant", "kind", "label", "score"]
 WORD_COLUMNS = ["start", "end", "participant", "word", "probability"]
+PAIR_SEPARATOR = "|"  # a pair's rows name both participants: "Ann|Bob"
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ SEGMENT_KINDS: dict[str, str] = {
     "talk_over": "words spoken inside the other's turn that did not take the floor",
     "sentiment": "an utterance's sentiment (VADER compound score, -1..1); not empathy",
 }
+
+
+def is_pair(participant: str) -> bool:
+    """Whether a row's participant is a pair (``Ann|Bob``: synchrony, mirroring, moments)."""
+    return PAIR_SEPARATOR in participant
+
+
+def shown_name(participant: str) -> str:
+    """A participant as shown to people: a pair as ``Ann & Bob``."""
+    return participant.replace(PAIR_SEPARATOR, " & ")
 
 
 def empty_samples() -> pd.DataFrame:

@@ -152,6 +152,12 @@ def _exchange(a: str, b: str) -> bool:
     return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
+def read_session(in_dir: str | os.PathLike) -> dict:
+    """Only ``session.json`` of a folder written by :func:`write` (media, layout, provenance)."""
+    with open(os.path.join(in_dir, "session.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> CueSet:
     """Load a folder written by :func:`write`; with ``cues``, only those cues' samples
     (pyarrow skips the other rows while reading, so a long session opens fast; no cues: no
@@ -168,8 +174,7 @@ def read(in_dir: str | os.PathLike, *, cues: Collection[str] | None = None) -> C
     segments = pd.read_parquet(os.path.join(in_dir, "segments.parquet"))
     with open(os.path.join(in_dir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)
-    with open(os.path.join(in_dir, "session.json"), encoding="utf-8") as f:
-        session = json.load(f)
+    session = read_session(in_dir)
     words_file = os.path.join(in_dir, "words.parquet")
     words = pd.read_parquet(words_file) if os.path.isfile(words_file) else make_words([])
     return CueSet(samples=samples, segments=segments, summary=summary, session=session,

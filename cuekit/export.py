@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ import pandas as pd
 from . import __version__, charts
 from .cues import SEGMENT_COLUMNS, concat_segments, make_segments
 from .cueset import CueSet, clean_json, write_file
+from .errors import InputError
 
 if TYPE_CHECKING:  # only a type here: figures and exports need no database
     from .store import Note
@@ -155,21 +156,57 @@ def _table(df: pd.DataFrame) -> str:
     return df.to_html(index=False, escape=True, na_rep="–", float_format=lambda v: f"{v:.3g}")
 
 
+@dataclass(frozen=True)
+class ExportKind:
+    """One file a session exports (named ``<stem>_<its key in EXPORTS>``): its button's label
+    and its type."""
+
+    label: str
+    mime: str
+
+
+EXPORTS = {
+    "samples.csv": ExportKind("Cues (CSV)", "text/csv"),
+    "segments.csv": ExportKind("Events and segments (CSV)", "text/csv"),
+    "samples.parquet": ExportKind("Cues (Parquet)", "application/octet-stream"),
+    "segments.parquet": ExportKind("Events and segments (Parquet)", "application/octet-stream"),
+    "summary.json": ExportKind("Summary (JSON)", "application/json"),
+    "session.eaf": ExportKind("ELAN (.eaf)", "application/xml"),
+    "report.html": ExportKind("Report (HTML)", "text/html"),
+}
+
+
+def export_bytes(kind: str, cs: CueSet, notes: Iterable[Note] = (), *, title: str = "",
+                 media_path: str | None = None) -> bytes:
+    """The content of one of :data:`EXPORTS` (``InputError`` for another name). ``cs`` must
+    hold every cue for the samples files (a dashboard view holds only the drawn ones)."""
+    if kind not in EXPORTS:
+        raise InputError(f"no export called {kind!r}; use one of {', '.join(EXPORTS)}")
+    notes = list(notes)
+    build = {
+        "samples.csv": lambda: samples_csv_bytes(cs),
+        "segments.csv": lambda: segments_csv_bytes(with_notes(cs, notes)),
+        "samples.parquet": lambda: samples_parquet_bytes(cs),
+        "segments.parquet": lambda: segments_parquet_bytes(with_notes(cs, notes)),
+        "summary.json": lambda: summary_json_bytes(cs, notes, title=title),
+        "session.eaf": lambda: eaf_bytes(cs, notes, media_path=media_path),
+        "report.html": lambda: html_report_bytes(cs, notes, title=title),
+    }[kind]
+    return build()
+
+
+def file_stem(title: str, fallback: str) -> str:
+    """A session's title as the start of a file name (letters and digits kept, the rest ``_``),
+    ``fallback`` (its id) when nothing is left."""
+    return "".join(c if c.isalnum() else "_" for c in title).strip("_") or fallback
+
+
 def write_all(cs: CueSet, notes: Iterable[Note], out_dir: str | os.PathLike, *,
               title: str = "", media_path: str | None = None) -> list[Path]:
-    """Write every export into ``out_dir``; returns the paths written."""
+    """Write every export (:data:`EXPORTS`) into ``out_dir``; returns the paths written."""
     notes = list(notes)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {
-        "samples.csv": samples_csv_bytes(cs),
-        "segments.csv": segments_csv_bytes(with_notes(cs, notes)),
-        "samples.parquet": samples_parquet_bytes(cs),
-        "segments.parquet": segments_parquet_bytes(with_notes(cs, notes)),
-        "summary.json": summary_json_bytes(cs, notes, title=title),
-        "session.eaf": eaf_bytes(cs, notes, media_path=media_path),
-        "report.html": html_report_bytes(cs, notes, title=title),
-    }
-    for name, data in files.items():
-        write_file(out / name, data)  # each file whole or not at all
-    return [out / name for name in files]
+    for kind in EXPORTS:  # each file whole or not at all
+        write_file(out / kind, export_bytes(kind, cs, notes, title=title, media_path=media_path))
+    return [out / kind for kind in EXPORTS]

@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from .errors import InputError
 
@@ -61,6 +63,26 @@ def check_name(name: str) -> str:
     if len(name) > MAX_NAME_CHARS:
         raise InputError(f"an outcome's name has at most {MAX_NAME_CHARS} characters: {name!r}")
     return name
+
+
+def edited_values(rows: Iterable[tuple[object, float | None]]) -> dict[str, float | None]:
+    """The outcomes of an edited table, ``(name, value)`` rows: names checked
+    (:func:`check_name`), rows without a name skipped, an empty value (None or NaN) kept as
+    None (not known)."""
+    wanted: dict[str, float | None] = {}
+    for name, value in rows:
+        if not isinstance(name, str) or not name.strip():
+            continue
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        wanted[check_name(name)] = None if missing else float(value)
+    return wanted
+
+
+def changes(stored: dict[str, float], wanted: dict[str, float | None]
+            ) -> dict[str, float | None]:
+    """What to store so a session's outcomes become ``wanted``: every wanted value, and None
+    (remove) for each stored outcome no longer in it."""
+    return {**dict.fromkeys(set(stored) - set(wanted)), **wanted}
 
 
 def parse_csv(data: str | bytes) -> tuple[str, list[OutcomeRow]]:
@@ -166,6 +188,19 @@ class Relation:
         direction = "" if abs(self.r) < 0.1 else (" positive" if self.r > 0 else " negative")
         return (f"{self.n} sessions, correlation {self.r:+.2f}: {strength}{direction} relation "
                 "(an association across sessions, not proof of cause).")
+
+
+def relation_points(indicator_rows: pd.DataFrame, outcome_table: pd.DataFrame, indicator: str,
+                    outcome: str) -> pd.DataFrame:
+    """One row per session with both an indicator value (``targets.indicator_table`` rows, of
+    the session's agent) and an outcome (``Library.outcome_table``): indexed by ``session_id``,
+    with ``x`` (the indicator), ``y`` (the outcome) and ``who`` (the owner's account, else the
+    participant), beside the indicator rows' other columns."""
+    x = indicator_rows[indicator_rows["indicator"] == indicator].set_index("session_id")
+    y = outcome_table[outcome_table["outcome"] == outcome].set_index("session_id")["value"]
+    points = x.join(y.rename("y"), how="inner").rename(columns={"value": "x"})
+    points["who"] = points["owner"].where(points["owner"] != "", points["participant"])
+    return points
 
 
 def relation(x, y) -> Relation:

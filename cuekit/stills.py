@@ -16,6 +16,7 @@ from . import media
 from .errors import MediaError
 
 STILL_WIDTH_PX = 200
+WHOLE_FRAME = "call"  # the name of a still of the whole frame
 
 
 def frame_at(path: str | os.PathLike, t_s: float) -> np.ndarray:
@@ -55,6 +56,13 @@ def participant_boxes(session: dict) -> dict[str, tuple[int, int, int, int] | No
             for p in session.get("layout", {}).get("participants", [])}
 
 
+def still_names(session: dict) -> list[str]:
+    """The names :func:`stills` gives its pictures: each participant with a tile, or ``call``
+    (the whole frame) when the layout has no boxes."""
+    boxes = participant_boxes(session)
+    return list(boxes) if any(b is not None for b in boxes.values()) else [WHOLE_FRAME]
+
+
 def stills(path: str | os.PathLike, t_s: float, session: dict, *,
            width_px: int = STILL_WIDTH_PX) -> dict[str, bytes]:
     """A JPEG of each participant's tile at ``t_s`` (one of the whole frame when the layout has
@@ -63,7 +71,7 @@ def stills(path: str | os.PathLike, t_s: float, session: dict, *,
         frame = frame_at(path, t_s)
     except MediaError:
         return {}
+    names = still_names(session)
     boxes = participant_boxes(session)
-    if not boxes or all(b is None for b in boxes.values()):
-        return dict(zip(["call"], tiles(frame, [None], width_px=width_px), strict=True))
-    return dict(zip(boxes, tiles(frame, list(boxes.values()), width_px=width_px), strict=True))
+    return dict(zip(names, tiles(frame, [boxes.get(n) for n in names], width_px=width_px),
+                    strict=True))

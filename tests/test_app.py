@@ -3,6 +3,7 @@
 import json
 import os
 from datetime import date
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -66,7 +67,7 @@ def test_empty_library_offers_the_sample_call(home):
     assert at.title[0].value == "cuekit"
     assert "No sessions yet" in at.info[0].value
     labels = [b.label for b in at.button]
-    assert labels.count("Analyse the sample call") == (2 if store.Path(
+    assert labels.count("Analyse the sample call") == (2 if Path(
         "sample_media/sample_call.mp4").is_file() else 0)
 
 

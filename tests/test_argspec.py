@@ -2,8 +2,11 @@
 
 import dataclasses
 
+import pytest
+
 from cuekit import cli
-from cuekit.config import AnalysisConfig
+from cuekit.config import LAYOUTS, AnalysisConfig
+from cuekit.errors import InputError
 
 
 def test_cli_defaults_match_analysis_config():
@@ -22,3 +25,11 @@ def test_batch_defaults_match_analysis_config():
     config = AnalysisConfig()
     assert (args.layout, args.fps, args.pose_fps, args.expressions) == (
         config.layout, config.face_fps, config.pose_fps, config.expressions)
+
+
+def test_every_layout_the_app_offers_is_accepted():
+    assert {"auto", "audio", "1", "2x1", "1x2", "2x2"} <= set(LAYOUTS)
+    for name in LAYOUTS:
+        assert AnalysisConfig(layout=name).layout == name
+    with pytest.raises(InputError, match="unknown layout"):
+        AnalysisConfig(layout="3x7")

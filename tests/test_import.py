@@ -44,7 +44,7 @@ def test_data_flows_one_way():
     stages = ("cuekit.video", "cuekit.audio", "cuekit.dynamics", "cuekit.layout",
               "cuekit.media", "cuekit.transcript")
     above = ("cuekit.session", "cuekit.cli", "cuekit.batch", "cuekit.store", "cuekit.jobs",
-             "cuekit.charts", "cuekit.export", "cuekit.auth")
+             "cuekit.charts", "cuekit.export", "cuekit.auth", "cuekit.tables", "cuekit.web")
     bad = []
     for path in PACKAGE.rglob("*.py"):
         mod = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
@@ -57,6 +57,29 @@ def test_data_flows_one_way():
             if imp.startswith("cuekit.cli") and mod != "cuekit.__main__":
                 bad.append(f"{mod} imports the CLI")
     assert not bad, bad
+
+
+STORE_PARTS = {  # a part of cuekit.store: the parts it may import (the package composes them)
+    "access": set(), "db": set(), "intake": set(),
+    "base": {"access", "db", "intake"},
+    "sessions": {"access", "base", "db", "intake"}, "queue": {"base", "db"},
+    "accounts": {"access", "base", "db"}, "links": {"base", "db"},
+}
+
+
+def test_the_store_parts_import_downward_only():
+    """Rules, the database and intake stand alone; the parts that compose them into the Library
+    do not import one another; the rules are pure (no database, no files)."""
+    found = {p.stem for p in (PACKAGE / "store").glob("*.py")} - {"__init__"}
+    assert found == set(STORE_PARTS)
+    bad = []
+    for part, allowed in STORE_PARTS.items():
+        path = PACKAGE / "store" / f"{part}.py"
+        used = {i.split(".")[2] for i in _imports(path) if i.startswith("cuekit.store.")}
+        bad += [f"store.{part} imports store.{u}" for u in used - allowed - {part}]
+    assert not bad, bad
+    access_source = (PACKAGE / "store" / "access.py").read_text(encoding="utf-8")
+    assert "sqlite3" not in access_source and "open(" not in access_source
 
 
 def test_python_dash_m_works():

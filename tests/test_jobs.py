@@ -9,7 +9,7 @@ import time
 import pytest
 from test_store import FORK, MP4_HEAD, fake_analyze, make_cueset
 
-from cuekit import jobs, store
+from cuekit import cueset, jobs, store
 from cuekit.errors import InputError
 
 WRITERS = 4
@@ -70,7 +70,7 @@ def test_an_analysis_killed_while_storing_its_result_leaves_nothing_half_made(
     real_finish = store.Library.finish
 
     def killed_after_the_cues(self, session_id, result):
-        store.cueset.write(result, self.cues_dir(session_id))
+        cueset.write(result, self.cues_dir(session_id))
         if session_id == first:
             os.kill(os.getpid(), signal.SIGKILL)  # before the rows: a half-made session
         real_finish(self, session_id, result)

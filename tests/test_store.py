@@ -3,6 +3,7 @@ import multiprocessing
 import os
 import sqlite3
 import threading
+from pathlib import Path
 from datetime import date
 
 import numpy as np
@@ -89,7 +90,7 @@ def test_home_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(store.HOME_ENV, str(tmp_path / "h"))
     assert store.default_home() == tmp_path / "h"
     monkeypatch.delenv(store.HOME_ENV)
-    assert store.default_home() == store.Path.home() / ".cuekit"
+    assert store.default_home() == Path.home() / ".cuekit"
 
 
 def test_database_uses_wal(library):

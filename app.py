@@ -879,7 +879,7 @@ def _clock_columns(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"at": events["start_s"].map(export.clock),
                          "for (s)": (events["end_s"] - events["start_s"]).round(1),
                          "kind": events["kind"],
-                         "who": events["participant"].str.replace("|", " & ", regex=False),
+                         "who": events["participant"].map(cues.shown_name),
                          "label": events["label"]})
 
 

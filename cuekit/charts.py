@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from .cues import CUES
+from .cues import CUES, is_pair, shown_name
 from .cueset import CueSet
 from .metrics import METRICS, format_metric, profile_metrics, title
 
@@ -110,7 +110,7 @@ def _people(cs: CueSet) -> list[str]:
     """Participants in layout order, then any other single names found in the tables."""
     names = list(cs.participants)
     for p in list(cs.samples["participant"].unique()) + list(cs.segments["participant"].unique()):
-        if "|" not in p and p not in names:
+        if not is_pair(p) and p not in names:
             names.append(p)
     return names
 
@@ -234,7 +234,7 @@ def _bar_lane(title: str, segs: pd.DataFrame, colors: dict[str, str], *,
     """A lane of bars, a row per participant (and per kind with ``row_per_kind``)."""
     rows = []
     for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
-        who = participant.replace("|", " & ")
+        who = shown_name(participant)
         rows.append({"name": f"{who} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else who,
                      "color": colors.get(participant, "#7f7f7f"),
                      "bars": [[round(float(s), 2), round(float(e), 2), str(label)]
@@ -255,7 +255,7 @@ def _line_lane(lane: Lane, cue: str, groups: dict, colors: dict[str, str], durat
         finite = v[np.isfinite(v)]
         if len(finite):
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
-        one = {"name": participant.replace("|", " & "),
+        one = {"name": shown_name(participant),
                "color": colors.get(participant, "#7f7f7f"),
                "v": [float(f"{x:.4g}") if np.isfinite(x) else None for x in v]}
         if len(t) < len(g):  # decimated to bin_means' regular grid: two numbers, not a list
@@ -304,11 +304,11 @@ def _add_lines(fig: go.Figure, row: int, cue: str, groups: dict, colors: dict[st
         t, v = bin_means(g["t"].to_numpy(), g["value"].to_numpy(), end_s=duration_s,
                          max_points=max_points)
         color = colors.get(participant, "#7f7f7f")
-        shown_name = participant.replace("|", " & ")  # a pair's cue: "Ann|Bob"
+        shown = shown_name(participant)  # a pair's cue: "Ann & Bob"
         fig.add_trace(go.Scatter(
-            x=t, y=v, customdata=t, mode="lines", name=shown_name, legendgroup=participant,
+            x=t, y=v, customdata=t, mode="lines", name=shown, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 1.5},
-            hovertemplate=f"{shown_name} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
+            hovertemplate=f"{shown} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
             connectgaps=False), row=row, col=1)
         shown.add(participant)
 
@@ -320,7 +320,7 @@ def _add_bars(fig: go.Figure, row: int, segs: pd.DataFrame, colors: dict[str, st
     for (participant, kind), g in segs.groupby(["participant", "kind"], sort=False):
         x, text = _bars(g)
         color = colors.get(participant, "#7f7f7f")
-        who = participant.replace("|", " & ")
+        who = shown_name(participant)
         y = f"{who} {_ROW_NAMES.get(kind, kind)}" if row_per_kind else who
         fig.add_trace(go.Scatter(
             x=x, y=[y if v is not None else None for v in x], customdata=x,
@@ -339,7 +339,7 @@ def _add_events(fig: go.Figure, row: int, events: pd.DataFrame,
         fig.add_trace(go.Scatter(
             x=g["start_s"], y=[names.get(kind, kind)] * len(g), customdata=g["start_s"],
             mode="markers", name=kind, showlegend=False,
-            text=g["participant"].str.replace("|", " & ", regex=False) + ": " + g["label"],
+            text=g["participant"].map(shown_name) + ": " + g["label"],
             marker={"size": 11, "symbol": "diamond" if kind == "note" else "star",
                     "color": "#9467bd" if kind == "note" else "#d62728"},
             hovertemplate=f"{kind} %{{x:.1f}} s<br>%{{text}}<extra></extra>"), row=row, col=1)

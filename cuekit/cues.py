@@ -126,6 +126,16 @@ def is_pair(participant: str) -> bool:
     return PAIR_SEPARATOR in participant
 
 
+def pair_name(names) -> str:
+    """The participant of a pair's rows: ``pair_name(["Ann", "Bob"]) == "Ann|Bob"``."""
+    return PAIR_SEPARATOR.join(names)
+
+
+def pair_members(participant: str) -> list[str]:
+    """The people a row names: ``["Ann", "Bob"]`` for a pair, ``["Ann"]`` for one person."""
+    return participant.split(PAIR_SEPARATOR)
+
+
 def shown_name(participant: str) -> str:
     """A participant as shown to people: a pair as ``Ann & Bob``."""
     return participant.replace(PAIR_SEPARATOR, " & ")

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .cues import is_pair, pair_members
 from .cueset import CueSet
 from .intervals import duration, intersect, merge, subtract
 from .targets import INDICATORS, TECHNIQUES
@@ -179,7 +180,7 @@ class _Context:
 
 def _context(cs: CueSet, person: str) -> _Context:
     people = list(cs.participants) or sorted(
-        {p for p in cs.segments["participant"].unique() if "|" not in p})
+        {p for p in cs.segments["participant"].unique() if not is_pair(p)})
     others = [p for p in people if p != person]
     speech = cs.segments[cs.segments["kind"] == "speech"]
     own = _iv(speech[speech["participant"] == person])
@@ -382,7 +383,8 @@ def _empathy(c: _Context) -> Finding | None:
 
 def _mirroring(c: _Context) -> Finding | None:
     mirrors = _kind(c.cs, "mirror")
-    mine = mirrors[mirrors["participant"].str.split("|").map(lambda ps: c.person in ps)
+    theirs = np.array([c.person in pair_members(p) for p in mirrors["participant"]], bool)
+    mine = mirrors[theirs
                    & mirrors["label"].str.startswith(f"{c.person} ")
                    & ~mirrors["label"].str.contains(" and ", regex=False)]
     if len(mine) < RULES.min_mirrors:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from . import __version__, media
 from .config import AnalysisConfig
-from .cues import StreamResult, concat_samples, concat_segments, make_words
+from .cues import StreamResult, concat_samples, concat_segments, is_pair, make_words
 from .cueset import CueSet
 from .errors import MediaError
 from .layout import Participant
@@ -95,7 +95,7 @@ def _analyze(path: str, config: AnalysisConfig | None, hook: Hook | None,
     summary = {"participants": {p.name: {} for p in participants}, "pairs": {}}
     for r in results.values():
         for name, metrics in r.summary.items():
-            if "|" in name:
+            if is_pair(name):
                 summary["pairs"].setdefault(name, {}).update(metrics)
             else:
                 summary["participants"].setdefault(name, {}).update(metrics)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cues import pair_name
 from ..intervals import robust_sd
 
 NODS_FOR_FULL_SCORE = 3
@@ -51,7 +52,7 @@ def movement_stretches(t_s: np.ndarray, stretches: list[tuple[int, int]],
         else:
             lead, follow = names if lag > 0 else names[::-1]
             label = f"{follow} mirrors {lead}'s movement ({abs(lag):.1f} s later)"
-        rows.append(_row("|".join(names), t_s[i0] - window_s / 2, t_s[i1 - 1] + window_s / 2,
+        rows.append(_row(pair_name(names), t_s[i0] - window_s / 2, t_s[i1 - 1] + window_s / 2,
                          label, float(np.mean(strength[i0:i1])), what="movement",
                          follower=follow))
     return rows
@@ -117,7 +118,7 @@ def posture_mirroring(shifts: dict[str, tuple[np.ndarray, np.ndarray]], *, names
             k = int(np.flatnonzero(ok)[0])
             used[k] = True
             way = "the same way" if np.sign(d_fol[k]) == np.sign(d0) else "mirror-wise"
-            rows.append(_row("|".join(names), t0, t_fol[k],
+            rows.append(_row(pair_name(names), t0, t_fol[k],
                              f"{follow} follows {lead}'s {what} {way} ({lat[k]:.1f} s later)",
                              1 - lat[k] / max_lag_s, what=what, follower=follow))
     return rows
@@ -141,7 +142,7 @@ def smile_reciprocity(smiles: dict[str, np.ndarray], *, names: tuple[str, str], 
             if already or not ok.any():
                 continue
             k = int(np.flatnonzero(ok)[0])
-            rows.append(_row("|".join(names), s0, b[k, 1],
+            rows.append(_row(pair_name(names), s0, b[k, 1],
                              f"{follow} answers {lead}'s smile ({lat[k]:.1f} s later)",
                              1 - lat[k] / max_lag_s, what="smile", follower=follow))
     return rows
@@ -162,7 +163,7 @@ def nodding_along(nods: dict[str, np.ndarray], floor: dict[str, np.ndarray], *,
             if not len(inside):
                 continue
             count = len(inside)
-            rows.append(_row("|".join(names), inside[0, 0], inside[-1, 1],
+            rows.append(_row(pair_name(names), inside[0, 0], inside[-1, 1],
                              f"{listener} nods along while {speaker} speaks ({count} nod"
                              f"{'s' if count > 1 else ''})", count / NODS_FOR_FULL_SCORE,
                              what="nod", follower=listener))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..cues import pair_members
 from ..intervals import duration, from_mask, inside, intersect, merge, subtract
 from ..params import LISTENING, ListeningParams
 from ..video import events as video_events
@@ -216,7 +217,7 @@ def _median_length(iv: np.ndarray) -> float:
 def _mirroring(p: str, pairs: dict[str, dict], mirror_rows: list[dict]) -> dict[str, float]:
     sync, follows = [], []
     for key, s in pairs.items():
-        if p not in key.split("|"):
+        if p not in pair_members(key):
             continue
         sync.append(s["synchrony"])
         lag, leader = s["lag_s"], s["leader"]

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from ..cues import StreamResult, make_segments
+from ..cues import StreamResult, make_segments, pair_name
 from ..errors import InputError
 from ..intervals import as_intervals, duration, from_mask, inside
 from ..params import TURNS, TurnParams
@@ -233,7 +233,7 @@ def _overlap(i0, i1, states, spells, holder, order, counts, *, min_overlap_s,
     if end - start < min_overlap_s:
         return []
     who = sorted(set().union(*(states[i].active for i in range(i0, i1))), key=order.get)
-    rows = [dict(start=start, end=end, participant="|".join(who), kind="overlap",
+    rows = [dict(start=start, end=end, participant=pair_name(who), kind="overlap",
                  label=" + ".join(who), score=end - start)]
     before = states[i0 - 1].active if i0 > 0 else frozenset()
     k = holder[i0]

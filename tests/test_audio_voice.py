@@ -74,6 +74,21 @@ def test_speech_mask_bridges_short_silences_and_drops_blips():
     np.testing.assert_allclose(found, [(0.1, 0.6)], atol=1e-9)
 
 
+def test_speech_mask_hysteresis_holds_speech_until_the_release_level():
+    t = np.arange(100) * 0.01 + 0.005
+    score = np.full(100, 0.1)
+    score[10:30] = 0.8   # speech starts (>= 0.5) ...
+    score[30:50] = 0.4   # ... and holds through a fading tail above the release level
+    score[70:90] = 0.4   # never reaches the onset level: not speech
+    kw = dict(threshold=0.5, min_speech_s=0.1, min_silence_s=0.1, pad_s=0.0)
+    held = voice.speech_mask(t, score, release_margin=0.15, **kw)
+    assert voice.speech_intervals(t, held) == [pytest.approx((0.1, 0.5))]
+    plain = voice.speech_mask(t, score, **kw)  # no release level: one threshold
+    assert voice.speech_intervals(t, plain) == [pytest.approx((0.1, 0.3))]
+    with pytest.raises(InputError, match="release_margin"):
+        voice.speech_mask(t, score, release_margin=-0.1, **kw)
+
+
 def test_bad_input_raises_before_work():
     with pytest.raises(InputError, match="sr"):
         voice.pitch(np.zeros(100), sr=0, fmin_hz=60, fmax_hz=500, hop_s=0.01)

@@ -20,6 +20,8 @@ def test_parameters_are_frozen_and_round_trip_through_the_config():
     assert set(STAGE_PARAMS) <= set(config.to_dict())
     with pytest.raises(InputError, match="pitch_st"):
         AnalysisConfig(tone_shift={"pitch_st": 3.0})  # the old dict's name, without its unit
+    with pytest.raises(InputError, match="release_margin"):
+        AnalysisConfig(vad={"threshold": 0.3, "release_margin": 0.4})  # would release below 0
 
 
 def test_the_result_records_the_parameters_it_used(sample_result):

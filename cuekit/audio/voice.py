@@ -140,17 +140,28 @@ def frame_level_db(y: np.ndarray, *, sr: int, frame_s: float, hop_s: float
 
 
 def speech_mask(t: np.ndarray, score: np.ndarray, *, threshold: float, min_speech_s: float,
-                min_silence_s: float, pad_s: float) -> np.ndarray:
+                min_silence_s: float, pad_s: float, release_margin: float = 0.0) -> np.ndarray:
     """Binary speech decision from a VAD score with hysteresis and duration rules.
 
-    Frames with ``score >= threshold`` are speech, then each run is padded by ``pad_s`` at both
-    ends, silences shorter than ``min_silence_s`` are bridged and speech runs shorter than
-    ``min_speech_s`` dropped. ``t`` must be evenly spaced. Returns a bool array like ``score``.
+    Speech starts where ``score >= threshold`` and goes on while
+    ``score >= threshold - release_margin`` (hysteresis; 0: one threshold); then each run is
+    padded by ``pad_s`` at both ends, silences shorter than ``min_silence_s`` are bridged and
+    speech runs shorter than ``min_speech_s`` dropped. ``t`` must be evenly spaced. Returns a
+    bool array like ``score``.
     """
+    score = np.asarray(score)
+    if release_margin < 0:
+        raise InputError(f"release_margin must be >= 0, got {release_margin!r}")
+    raw = score >= threshold
+    if release_margin > 0:
+        # a run above the release level is speech when it reaches the onset level somewhere
+        held = np.zeros(len(score), bool)
+        for a, b in true_runs(score >= threshold - release_margin):
+            held[a:b] = raw[a:b].any()
+        raw = held
     if len(t) < 2:
-        return np.asarray(score) >= threshold
+        return raw
     hop_s = float(t[1] - t[0])
-    raw = np.asarray(score) >= threshold
     if pad_s > 0:
         raw = maximum_filter1d(raw.astype(np.uint8), 2 * int(round(pad_s / hop_s)) + 1) > 0
     return drop_short_runs(~drop_short_runs(~raw, int(round(min_silence_s / hop_s))),

@@ -85,6 +85,18 @@ def hide_streamlit_header(page) -> None:
     page.add_style_tag(content="header[data-testid='stHeader'] {display: none}")
 
 
+def element_screenshot(locator, path, attempts: int = 5) -> None:
+    """Screenshot an element that a rerun may redraw meanwhile (the locator finds it again)."""
+    for attempt in range(attempts):
+        try:
+            locator.screenshot(path=path)
+            return
+        except playwright_api.Error as e:
+            if "not attached" not in str(e) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 def video_time_s(page) -> float:
     return page.evaluate("() => document.querySelector('video').currentTime")
 

@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 from conftest import SAMPLE_CALL
-from test_e2e import ARTIFACTS, app_server, hide_streamlit_header, page, video_time_s  # noqa: F401
+from test_e2e import (ARTIFACTS, app_server, element_screenshot, hide_streamlit_header, page,  # noqa: F401
+                      video_time_s)
 
 from cuekit import store
 
@@ -60,7 +61,7 @@ def test_a_coach_reads_the_summary_and_plays_a_moment(app_server, page, sample_r
     indicators = page.locator(".st-key-indicators")
     assert indicators.count() == 1
     indicators.scroll_into_view_if_needed()
-    indicators.screenshot(path=ARTIFACTS / "e2e_review_indicators.png")
+    element_screenshot(indicators, ARTIFACTS / "e2e_review_indicators.png")
     page.get_by_text("Where the targets come from").click()
     page.get_by_text("Stivers et al. 2009").wait_for(timeout=WAIT_MS)
 
@@ -69,7 +70,7 @@ def test_a_coach_reads_the_summary_and_plays_a_moment(app_server, page, sample_r
     card.scroll_into_view_if_needed()
     card.locator("img").first.wait_for(timeout=WAIT_MS)
     assert card.locator("img").count() == 2  # Agent and Customer
-    card.screenshot(path=ARTIFACTS / "e2e_review_moment_card.png")
+    element_screenshot(card, ARTIFACTS / "e2e_review_moment_card.png")
     moment_s = float(card.locator("button.cuekit-play").get_attribute("data-t"))
     card.locator("button.cuekit-play").click()
     page.wait_for_function(
@@ -97,7 +98,7 @@ def test_a_coach_reads_the_summary_and_plays_a_moment(app_server, page, sample_r
     marker.wait_for(timeout=WAIT_MS)  # the note, on the timeline's notes lane
     assert float(marker.get_attribute("data-note-t")) == pytest.approx(moment_s, abs=0.01)
     timeline.scroll_into_view_if_needed()
-    timeline.screenshot(path=ARTIFACTS / "e2e_review_timeline.png")
+    element_screenshot(timeline, ARTIFACTS / "e2e_review_timeline.png")
     assert timeline.locator(".title", has_text="Who speaks").count() == 1
     assert timeline.locator(".title", has_text="Pitch").count() == 0  # one click away
     page.screenshot(path=ARTIFACTS / "e2e_review_after_note.png", full_page=True)
@@ -114,4 +115,4 @@ def test_a_coach_reads_the_summary_and_plays_a_moment(app_server, page, sample_r
     assert trend.locator(".annotation-text", has_text="Talk share").count() == 1
     hide_streamlit_header(page)
     page.screenshot(path=ARTIFACTS / "e2e_person_page.png")
-    trend.screenshot(path=ARTIFACTS / "e2e_person_trend.png")
+    element_screenshot(trend, ARTIFACTS / "e2e_person_trend.png")

@@ -304,11 +304,11 @@ def _add_lines(fig: go.Figure, row: int, cue: str, groups: dict, colors: dict[st
         t, v = bin_means(g["t"].to_numpy(), g["value"].to_numpy(), end_s=duration_s,
                          max_points=max_points)
         color = colors.get(participant, "#7f7f7f")
-        shown = shown_name(participant)  # a pair's cue: "Ann & Bob"
+        who = shown_name(participant)  # a pair's cue: "Ann & Bob"
         fig.add_trace(go.Scatter(
-            x=t, y=v, customdata=t, mode="lines", name=shown, legendgroup=participant,
+            x=t, y=v, customdata=t, mode="lines", name=who, legendgroup=participant,
             showlegend=participant not in shown, line={"color": color, "width": 1.5},
-            hovertemplate=f"{shown} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
+            hovertemplate=f"{who} %{{y:.2f}} {unit}<br>%{{x:.1f}} s<extra></extra>",
             connectgaps=False), row=row, col=1)
         shown.add(participant)
 

@@ -32,9 +32,10 @@ UNSURE_MARGIN = 0.05      # a window this little nearer its own voice than anoth
 REFINE_ROUNDS = 2
 
 
-def voice_windows(speech: list[tuple[float, float]], *, window_s: float = WINDOW_S,
+def voice_windows(speech: np.ndarray, *, window_s: float = WINDOW_S,
                   hop_s: float = HOP_S, min_window_s: float = MIN_WINDOW_S) -> np.ndarray:
-    """Analysis windows ``(start_s, end_s)``, shape ``(n, 2)``: each speech interval tiled with
+    """Analysis windows ``(start_s, end_s)``, shape ``(n, 2)``: each interval of ``speech`` (an
+    interval set, :mod:`cuekit.intervals`) tiled with
     windows of ``window_s`` every ``hop_s`` (the last one ending at the interval's end);
     intervals shorter than ``window_s`` (but at least ``min_window_s``) give one window of their
     own length."""

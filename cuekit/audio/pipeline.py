@@ -25,11 +25,13 @@ from ..cues import StreamResult, concat_samples, concat_segments, make_segments,
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
-from ..params import (PITCH, TONE_SHIFT, VAD, VOICE, PitchParams, ToneShiftParams, VadParams,
+from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, PitchParams, ToneShiftParams, VadParams,
                       VoiceParams)
 from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
-from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames, separation,
+from .segmentation import overlapped_speech
+from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames,
+                       second_voice_in_time, separation,
                        voice_windows, window_margins)
 
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
@@ -125,7 +127,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
                 ``names``: for a split that the video helped make."""
                 voices, told, margin = _voices_from_labels(
                     track, state["windows"], state["emb"], labels, dict(told_apart, **how),
-                    names=names)
+                    names=names, overlap=state["overlap"])
                 again = {v: (track, iv, margin) for v, iv in voices.items()}
                 samples, segments, summary = _outputs(again, **params)
                 return StreamResult(samples, segments, summary=summary, provenance=dict(
@@ -270,26 +272,33 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     labels = cluster_embeddings(emb, speakers=speakers)
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated"}
-    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how)
-    return voices, how, margin, {"windows": windows, "emb": emb}
+    overlap = overlapped_speech(y16, params=OVERLAP) if labels.max() > 0 else np.empty((0, 2))
+    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=overlap)
+    return voices, how, margin, {"windows": windows, "emb": emb, "overlap": overlap}
 
 
 def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
-                        labels: np.ndarray, how: dict, names: list[str] | None = None
+                        labels: np.ndarray, how: dict, names: list[str] | None = None,
+                        overlap: np.ndarray | None = None
                         ) -> tuple[dict[str, np.ndarray], dict, Callable | None]:
-    """Each voice's speech from window labels (0..n-1), named ``V1, V2, …`` or ``names``."""
+    """Each voice's speech from window labels (0..n-1), named ``V1, V2, …`` or ``names``; in
+    ``overlap`` (intervals of overlapped speech) a second voice speaks too."""
     n = len(names) if names else int(labels.max()) + 1
     step = 0.01
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n)
     in_speech = inside(t, track.speech)
+    second = np.full(len(t), -1)
+    if n > 1 and overlap is not None and len(overlap):
+        second = np.where(inside(t, overlap), second_voice_in_time(lab), -1)
+        how["overlap_s"] = round(float(np.sum((second >= 0) & in_speech) * step), 2)
     how = dict(how, voices=n, windows=len(windows),
                separation=round(separation(emb, labels), 3))
     if n > 1:
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
-    voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, (lab == v) & in_speech)
-              for v in range(n)}
+    voices = {(names[v] if names else f"V{v + 1}"):
+              voice.speech_intervals(t, ((lab == v) | (second == v)) & in_speech) for v in range(n)}
     if n < 2:
         return voices, how, None
 

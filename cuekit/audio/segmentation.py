@@ -25,7 +25,9 @@ import threading
 import numpy as np
 
 from ..errors import InputError
+from ..intervals import from_mask
 from ..modelfiles import model_path
+from ..params import OverlapParams
 
 SAMPLE_RATE = 16000       # Hz: the only rate the model takes
 WINDOW_SAMPLES = 160000   # 10 s: the model's window
@@ -220,3 +222,10 @@ def overlap_probability(wav16k: np.ndarray, *, step_s: float) -> tuple[np.ndarra
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
     return t, (total / np.maximum(count, 1.0))[nearest].astype("float32")
+
+
+def overlapped_speech(wav16k: np.ndarray, *, params: OverlapParams) -> np.ndarray:
+    """Intervals ``(n, 2)`` in seconds where :func:`overlap_probability` (windows every
+    ``params.step_s``) is at least ``params.min_probability``: two or more people speaking."""
+    t, p = overlap_probability(wav16k, step_s=params.step_s)
+    return from_mask(t, p >= params.min_probability, cover="centre", step_s=FRAME_HOP / SAMPLE_RATE)

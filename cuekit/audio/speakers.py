@@ -130,6 +130,33 @@ def label_frames(t: np.ndarray, windows: np.ndarray, labels: np.ndarray, *, n_vo
     return np.where(inside, votes.argmax(axis=1), -1)
 
 
+def second_voice_in_time(lab: np.ndarray) -> np.ndarray:
+    """Per frame of voice labels ``lab`` (-1: none), the nearest other voice in time: the voice
+    of the closest frame before or after whose voice differs (-1 where there is none or ``lab``
+    is -1). Overlapped speech mostly sits where the floor changes hands, so the voice talking
+    just before or after is the likely second one."""
+    lab = np.asarray(lab)
+    out = np.full(len(lab), -1)
+    idx = np.flatnonzero(lab >= 0)
+    if not len(idx):
+        return out
+    labels = lab[idx]
+    change = np.flatnonzero(np.diff(labels) != 0) + 1            # runs of one voice, gaps skipped
+    run_start = np.r_[0, change]
+    run_end = np.r_[change, len(idx)]                            # exclusive, in positions of idx
+    run_lab = labels[run_start]
+    run_of = np.repeat(np.arange(len(run_start)), run_end - run_start)
+    prev_t = np.where(run_of > 0, idx[run_start[run_of] - 1], -np.inf)   # last frame of the run before
+    next_pos = run_end[run_of]
+    next_t = np.where(next_pos < len(idx), idx[np.minimum(next_pos, len(idx) - 1)], np.inf)
+    take_prev = (idx - prev_t) <= (next_t - idx)
+    prev_lab = run_lab[np.maximum(run_of - 1, 0)]
+    next_lab = run_lab[np.minimum(run_of + 1, len(run_lab) - 1)]
+    has = np.isfinite(np.where(take_prev, prev_t, next_t))
+    out[idx] = np.where(has, np.where(take_prev, prev_lab, next_lab), -1)
+    return out
+
+
 # ------------------------------------------------------------------ voices and mouths together
 #
 # Two voices of one base voice model (or two similar real voices) can sit closer in the speaker

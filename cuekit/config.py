@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 
 from .errors import InputError
 from .layout import GRIDS, parse_names
-from .params import (LISTENING, PITCH, STAGE_PARAMS, SYNC, TONE_SHIFT, TURNS, VAD, VERBAL, VOICE,
-                     ListeningParams, PitchParams, SyncParams, ToneShiftParams, TurnParams,
-                     VadParams, VerbalParams, VoiceParams, from_dict)
+from .params import (LISTENING, OVERLAP, PITCH, STAGE_PARAMS, SYNC, TONE_SHIFT, TURNS, VAD, VERBAL,
+                     VOICE, ListeningParams, OverlapParams, PitchParams, SyncParams, ToneShiftParams,
+                     TurnParams, VadParams, VerbalParams, VoiceParams, from_dict)
 from .video.face import EXPRESSION_SOURCES
 
 # The layouts a person picks by name, with what each means (boxes 'x,y,w,h;…' are the rest).
@@ -52,6 +52,7 @@ class AnalysisConfig:
     vad: VadParams = VAD
     pitch: PitchParams = PITCH
     voice: VoiceParams = VOICE
+    overlap: OverlapParams = OVERLAP
     tone_shift: ToneShiftParams = TONE_SHIFT
     turns: TurnParams = TURNS
     sync: SyncParams = SYNC

@@ -131,7 +131,7 @@ LISTENING = ListeningParams()
 VERBAL = VerbalParams()
 
 STAGE_PARAMS = {"vad": VadParams, "pitch": PitchParams, "voice": VoiceParams,
-                "tone_shift": ToneShiftParams,
+                "overlap": OverlapParams, "tone_shift": ToneShiftParams,
                 "turns": TurnParams, "sync": SyncParams, "listening": ListeningParams,
                 "verbal": VerbalParams}
 

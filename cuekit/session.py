@@ -178,7 +178,7 @@ def _run_audio(path, participants, config, hook, seconds) -> StreamResult:
     # a mixed track of unknown speakers: one placeholder participant, whose voices get counted
     return _timed("audio", seconds, analyze_audio, path, participants or [Participant("P1")],
                   sr=config.audio_sr, speakers=voice_count(config, participants),
-                  vad=config.vad, pitch=config.pitch, voice_summary=config.voice,
+                  vad=config.vad, pitch=config.pitch, voice_summary=config.voice, overlap=config.overlap,
                   tone_shift=config.tone_shift, hook=hook)
 
 

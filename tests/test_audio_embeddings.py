@@ -234,3 +234,24 @@ def test_fetch_script_rebuilds_the_npz_from_the_wheel(tmp_path):
         pytest.skip(f"could not download resemblyzer==0.1.4 from the package registry: {e}")
     npz = fm.ge2e_npz(fm.member(wheel, "resemblyzer/pretrained.pt"))
     assert npz == (modelfiles.MODELS_DIR / E.MODEL_FILE).read_bytes()
+
+
+def test_windows_of_a_long_call_see_the_whole_calls_spectrogram(enc, lj):
+    """embed_windows builds the spectrogram a batch's stretch at a time (a whole call's would
+    grow with the call): the same frames to the bit as the whole recording's, across the FFT
+    blocks' boundaries and past the end, so the windows embed as the model on those frames."""
+    rng = np.random.default_rng(3)
+    call = np.concatenate([lj, 0.01 * rng.standard_normal(16000 * 50).astype("float32"), lj])
+    whole = E.mel_frames(call)
+    edge = E._STFT_BLOCK
+    for lo, hi in ((0, 10), (edge - 7, edge + 5), (edge - 1, 3 * edge + 2),
+                   (len(whole) - 20, len(whole) + 30)):
+        want = np.zeros((hi - lo, 40), dtype="float32")
+        want[:max(0, min(hi, len(whole)) - lo)] = whole[lo:hi]
+        assert np.array_equal(E._mel_span(call, lo, hi), want), (lo, hi)
+    starts = [0.3, edge / 100 - 0.7, len(call) / 16000 - 1.0]  # the 2nd across a block edge
+    got = E.SpeakerEncoder(batch=1).embed_windows(call, starts, 1.5, level_dbfs=None)
+    padded = np.concatenate([whole, np.zeros((200, 40), dtype="float32")])
+    for row, s in zip(got, starts, strict=True):
+        f = int(round(s * 100))
+        np.testing.assert_allclose(row, enc.forward(padded[None, f:f + 150])[0], atol=1e-6)

@@ -53,6 +53,19 @@ def test_clusters_found_given_or_estimated(k):
     assert separation(emb, truth) > 0.25 and separation(emb, rng.permutation(truth)) < 0.05
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_a_tree_on_some_windows_labels_them_all(k):
+    # a long call: the tree sees every 10th window (the cap forced small); every window still
+    # gets its own voice, turns interleaved, whether the count is given or estimated
+    rng = np.random.default_rng(10 + k)
+    emb = _voices(rng, _centres(rng, k), [200] * k, spread=0.05)
+    turns = np.arange(len(emb)).reshape(k, -1, 25).transpose(1, 0, 2).reshape(-1)
+    truth = np.repeat(np.arange(k), 200)[turns]
+    for speakers in (k, None):
+        got = cluster_embeddings(emb[turns], speakers=speakers, tree_windows=len(emb) // 10)
+        assert (got == truth).all(), speakers
+
+
 def test_one_voice_stays_one_and_interleaved_turns_are_followed():
     rng = np.random.default_rng(7)
     one = _voices(rng, _centres(rng, 1), [80], spread=0.05)

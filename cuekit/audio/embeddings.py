@@ -92,14 +92,32 @@ def mel_frames(wav16k: np.ndarray) -> np.ndarray:
     y = _as_wav(wav16k)
     n_frames = 1 + len(y) // HOP
     out = np.empty((n_frames, N_MELS), dtype="float32")
-    half = N_FFT // 2
     for a in range(0, n_frames, _STFT_BLOCK):  # a block at a time: no padded copy of the call
-        b = min(n_frames, a + _STFT_BLOCK)
-        lo, hi = a * HOP - half, (b - 1) * HOP + half
-        part = np.pad(y[max(0, lo):min(len(y), hi)], (max(0, -lo), max(0, hi - len(y))))
-        frames = np.lib.stride_tricks.sliding_window_view(part, N_FFT)[::HOP][:b - a]
-        spec = np.fft.rfft(frames * _WINDOW, axis=1)
-        out[a:b] = (spec.real ** 2 + spec.imag ** 2) @ _FILTERS.T
+        out[a:a + _STFT_BLOCK] = _mel_block(y, a)
+    return out
+
+
+def _mel_block(y: np.ndarray, a: int) -> np.ndarray:
+    """Frames ``a`` to ``a + _STFT_BLOCK`` (fewer at the end) of ``mel_frames(y)``, computed as
+    it computes them, so a spectrogram built a block at a time is the same to the bit."""
+    half = N_FFT // 2
+    b = min(1 + len(y) // HOP, a + _STFT_BLOCK)
+    lo, hi = a * HOP - half, (b - 1) * HOP + half
+    part = np.pad(y[max(0, lo):min(len(y), hi)], (max(0, -lo), max(0, hi - len(y))))
+    frames = np.lib.stride_tricks.sliding_window_view(part, N_FFT)[::HOP][:b - a]
+    spec = np.fft.rfft(frames * _WINDOW, axis=1)
+    return (spec.real ** 2 + spec.imag ** 2) @ _FILTERS.T
+
+
+def _mel_span(y: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Frames ``lo`` to ``hi`` of ``mel_frames(y)``, zeros past its end: the blocks of
+    :func:`_mel_block` that cover them, so no more than a few blocks are held at once."""
+    out = np.zeros((hi - lo, N_MELS), dtype="float32")
+    n_frames = 1 + len(y) // HOP
+    for a in range(lo - lo % _STFT_BLOCK, min(hi, n_frames), _STFT_BLOCK):
+        block = _mel_block(y, a)
+        s0, s1 = max(a, lo), min(a + len(block), hi)
+        out[s0 - lo:s1 - lo] = block[s0 - a:s1 - a]
     return out
 
 
@@ -278,9 +296,7 @@ class SpeakerEncoder:
             offsets = np.round(np.linspace(0, n_win - PARTIAL_FRAMES, n_parts)).astype("int64")
             part = PARTIAL_FRAMES
         need = int(first.max()) + n_win
-        mel = mel_frames(y[:need * HOP + N_FFT // 2])                  # every frame a window uses
-        if len(mel) < need:
-            mel = np.concatenate([mel, np.zeros((need - len(mel), N_MELS), dtype="float32")])
+        heard = y[:need * HOP + N_FFT // 2]                             # every sample a window uses
         power_gain = np.ones(len(starts))
         if level_dbfs is not None:
             if not np.isfinite(level_dbfs):
@@ -303,7 +319,9 @@ class SpeakerEncoder:
         frames = np.arange(part)
         def batch(a: int) -> None:
             rows = idx[a * len(offsets):(a + per) * len(offsets)]
-            x = mel[rows[:, None] + frames[None, :]]
+            # the spectrogram of this batch's stretch only: a whole call's would grow with it
+            lo = int(rows.min())
+            x = _mel_span(heard, lo, int(rows.max()) + part)[rows[:, None] - lo + frames[None, :]]
             x *= np.repeat(power_gain[a:a + per], len(offsets)).astype("float32")[:, None, None]
             e = self._forward(x)
             out[a:a + per] = _unit(e.reshape(-1, len(offsets), EMBED_DIM).mean(axis=1))

@@ -105,7 +105,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
         track, y = tracks[name], signals.pop(name)
         if mixed:
             voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers,
-                                                                    overlap=overlap)
+                                                              overlap=overlap)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:

@@ -3,7 +3,8 @@ segments, or speech the voice activity detector did not hear.
 
     .venv/bin/python benchmarks/ami_misses.py
 
-Runs cuekit's voice activity stage (the mixed track's Silero VAD, as ``analyze`` does) on each
+Runs cuekit's voice activity stage (the mixed track's Silero VAD joined with the segmentation
+model's speech, as ``analyze`` does) on each
 AMI excerpt of ``../shared/validation/ami`` and splits the reference's speaker time (0-30 s,
 10 ms frames, overlap counted per speaker as in the DER) that no hypothesis speaker can cover:
 
@@ -34,7 +35,7 @@ from validate import AMI_UEM, ami_items  # noqa: E402
 
 from cuekit.audio import pipeline, voice  # noqa: E402
 from cuekit.layout import Participant  # noqa: E402
-from cuekit.params import PITCH, VAD  # noqa: E402
+from cuekit.params import OVERLAP, PITCH, VAD  # noqa: E402
 
 SR = 16000
 STEP_S = 0.01
@@ -56,7 +57,7 @@ def main() -> int:
     for item in ami_items():
         y = pipeline.load_signals(item.path, [Participant("P1")], sr=SR)["mix"]
         gate = pipeline._vad_gate({"mix": y}, sr=SR)["mix"]
-        track = pipeline._analyze_track(y, sr=SR, gate=gate, vad=VAD, pitch=PITCH)
+        track = pipeline._analyze_track(y, sr=SR, gate=gate, vad=VAD, pitch=PITCH, overlap=OVERLAP)
         t = np.arange(*AMI_UEM, STEP_S) + STEP_S / 2
         n_ref = sum(_on(t, [(a, b) for a, b, s in item.reference if s == who]).astype(int)
                     for who in {s for _, _, s in item.reference})

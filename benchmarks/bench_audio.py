@@ -12,7 +12,6 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 
 import numpy as np
 import soundfile as sf
@@ -44,7 +43,7 @@ def vad_comparison() -> None:
         for name, fn in (("silero", voice.silero_vad), ("energy", voice.energy_vad)):
             t0 = time.perf_counter()
             t, score = fn(y, sr=SR)
-            mask = voice.speech_mask(t, score, **asdict(VAD))
+            mask = voice.speech_mask(t, score, **VAD.silero_rules())
             cost = (time.perf_counter() - t0) / (len(y) / SR / 60)
             found = voice.speech_intervals(t, mask)
             err = np.median(boundary_errors_s(truth, found)) * 1000
@@ -57,7 +56,7 @@ def vad_comparison() -> None:
         y = load_audio(os.path.join(MEDIA, "speech_LJ001-0001.wav"), sr=SR)
         for name, fn in (("silero", voice.silero_vad), ("energy", voice.energy_vad)):
             t, score = fn(y, sr=SR)
-            iv = voice.speech_intervals(t, voice.speech_mask(t, score, **asdict(VAD)))
+            iv = voice.speech_intervals(t, voice.speech_mask(t, score, **VAD.silero_rules()))
             pauses = [(round(b, 2), round(a2, 2)) for (_, b), (a2, _) in zip(iv[:-1], iv[1:], strict=False)]
             print(f"LJ001-0001 pauses by {name}: {pauses} (truth ~3.96-4.45)")
 

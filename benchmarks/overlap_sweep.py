@@ -46,7 +46,7 @@ def memoize() -> None:
     analyze_track = pipeline._analyze_track
 
     def track(y, **kw):
-        k = _key(y, kw["sr"])
+        k = _key(y, kw["sr"], kw.get("overlap"))  # a track holds its overlapped speech
         if k not in tracks:
             tracks[k] = analyze_track(y, **kw)
         return tracks[k]
@@ -62,10 +62,10 @@ def memoize() -> None:
         return embedded[k]
     embeddings.SpeakerEncoder.embed_windows = embed_windows
 
-    probability = segmentation.overlap_probability
+    probability = segmentation.frame_probabilities
 
     @functools.wraps(probability)
-    def overlap_probability(y, *, step_s):
+    def frame_probabilities(y, *, step_s):
         k = _key(y, step_s)
         if k not in probs:
             t0 = time.process_time()
@@ -74,7 +74,7 @@ def memoize() -> None:
             CPU["audio_s"] += len(y) / segmentation.SAMPLE_RATE
         return probs[k]
     probs: dict = {}
-    segmentation.overlap_probability = overlap_probability
+    pipeline.frame_probabilities = frame_probabilities
 
 
 def run(items, threshold: float) -> list[dict]:

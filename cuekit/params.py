@@ -25,11 +25,25 @@ class VadParams:
     min_speech_s: float = 0.15  # shorter speech is dropped
     min_silence_s: float = 0.2  # shorter silences inside speech are filled
     pad_s: float = 0.03  # speech widened by this on both sides
+    model_threshold: float | None = 0.7  # on a mixed track, frames where the segmentation model
+    # (cuekit.audio.segmentation) hears someone speak with at least this probability are speech
+    # too (joined to Silero's, same duration rules; None: Silero alone). benchmarks/validate.py,
+    # count given, pooled: AMI 38.9 -> 31.8 % (miss 28.4 -> 19.1, confusion 10.2 -> 11.4),
+    # pyAudioAnalysis 5.2 -> 5.1 %, phone call 4.9 -> 5.0 %; 0.5: AMI 33.8 %, phone call 5.7 %
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.release_margin <= self.threshold:
             raise InputError(f"VadParams.release_margin must be in 0..threshold "
                              f"({self.threshold}), got {self.release_margin!r}")
+        if self.model_threshold is not None and not 0.0 < self.model_threshold <= 1.0:
+            raise InputError(f"VadParams.model_threshold must be in (0, 1] or None, "
+                             f"got {self.model_threshold!r}")
+
+    def silero_rules(self) -> dict[str, float]:
+        """The keyword arguments of ``cuekit.audio.voice.speech_mask`` for Silero's scores."""
+        return dict(threshold=self.threshold, release_margin=self.release_margin,
+                    min_speech_s=self.min_speech_s, min_silence_s=self.min_silence_s,
+                    pad_s=self.pad_s)
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,8 @@ class VoiceParams:
 @dataclass(frozen=True)
 class OverlapParams:
     """Overlapped speech in a mixed track (``cuekit.audio.segmentation``): the segmentation
-    model's 10-s windows start every ``step_s``; a frame whose mean overlap probability is at
+    model's 10-s windows start every ``step_s`` (for its speech too, ``VadParams.model_threshold``);
+    a frame whose mean overlap probability is at
     least ``min_probability`` has two voices (0.5: the lowest pooled DER of the validation
     recordings that leaves the non-AMI ones within 0.2 points; ``benchmarks/overlap_sweep.py``)."""
 

@@ -10,6 +10,7 @@ checkpoint agreed with it to 1.2e-4 under onnxruntime) reading the untouched
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import wave
@@ -20,6 +21,7 @@ import pytest
 from conftest import shared_path
 
 from cuekit import modelfiles
+from cuekit.errors import InputError
 from cuekit.audio import segmentation as S
 
 REFERENCE = Path(__file__).parent / "data" / "segmentation3_ami_trn09_0-10s_logp.npy"
@@ -70,13 +72,17 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     y = np.zeros(b_start + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[b_start:b_start + len(b)] += 0.5 * b
-    t, p = S.overlap_probability(y, step_s=2.5)
-    assert t.shape == p.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
+    t, speech, p = S.frame_probabilities(y, step_s=2.5)
+    assert t.shape == p.shape == speech.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
     start_s, end_s = b_start / sr, (lead + len(a)) / sr
     within = (t >= start_s + 0.25) & (t < end_s - 0.25)
     away = (t < start_s - 0.5) | (t >= end_s + 0.5)
     assert len(y) / sr > 14 and np.mean(p[within] >= 0.5) > 0.9
     assert np.all(p[away] < 0.5) and np.mean(p[away]) < 0.05
+    # someone speaks from A's start to B's end; no one in the silence around them
+    talking = (t >= lead / sr + 0.3) & (t < (b_start + len(b)) / sr - 0.3)
+    silent = (t < lead / sr - 0.5) | (t >= (b_start + len(b)) / sr + 0.5)
+    assert np.mean(speech[talking] >= 0.7) > 0.8 and np.all(speech[silent] < 0.3)
 
 
 def test_windows_cover_the_audio():
@@ -88,10 +94,35 @@ def test_windows_cover_the_audio():
 
 def test_bad_input_is_a_clear_error():
     with pytest.raises(S.SegmentationError, match="step_s"):
-        S.overlap_probability(np.zeros(16000, "float32"), step_s=0)
+        S.frame_probabilities(np.zeros(16000, "float32"), step_s=0)
     with pytest.raises(S.SegmentationError, match="mono"):
-        S.overlap_probability(np.zeros((2, 16000), "float32"), step_s=2.5)
+        S.frame_probabilities(np.zeros((2, 16000), "float32"), step_s=2.5)
     with pytest.raises(S.SegmentationError, match="0 samples"):
-        S.overlap_probability(np.zeros(0, "float32"), step_s=2.5)
+        S.frame_probabilities(np.zeros(0, "float32"), step_s=2.5)
     with pytest.raises(S.SegmentationError, match="windows of shape"):
         S.forward(np.zeros((1, 1000), "float32"))
+
+
+def test_a_mixed_tracks_speech_joins_silero_and_the_model(monkeypatch):
+    """Speech Silero found is kept; speech only the model hears (probability >= the threshold
+    for longer than the shortest speech) is added; a gap under the shortest silence is filled."""
+    from cuekit.audio import pipeline
+    from cuekit.params import OVERLAP, VAD
+
+    t = np.arange(0.0, 10.0, 0.017)
+    p_speech = np.where((t >= 4.0) & (t < 5.0), 0.8, 0.1).astype("float32")
+    p_speech[(t >= 7.0) & (t < 7.1)] = 0.9           # 0.1 s: shorter than min_speech_s
+    p_speech[(t >= 2.1) & (t < 3.0)] = 0.75          # starts 0.1 s after Silero's speech ends
+    p_overlap = np.where((t >= 4.2) & (t < 4.6), 0.6, 0.0).astype("float32")
+    monkeypatch.setattr(pipeline, "frame_probabilities", lambda y, step_s: (t, p_speech, p_overlap))
+    silero = np.array([[1.0, 2.0]])
+    y = np.zeros(16000 * 10, "float32")
+    speech, both = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
+    assert speech.shape == (2, 2)
+    np.testing.assert_allclose(speech, [[1.0, 3.0], [4.0, 5.0]], atol=0.02)
+    np.testing.assert_allclose(both, [[4.2, 4.6]], atol=0.02)
+    alone, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
+                                      vad=dataclasses.replace(VAD, model_threshold=None))
+    np.testing.assert_allclose(alone, silero)
+    with pytest.raises(InputError, match="model_threshold"):
+        dataclasses.replace(VAD, model_threshold=1.5)

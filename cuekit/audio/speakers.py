@@ -32,7 +32,7 @@ UNSURE_MARGIN = 0.05      # a window this little nearer its own voice than anoth
 REFINE_ROUNDS = 2
 MIN_VOICE_S = 3.0         # an estimated voice holds at least this much speech (windows x HOP_S)
 LOCAL_ALONE_S = 1.0       # a local speaker of the segmentation model heard alone this long in
-                          # one of its 10-s windows is a person (see estimate_voice_count)
+LOCAL_SHARE = 0.1         # this share of its 10-s windows is a person (see estimate_voice_count)
 TREE_WINDOWS = 2000       # most windows the average-linkage tree is built on (its distance
                           # matrix: n^2 / 2 float64, 16 MB here, 315 MB for a 2-hour call's 8 900)
 
@@ -91,20 +91,25 @@ def cluster_embeddings(emb: np.ndarray, *, speakers: int | None,
 
 def estimate_voice_count(emb: np.ndarray, *, alone_s: np.ndarray | None = None,
                          max_distance: float = ESTIMATE_DISTANCE, min_voice_s: float = MIN_VOICE_S,
-                         local_alone_s: float = LOCAL_ALONE_S) -> int:
+                         local_alone_s: float = LOCAL_ALONE_S, local_share: float = LOCAL_SHARE
+                         ) -> int:
     """How many voices the windows' embeddings ``emb`` hold, when no one says: the clusters that
     :func:`cluster_embeddings` keeps apart at ``max_distance`` and that hold at least
     ``min_voice_s`` of speech (their windows times ``HOP_S``: a few stray windows are not a
     person), but never fewer than the most local speakers that the segmentation model hears
-    alone for ``local_alone_s`` each inside one of its windows (``alone_s``, ``(windows, 3)``
-    seconds, :func:`cuekit.audio.segmentation.frame_probabilities`): the model tells two voices
-    apart within 10 s where the embeddings of two similar voices merge. At least 1."""
+    alone for ``local_alone_s`` each inside one window, in at least ``local_share`` of its
+    windows (``alone_s``, ``(windows, 3)`` seconds,
+    :func:`cuekit.audio.segmentation.frame_probabilities`): the model tells two voices apart
+    within 10 s where the embeddings of two similar voices merge, and asking for a share of the
+    windows keeps a long one-voice recording's few stray ones (1-6 % on a real phone channel)
+    from making a second person. At least 1."""
     n = 1
     if len(emb) >= 2:
         secs = np.bincount(cluster_embeddings(emb, speakers=None, max_distance=max_distance)) * HOP_S
         n = max(1, int(np.sum(secs >= min_voice_s)))
     if alone_s is not None and len(alone_s):
-        n = max(n, int((np.asarray(alone_s) >= local_alone_s).sum(axis=1).max()))
+        heard = (np.asarray(alone_s) >= local_alone_s).sum(axis=1)
+        n = max([n] + [c for c in (2, 3) if np.mean(heard >= c) >= local_share])
     return n
 
 

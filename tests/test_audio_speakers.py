@@ -5,7 +5,8 @@ moment."""
 import numpy as np
 import pytest
 
-from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count, label_frames,
+from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count, join_overlap,
+                                   label_frames,
                                    second_voice_in_time, separation, voice_windows,
                                    window_margins)
 from cuekit.errors import InputError
@@ -136,3 +137,25 @@ def test_second_voice_in_time_is_the_nearest_other_voice():
     assert second_voice_in_time(np.array([0, 0, -1])).tolist() == [-1, -1, -1]  # one voice
     assert second_voice_in_time(np.array([-1, -1])).tolist() == [-1, -1]
 
+
+
+def test_a_voices_own_speech_and_its_overlapped_speech_are_joined_across_a_short_gap():
+    """B talks 0-60, the votes hand the floor to A at 50 while B really goes on to 95 with A
+    over it from 70: B's overlap (70-95) is 10 frames after its own speech, so 50-70 is B's too.
+    A gap longer than max_gap, or one with silence in it, stays."""
+    n = 120
+    heard = np.ones(n, bool)
+    own = np.zeros(n, bool)
+    own[:50] = True
+    second = np.zeros(n, bool)
+    second[70:95] = True
+    got = join_overlap(own, second, heard, max_gap=20)
+    assert got[:95].all() and not got[95:].any()
+    assert (join_overlap(own, second, heard, max_gap=19) == (own | second)).all()
+    quiet = heard.copy()
+    quiet[60] = False            # a real pause in the gap: B did stop
+    assert (join_overlap(own, second, quiet, max_gap=20) == (own | second)).all()
+    # two stretches of a voice's own speech are not joined by this (only own + overlap)
+    own2 = own.copy()
+    own2[60:80] = True
+    assert (join_overlap(own2, np.zeros(n, bool), heard, max_gap=20) == own2).all()

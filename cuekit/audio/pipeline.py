@@ -32,7 +32,7 @@ from . import pace, voice
 from .segmentation import SAMPLE_RATE as MODEL_SR
 from .segmentation import frame_probabilities, overlapped_speech
 from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, estimate_voice_count,
-                       label_frames,
+                       join_overlap, label_frames,
                        second_voice_in_time, separation,
                        voice_windows, window_margins)
 
@@ -41,6 +41,8 @@ RATE_WINDOW_S = 3.0       # window of the syllable-rate track
 CROSSTALK_DB = 15.0       # a track this much quieter than the loudest one hears crosstalk
 CHANNEL_PROBE_S = 120.0   # s of stereo audio compared to tell one mixed track from two voices
 SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
+OVERLAP_JOIN_S = 0.75     # a voice's own speech and its overlapped speech this close are one
+                          # stretch (half a speaker window: how far a change can be misplaced)
 
 
 @dataclass
@@ -335,8 +337,10 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     if n > 1:
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
-    voices = {(names[v] if names else f"V{v + 1}"):
-              voice.speech_intervals(t, ((lab == v) | (second == v)) & in_speech) for v in range(n)}
+    gap = int(round(OVERLAP_JOIN_S / step))
+    voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, join_overlap(
+        (lab == v) & in_speech, (second == v) & in_speech, in_speech, max_gap=gap))
+        for v in range(n)}
     if n < 2:
         return voices, how, None
 

@@ -213,6 +213,27 @@ FUSE_SEED_RATIO = 1.5     # clearly moving: this many times the next mouth's mov
 FUSE_FLOOR = 0.05         # movement (relative to the person's 90th percentile) added before log
 
 
+def join_overlap(own: np.ndarray, second: np.ndarray, heard: np.ndarray, *,
+                 max_gap: int) -> np.ndarray:
+    """One voice's frames: its own (``own``) and those given to it as the second voice of
+    overlapped speech (``second``), with a gap of at most ``max_gap`` frames between the two
+    filled where someone is ``heard`` all through it (bool arrays of one length).
+
+    Inside overlapped speech the window votes put the change from one voice to the other up
+    to about a window early or late, so the voice that was talking seems to stop, then to come
+    back as the second voice: a pause it never made, which would make it the one who cuts in."""
+    mask = own | second
+    gap = ~mask
+    edges = np.flatnonzero(np.diff(np.r_[0, gap.astype(np.int8), 0]))
+    out = mask.copy()
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if a == 0 or b == len(mask) or b - a > max_gap or not heard[a:b].all():
+            continue
+        if (own[a - 1] and second[b]) or (second[a - 1] and own[b]):
+            out[a:b] = True
+    return out
+
+
 def fuse_with_mouths(emb: np.ndarray, movement: np.ndarray, *, rounds: int = FUSE_ROUNDS
                      ) -> tuple[np.ndarray | None, dict]:
     """Participant index per window (``(n,)``, 0..k-1), or None when the mouths cannot tell,

@@ -41,8 +41,6 @@ RATE_WINDOW_S = 3.0       # window of the syllable-rate track
 CROSSTALK_DB = 15.0       # a track this much quieter than the loudest one hears crosstalk
 CHANNEL_PROBE_S = 120.0   # s of stereo audio compared to tell one mixed track from two voices
 SAME_CHANNEL_CORR = 0.98  # stereo channels this alike are one mixed track copied twice
-OVERLAP_JOIN_S = 0.75     # a voice's own speech and its overlapped speech this close are one
-                          # stretch (half a speaker window: how far a change can be misplaced)
 
 
 @dataclass
@@ -111,7 +109,8 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
     for name in list(signals):
         track, y = tracks[name], signals.pop(name)
         if mixed:
-            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers)
+            voices, told_apart, margin, state = _split_voices(y, track, sr=sr, speakers=speakers,
+                                                              join_s=overlap.join_s)
             for v, iv in voices.items():
                 per_speaker[v] = (track, iv, margin)
         else:
@@ -140,7 +139,7 @@ def analyze_audio(path: str | os.PathLike | None, participants: list[Participant
                 ``names``: for a split that the video helped make."""
                 voices, told, margin = _voices_from_labels(
                     track, state["windows"], state["emb"], labels, dict(told_apart, **how),
-                    names=names, overlap=state["overlap"])
+                    names=names, overlap=state["overlap"], join_s=overlap.join_s)
                 again = {v: (track, iv, margin) for v, iv in voices.items()}
                 samples, segments, summary = _outputs(again, **params)
                 return StreamResult(samples, segments, summary=summary, provenance=dict(
@@ -239,8 +238,8 @@ def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
                   overlap: OverlapParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Silero's ``speech`` joined with the segmentation model's (frames whose speech probability
     is at least ``vad.model_threshold``, the same shortest speech and silence; not padded), the
-    model's overlapped speech, and how long its windows' local speakers speak alone. The model hears soft and distant voices that Silero scores
-    low (on AMI: 9 points of missed speech fewer)."""
+    model's overlapped speech, and how long its windows' local speakers speak alone. The model
+    hears soft and distant voices that Silero scores low (on AMI: 9 points less missed speech)."""
     from scipy.signal import resample_poly
 
     y16 = y if sr == MODEL_SR else resample_poly(y, MODEL_SR, sr).astype("float32")
@@ -291,8 +290,8 @@ def _pitch_in_speech(y: np.ndarray, *, sr: int, speech: np.ndarray,
     return f0_t, f0
 
 
-def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
-                  ) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
+def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None,
+                  join_s: float) -> tuple[dict[str, np.ndarray], dict, Callable | None, dict]:
     """Speech intervals of each voice ``V1, V2, …`` (order of first speech) of a mixed track,
     how they were told apart (for the provenance), ``margin(a, b)``: how surely ``[a, b)``
     belongs to its voice (see :func:`speakers.window_margins`), None with one voice, and the
@@ -313,16 +312,18 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     if speakers is None:
         speakers = estimate_voice_count(emb, alone_s=track.alone_s)
     labels = cluster_embeddings(emb, speakers=speakers)
-    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how, overlap=track.overlap)
+    voices, how, margin = _voices_from_labels(track, windows, emb, labels, how,
+                                              overlap=track.overlap, join_s=join_s)
     return voices, how, margin, {"windows": windows, "emb": emb, "overlap": track.overlap}
 
 
 def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
                         labels: np.ndarray, how: dict, names: list[str] | None = None,
-                        overlap: np.ndarray | None = None
+                        overlap: np.ndarray | None = None, join_s: float = 0.0
                         ) -> tuple[dict[str, np.ndarray], dict, Callable | None]:
     """Each voice's speech from window labels (0..n-1), named ``V1, V2, …`` or ``names``; in
-    ``overlap`` (intervals of overlapped speech) a second voice speaks too."""
+    ``overlap`` (intervals of overlapped speech) a second voice speaks too, joined to its own
+    speech across a gap of at most ``join_s`` (:func:`speakers.join_overlap`)."""
     n = len(names) if names else int(labels.max()) + 1
     step = 0.01
     t = np.arange(0.0, track.duration_s, step) + step / 2
@@ -337,7 +338,7 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     if n > 1:
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
-    gap = int(round(OVERLAP_JOIN_S / step))
+    gap = int(round(join_s / step))
     voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, join_overlap(
         (lab == v) & in_speech, (second == v) & in_speech, in_speech, max_gap=gap))
         for v in range(n)}

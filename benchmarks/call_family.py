@@ -369,24 +369,24 @@ def median_pitch_hz(y: np.ndarray) -> float:
     return float(np.median(f0[:n][loud]))
 
 
-def voiced_by_pitch(y: np.ndarray, min_gap_s: float = 0.25) -> list[tuple[float, float]]:
-    """Stretches ``[(start_s, end_s)]`` where librosa's pYIN finds a voice (60-400 Hz, 10 ms
-    hop), split at unvoiced gaps of at least ``min_gap_s``: GRID's truth (its room noise has no
-    pitch; its unvoiced consonants at a sentence's edges are left out)."""
+def pitched_spans(y: np.ndarray) -> list[tuple[float, float]]:
+    """GRID's truth: each stretch of ``synth.voiced_segments`` (-35 dB, split at silences of
+    0.25 s) cut to its first and last frame where librosa's pYIN finds a voice (60-400 Hz,
+    10 ms hop). GRID's room noise, up to -16 dB re the speech peak, passes any level cut but
+    mostly has no pitch; a GRID sentence is read in one breath, so nothing inside is split
+    (pYIN leaves consonants and some weak vowels of these noisy recordings unvoiced)."""
     import librosa
 
     hop = 160
     _, voiced, _ = librosa.pyin(np.asarray(y, dtype="float64"), fmin=60, fmax=400, sr=SR,
                                 frame_length=1024, hop_length=hop)
-    idx = np.flatnonzero(voiced)
-    if not len(idx):
-        return []
-    breaks = np.flatnonzero(np.diff(idx) * hop / SR >= min_gap_s)
-    firsts, lasts = idx[np.r_[0, breaks + 1]], idx[np.r_[breaks, len(idx) - 1]]
-    half = hop / 2 / SR
-    end_max = len(y) / SR
-    return [(max(0.0, a * hop / SR - half), min(end_max, b * hop / SR + half))
-            for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True)]
+    t = np.arange(len(voiced)) * hop / SR
+    out = []
+    for a, b in synth.voiced_segments(y, SR, min_gap_s=0.25, threshold_db=-35.0):
+        inside = np.flatnonzero(voiced & (t >= a) & (t <= b))
+        if len(inside):
+            out.append((max(a, t[inside[0]] - hop / 2 / SR), min(b, t[inside[-1]] + hop / 2 / SR)))
+    return out
 
 
 # ----------------------------------------------------------------------------- motion
@@ -516,8 +516,8 @@ def build_truth(plan, utts, tracks, duration, fps, events) -> dict:
     for u in utts:
         # GRID's recordings carry room noise 16-35 dB below the speech peak: any level cut
         # counted some of it as speech (at -20 dB, 0.4-0.8 s per sentence), so their truth
-        # is where a pitch is found
-        spans = (voiced_by_pitch(u["y"]) if u.get("anchors") is not None
+        # is each stretch from its first to its last pitched frame
+        spans = (pitched_spans(u["y"]) if u.get("anchors") is not None
                  else synth.voiced_segments(u["y"], SR, min_gap_s=0.25, threshold_db=-35.0))
         for a, b in spans:
             voiced.append(dict(participant=u["participant"], start=r3(u["k"] / SR + a),
@@ -574,7 +574,8 @@ def build_truth(plan, utts, tracks, duration, fps, events) -> dict:
         "notes": "Times in s on the media clock. speech = voiced extent of each placed utterance "
                  "(-35 dB re its loudest 20 ms window); speech_voiced = the same split at "
                  "silences >= 0.25 s (what frame error is scored on; for GRID's voices, whose room "
-                 "noise is 16-35 dB below their speech, where pYIN finds a pitch). overlaps: author = who "
+                 "noise is 16-35 dB below their speech, each stretch cut to its first and last frame "
+                 "where pYIN finds a pitch). overlaps: author = who "
                  "started second. The listener's mouth is closed except for backchannels and "
                  "chewing (mouth moves, no voice).",
     }

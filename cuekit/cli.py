@@ -110,8 +110,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "kind of event")
     sub.add_parser("metrics", help="list every summary metric with its unit and definition")
     sub.add_parser("models",
-                   help="the model files cuekit ships (face, pose, speaker encoder, overlap) and the speech "
-                        "recogniser's, with their checksums")
+                   help="the model files cuekit ships (face, pose, speaker encoder, speaker "
+                        "segmentation) and the speech recogniser's, with their checksums")
     sub.add_parser("sample", help="print the path of the bundled sample call")
     s = sub.add_parser("serve", help="start the dashboard (Streamlit) in the browser")
     s.add_argument("--port", type=int, default=8501)

@@ -142,6 +142,8 @@ _BORDER_MAX = 0.08  # a tile border is at most this share of the piece it cuts
 _SLIVER = 0.03  # pieces thinner than this share (or 8 px) are no tiles: their border is ignored
 _OVERLAY_MAX = 0.3  # a face-free strip thinner than this share of its piece is an overlay, not a tile
 _PRESENT = 0.4  # a tile is a participant's when a face is in it in this share of the frames
+_PERSON = 0.6  # a second person in one piece: a face seen at one place in this share of them
+_FACE_WIDTH = 640  # px: faces are looked for at this width (borders at the frames' own)
 _EDGE = 40.0  # Sobel response (4x a step of grey levels) of an inset's straight edge
 
 
@@ -228,14 +230,19 @@ def _cascade():
 
 
 def _faces(img: np.ndarray) -> list[Box]:
-    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles)."""
+    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles),
+    looked for in a copy at most ``_FACE_WIDTH`` wide, given in pixels of ``img``."""
     import cv2  # here, not at import: the CLI and config load this module
 
+    scale = min(1.0, _FACE_WIDTH / img.shape[1])
+    if scale < 1.0:
+        img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     min_side = max(20, min(gray.shape) // 18)  # thumbnails of a speaker view have small faces
     found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                         minSize=(min_side, min_side))
-    return [tuple(int(v) for v in f) for f in found]
+    return [tuple(int(round(v / scale)) for v in f) for f in found]
 
 
 def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
@@ -423,8 +430,10 @@ def _presence(box: Box, faces: list[list[Box]]) -> float:
 
 
 def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
-    """The people in ``box``: faces seen at about the same place in at least ``_PRESENT`` of the
-    frames, as their mean face box (a stray detection in one frame is nobody)."""
+    """The people in ``box``: faces seen at about the same place, as their mean face box. The
+    one seen most must be seen in ``_PRESENT`` of the frames, any other in most of them (the Haar
+    cascade finds the odd face in a flag or a shirt in two frames of five), and not beside or
+    just below a larger face (a second box on one head, a shirt under it): see ``_same_person``."""
     x, y, w, h = box
     groups: list[tuple[list[Box], set[int]]] = []
     for t, ff in enumerate(faces):
@@ -440,8 +449,24 @@ def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
                     break
             else:
                 groups.append(([f], {t}))
-    return [tuple(int(v) for v in np.mean(boxes, axis=0)) for boxes, seen in groups
-            if len(seen) >= _PRESENT * len(faces)]
+    groups.sort(key=lambda g: (len(g[1]), np.mean(g[0], axis=0)[2]), reverse=True)
+    out: list[Box] = []
+    for k, (boxes, seen) in enumerate(groups):
+        f = tuple(int(v) for v in np.mean(boxes, axis=0))
+        if len(seen) >= (_PRESENT if k == 0 else _PERSON) * len(faces) \
+                and not any(_same_person(f, p) for p in out):
+            out.append(f)
+    return out
+
+
+def _same_person(a: Box, b: Box) -> bool:
+    """Whether faces ``a`` and ``b`` are one person's: the smaller one's centre within the larger
+    one's width beside it and 1.3 of its height above or below it (two people's faces, even
+    cheek to cheek or one above the other in a merged column of a gallery, are further apart)."""
+    big, small = (a, b) if a[2] >= b[2] else (b, a)
+    dx = abs(small[0] + small[2] / 2 - big[0] - big[2] / 2)
+    dy = abs(small[1] + small[3] / 2 - big[1] - big[3] / 2)
+    return dx < big[2] and dy < 1.3 * big[3]
 
 
 def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:

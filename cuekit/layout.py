@@ -367,21 +367,26 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
              ) -> list[tuple[int, int, float]]:
     """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level) offsets: narrow
     runs of lines each of one colour in most frames, between lines that are not of that colour,
-    not at the edge of ``box`` (a margin is no border) and through no face."""
+    not at the edge of ``box`` (a margin is no border) and through no face. Of two such runs side
+    by side (a gallery's gap beside a tile's blurred room, or a dark suit at its edge) the border
+    is the one closer to a single colour: a drawn gap is exactly one, a picture is not."""
     x, y, bw, bh = box
     votes = None
-    colours, subs = [], []
+    colours, spreads, subs = [], [], []
     for g in grays:
         sub = g[y:y + bh, x:x + bw]
         if axis == 0:
             sub = sub.T  # rows become columns: lines are always columns below
         med = np.median(sub, axis=0)
-        flat = (np.abs(sub - med) < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
+        off = np.abs(sub - med)
+        flat = (off < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
         votes = flat.astype(np.int32) if votes is None else votes + flat
         colours.append(med)
+        spreads.append(off.mean(axis=0))
         subs.append(sub)
     flat = votes * 2 > len(grays)
     colour = np.median(np.stack(colours), axis=0)
+    spread = np.median(np.stack(spreads), axis=0)  # grey levels off the line's colour
     n = len(flat)
     blocked = np.zeros(n, bool)  # lines through a face (its middle: Haar boxes are loose)
     for frame_faces in faces or []:
@@ -404,10 +409,13 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
             j += 1
         if i > 0 and j < n and j - i <= max(2, _BORDER_MAX * n) and not blocked[i:j].any() \
                 and _stands_out(subs, colour[i:j].mean(), max(0, i - 2), min(n - 1, j + 1)):
-            if out and out[-1][1] == i:  # two colours side by side (a gap beside a blurred
-                out[-1] = (out[-1][0], j, min(out[-1][2], float(colour[i:j].mean())))  # room)
+            run = (i, j, float(colour[i:j].mean()))
+            if out and out[-1][1] == i:  # two colours side by side: the flatter is the border
+                a, b, _ = out[-1]
+                if spread[i:j].mean() < spread[a:b].mean():
+                    out[-1] = run
             else:
-                out.append((i, j, float(colour[i:j].mean())))
+                out.append(run)
         i = j
     return out
 

@@ -306,7 +306,7 @@ def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) 
     n = stack.shape[1]
 
     def margin(lines) -> int:  # lines: (frames, lines from the edge inwards, pixels per line)
-        same = (np.abs(lines - gap) < _FLAT_TOL).mean(axis=2) >= 0.97
+        same = (np.abs(lines - gap) < _RUN_TOL).mean(axis=2) >= 0.97  # drawn like the gap
         same = same.sum(axis=0) * 2 > len(grays)
         k = int(np.argmin(same)) if not same.all() else len(same)
         return k if k <= 1.5 * width or 0.08 * n <= k <= 0.4 * n else 0

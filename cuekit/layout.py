@@ -320,17 +320,20 @@ def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) 
 def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
            ) -> tuple[list[Box], tuple[float, int]]:
     """``box`` cut along its tile borders running along ``axis`` (1: vertical lines), and the
-    borders' grey level and width."""
+    borders' grey level and width. A piece too thin to be a tile, or a face-free strip (an
+    overlay), joins the neighbour with a face, across the border least like a drawn one (the
+    edge of a blurred room, not the gallery's gap beside it), else the bigger neighbour."""
     x, y, bw, bh = box
     n = bw if axis == 1 else bh
     borders = _borders(box, grays, faces, axis)
     if not borders:
         return [box], (0.0, 0)
-    gap = (float(np.median([c for _, _, c in borders])), max(b - a for a, b, _ in borders))
-    # pieces between the borders, as (start, end) along the cut direction
-    pieces = []
+    gap = (float(np.median([c for _, _, c, _ in borders])), max(b - a for a, b, _, _ in borders))
+    # pieces between the borders, as (start, end) along the cut direction; seams[k]: the spread
+    # of the border between pieces k and k + 1
+    pieces, seams = [], [round(s) for _, _, _, s in borders]
     start = 0
-    for a, b, _ in borders:
+    for a, b, _, _ in borders:
         pieces.append([start, a])
         start = b
     pieces.append([start, n])
@@ -351,11 +354,12 @@ def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axi
             overlay = faces is not None and size < _OVERLAY_MAX * n and size < 0.5 * biggest \
                 and not face_in(p)
             if sliver or overlay:
-                # join the neighbour with a face (or the bigger one), across the border between
                 nbrs = [j for j in (i - 1, i + 1) if 0 <= j < len(pieces)]
-                j = max(nbrs, key=lambda j: (face_in(pieces[j]), pieces[j][1] - pieces[j][0]))
+                j = max(nbrs, key=lambda j: (face_in(pieces[j]), seams[min(i, j)],
+                                             pieces[j][1] - pieces[j][0]))
                 lo, hi = min(i, j), max(i, j)
                 pieces[lo:hi + 1] = [[pieces[lo][0], pieces[hi][1]]]
+                del seams[lo]
                 changed = True
                 break
     if axis == 1:
@@ -364,8 +368,10 @@ def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axi
 
 
 def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
-             ) -> list[tuple[int, int, float]]:
-    """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level) offsets: narrow
+             ) -> list[tuple[int, int, float, float]]:
+    """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level,
+    spread) offsets (spread: mean grey levels off the border's colour, at most ``_FLAT_TOL`` a
+    pixel, so an overlay across it counts little; a drawn gap's is near 0): narrow
     runs of lines each of one colour in most frames, between lines that are not of that colour,
     not at the edge of ``box`` (a margin is no border) and through no face. Of two such runs side
     by side (a gallery's gap beside a tile's blurred room, or a dark suit at its edge) the border
@@ -382,7 +388,7 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
         flat = (off < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
         votes = flat.astype(np.int32) if votes is None else votes + flat
         colours.append(med)
-        spreads.append(off.mean(axis=0))
+        spreads.append(np.minimum(off, _FLAT_TOL).mean(axis=0))
         subs.append(sub)
     flat = votes * 2 > len(grays)
     colour = np.median(np.stack(colours), axis=0)
@@ -409,10 +415,9 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
             j += 1
         if i > 0 and j < n and j - i <= max(2, _BORDER_MAX * n) and not blocked[i:j].any() \
                 and _stands_out(subs, colour[i:j].mean(), max(0, i - 2), min(n - 1, j + 1)):
-            run = (i, j, float(colour[i:j].mean()))
+            run = (i, j, float(colour[i:j].mean()), float(spread[i:j].mean()))
             if out and out[-1][1] == i:  # two colours side by side: the flatter is the border
-                a, b, _ = out[-1]
-                if spread[i:j].mean() < spread[a:b].mean():
+                if run[3] < out[-1][3]:
                     out[-1] = run
             else:
                 out.append(run)

@@ -199,7 +199,8 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
 
     found = []  # (frame indices, boxes, notes), consecutive stretches with the same tiles joined
     for idx in stretches:
-        boxes, notes = _tiles([grays[i] for i in idx], [faces[i] for i in idx], w, h)
+        boxes, notes = _tiles([frames[i] for i in idx], [grays[i] for i in idx],
+                              [faces[i] for i in idx], w, h)
         if found and _similar_boxes(found[-1][1], boxes):
             found[-1] = (found[-1][0] + idx, found[-1][1], found[-1][2])
         else:
@@ -245,9 +246,10 @@ def _faces(img: np.ndarray) -> list[Box]:
     return [tuple(int(round(v / scale)) for v in f) for f in found]
 
 
-def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
-           ) -> tuple[list[Box], list[str]]:
-    """The participants' tiles of one stretch of frames (pixels of the frames)."""
+def _tiles(frames: list[np.ndarray], grays: list[np.ndarray], faces: list[list[Box]], w: int,
+           h: int) -> tuple[list[Box], list[str]]:
+    """The participants' tiles of one stretch of frames (BGR, and their grey levels; pixels of
+    the frames)."""
     any_face = any(faces)
     tiles: list[Box] = []
     notes: list[str] = []
@@ -261,7 +263,7 @@ def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
         if len(people) == 1:
             tiles.append(leaf)
         elif len(people) > 1:
-            inset = _inset(leaf, people, grays)
+            inset = _inset(leaf, people, frames)
             if inset is not None:
                 tiles += [leaf, inset]
                 notes.append("picture-in-picture: the inset tile lies over the main one")
@@ -482,9 +484,11 @@ def _same_person(a: Box, b: Box) -> bool:
     return dx < big[2] and dy < 1.3 * big[3]
 
 
-def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
-    """A picture-in-picture inset in ``box``: the smallest face inside a rectangle of straight
-    edges that do not move, much smaller than the piece and not round the largest face."""
+def _inset(box: Box, people: list[Box], frames: list[np.ndarray]) -> Box | None:
+    """A picture-in-picture inset in ``box`` of ``frames`` (BGR): the smallest face inside a
+    rectangle of straight edges that do not move, much smaller than the piece and not round the
+    largest face. Edges are steps in any colour channel: a light-blue shirt beside a light-grey
+    wall is a step of hue, hardly of grey level."""
     import cv2  # here, not at import: the CLI and config load this module
 
     big = max(people, key=lambda f: f[2])
@@ -492,15 +496,22 @@ def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
     if small[2] > 0.6 * big[2]:
         return None  # faces of about one size: people side by side, not an inset
     x, y, w, h = box
-    sub = [g[y:y + h, x:x + w] for g in grays]
-    # edges in every frame: the inset's frame stays put while the pictures in it move
-    ev = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)) for s in sub], axis=0) > _EDGE
-    eh = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)) for s in sub], axis=0) > _EDGE
+    sub = [f[y:y + h, x:x + w].astype(np.float32) for f in frames]
+
+    def step(dx: int, dy: int) -> np.ndarray:  # in every frame: the inset's frame stays put
+        return np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, dx, dy, ksize=3)).max(axis=2)
+                       for s in sub], axis=0) > _EDGE
+
+    ev, eh = step(1, 0), step(0, 1)
     fx, fy, fw, fh = small[0] - x, small[1] - y, small[2], small[3]
 
     def lines(edges, lo, hi, positions, edge):
-        """From the face outwards, the first few straight edges beside it, and the piece's edge."""
-        found = [p for p in positions if edges[lo:hi, p].mean() >= 0.6][:4]
+        """From the face outwards, the first few straight edges beside it (along the face and
+        half a face either side: the inset's edge may be weak just beside dark hair), and the
+        piece's edge."""
+        pad = (hi - lo) // 2
+        lo, hi = max(0, lo - pad), hi + pad
+        found = [p for p in positions if edges[lo:hi, p].mean() >= 0.6][:8]
         return found + [edge]
 
     lefts = lines(ev, fy, fy + fh, range(fx - 1, 0, -1), 0)

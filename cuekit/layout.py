@@ -120,7 +120,9 @@ def _names_for(n: int, names: list[str] | None) -> list[str]:
 #    gallery, the frame round a thumbnail strip), narrow, and between lines that are not: the frame
 #    is cut along them again and again (an XY-cut) until no border crosses a piece. A line counts
 #    as one colour when most of it is (``_FLAT_SHARE``), so a clock, a logo or a caption bar drawn
-#    over a divider does not hide it; a border never runs through a face.
+#    over a divider does not hide it; a border never runs through a face. Of two such runs side by
+#    side (a gap beside a tile's blurred room) the flatter is the border: a UI draws it in one
+#    colour.
 # 2. A piece is a participant's tile when a face is in it in a good share of the frames
 #    (``_PRESENT``): empty gallery cells and camera-off tiles are dropped. A face-free strip much
 #    thinner than its neighbours (a lower-third caption, a letterbox bar) is no tile: the border
@@ -128,6 +130,7 @@ def _names_for(n: int, names: list[str] | None) -> list[str]:
 # 3. A piece with two or more people in it is either a picture-in-picture (a small face inside a
 #    rectangle of straight edges: the inset is a tile of its own over the main one) or one camera
 #    filming several people, which is split halfway between the faces (see ``_split_between``).
+#    A second face counts only when seen in most frames and apart from the first (``_people``).
 # 4. The tile borders are compared frame by frame: where they change (a call that switches from
 #    side by side to speaker view) each stretch gets its own tiles, and the longest stretch's
 #    tiles are the answer; the stretches are reported as ``segments``.

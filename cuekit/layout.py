@@ -202,6 +202,9 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
 
     found = []  # (frame indices, boxes, notes), consecutive stretches with the same tiles joined
     for idx in stretches:
+        if found and _same_people(_people(whole, [faces[i] for i in found[-1][0]]),
+                                  _people(whole, [faces[i] for i in idx])):
+            idx = found.pop()[0] + idx  # the borders of a few frames differ, nobody moved
         boxes, notes = _tiles([frames[i] for i in idx], [grays[i] for i in idx],
                               [faces[i] for i in idx], w, h)
         if found and _similar_boxes(found[-1][1], boxes):
@@ -485,6 +488,19 @@ def _same_person(a: Box, b: Box) -> bool:
     dx = abs(small[0] + small[2] / 2 - big[0] - big[2] / 2)
     dy = abs(small[1] + small[3] / 2 - big[1] - big[3] / 2)
     return dx < big[2] and dy < 1.3 * big[3]
+
+
+def _same_people(a: list[Box], b: list[Box]) -> bool:
+    """Whether two stretches show the same faces at the same places and sizes (half a face
+    apart at most): a layout that changes moves or resizes the tiles and so the faces in them;
+    borders that differ under unmoved faces are noise (a blurred room's edge in a few frames)."""
+    if not a or len(a) != len(b):
+        return False
+    for fa in a:
+        if not any(np.hypot(fa[0] + fa[2] / 2 - fb[0] - fb[2] / 2, fa[1] + fa[3] / 2 - fb[1] - fb[3] / 2)
+                   < 0.5 * fa[2] and 0.75 <= fb[2] / fa[2] <= 1.33 for fb in b):
+            return False
+    return True
 
 
 def _inset(box: Box, people: list[Box], frames: list[np.ndarray]) -> Box | None:

@@ -120,7 +120,9 @@ def _names_for(n: int, names: list[str] | None) -> list[str]:
 #    gallery, the frame round a thumbnail strip), narrow, and between lines that are not: the frame
 #    is cut along them again and again (an XY-cut) until no border crosses a piece. A line counts
 #    as one colour when most of it is (``_FLAT_SHARE``), so a clock, a logo or a caption bar drawn
-#    over a divider does not hide it; a border never runs through a face.
+#    over a divider does not hide it; a border never runs through a face. Of two such runs side by
+#    side (a gap beside a tile's blurred room) the flatter is the border: a UI draws it in one
+#    colour.
 # 2. A piece is a participant's tile when a face is in it in a good share of the frames
 #    (``_PRESENT``): empty gallery cells and camera-off tiles are dropped. A face-free strip much
 #    thinner than its neighbours (a lower-third caption, a letterbox bar) is no tile: the border
@@ -128,6 +130,7 @@ def _names_for(n: int, names: list[str] | None) -> list[str]:
 # 3. A piece with two or more people in it is either a picture-in-picture (a small face inside a
 #    rectangle of straight edges: the inset is a tile of its own over the main one) or one camera
 #    filming several people, which is split halfway between the faces (see ``_split_between``).
+#    A second face counts only when seen in most frames and apart from the first (``_people``).
 # 4. The tile borders are compared frame by frame: where they change (a call that switches from
 #    side by side to speaker view) each stretch gets its own tiles, and the longest stretch's
 #    tiles are the answer; the stretches are reported as ``segments``.
@@ -142,6 +145,8 @@ _BORDER_MAX = 0.08  # a tile border is at most this share of the piece it cuts
 _SLIVER = 0.03  # pieces thinner than this share (or 8 px) are no tiles: their border is ignored
 _OVERLAY_MAX = 0.3  # a face-free strip thinner than this share of its piece is an overlay, not a tile
 _PRESENT = 0.4  # a tile is a participant's when a face is in it in this share of the frames
+_PERSON = 0.6  # a second person in one piece: a face seen at one place in this share of them
+_FACE_WIDTH = 640  # px: faces are looked for at this width (borders at the frames' own)
 _EDGE = 40.0  # Sobel response (4x a step of grey levels) of an inset's straight edge
 
 
@@ -197,7 +202,11 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
 
     found = []  # (frame indices, boxes, notes), consecutive stretches with the same tiles joined
     for idx in stretches:
-        boxes, notes = _tiles([grays[i] for i in idx], [faces[i] for i in idx], w, h)
+        if found and _same_people(_people(whole, [faces[i] for i in found[-1][0]]),
+                                  _people(whole, [faces[i] for i in idx])):
+            idx = found.pop()[0] + idx  # the borders of a few frames differ, nobody moved
+        boxes, notes = _tiles([frames[i] for i in idx], [grays[i] for i in idx],
+                              [faces[i] for i in idx], w, h)
         if found and _similar_boxes(found[-1][1], boxes):
             found[-1] = (found[-1][0] + idx, found[-1][1], found[-1][2])
         else:
@@ -228,19 +237,25 @@ def _cascade():
 
 
 def _faces(img: np.ndarray) -> list[Box]:
-    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles)."""
+    """Frontal faces by OpenCV's bundled Haar cascade (cheap; used only to find the tiles),
+    looked for in a copy at most ``_FACE_WIDTH`` wide, given in pixels of ``img``."""
     import cv2  # here, not at import: the CLI and config load this module
 
+    scale = min(1.0, _FACE_WIDTH / img.shape[1])
+    if scale < 1.0:
+        img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     min_side = max(20, min(gray.shape) // 18)  # thumbnails of a speaker view have small faces
     found = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5,
                                         minSize=(min_side, min_side))
-    return [tuple(int(v) for v in f) for f in found]
+    return [tuple(int(round(v / scale)) for v in f) for f in found]
 
 
-def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
-           ) -> tuple[list[Box], list[str]]:
-    """The participants' tiles of one stretch of frames (pixels of the frames)."""
+def _tiles(frames: list[np.ndarray], grays: list[np.ndarray], faces: list[list[Box]], w: int,
+           h: int) -> tuple[list[Box], list[str]]:
+    """The participants' tiles of one stretch of frames (BGR, and their grey levels; pixels of
+    the frames)."""
     any_face = any(faces)
     tiles: list[Box] = []
     notes: list[str] = []
@@ -254,7 +269,7 @@ def _tiles(grays: list[np.ndarray], faces: list[list[Box]], w: int, h: int
         if len(people) == 1:
             tiles.append(leaf)
         elif len(people) > 1:
-            inset = _inset(leaf, people, grays)
+            inset = _inset(leaf, people, frames)
             if inset is not None:
                 tiles += [leaf, inset]
                 notes.append("picture-in-picture: the inset tile lies over the main one")
@@ -299,7 +314,7 @@ def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) 
     n = stack.shape[1]
 
     def margin(lines) -> int:  # lines: (frames, lines from the edge inwards, pixels per line)
-        same = (np.abs(lines - gap) < _FLAT_TOL).mean(axis=2) >= 0.97
+        same = (np.abs(lines - gap) < _RUN_TOL).mean(axis=2) >= 0.97  # drawn like the gap
         same = same.sum(axis=0) * 2 > len(grays)
         k = int(np.argmin(same)) if not same.all() else len(same)
         return k if k <= 1.5 * width or 0.08 * n <= k <= 0.4 * n else 0
@@ -313,17 +328,20 @@ def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) 
 def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
            ) -> tuple[list[Box], tuple[float, int]]:
     """``box`` cut along its tile borders running along ``axis`` (1: vertical lines), and the
-    borders' grey level and width."""
+    borders' grey level and width. A piece too thin to be a tile, or a face-free strip (an
+    overlay), joins the neighbour with a face, across the border least like a drawn one (the
+    edge of a blurred room, not the gallery's gap beside it), else the bigger neighbour."""
     x, y, bw, bh = box
     n = bw if axis == 1 else bh
     borders = _borders(box, grays, faces, axis)
     if not borders:
         return [box], (0.0, 0)
-    gap = (float(np.median([c for _, _, c in borders])), max(b - a for a, b, _ in borders))
-    # pieces between the borders, as (start, end) along the cut direction
-    pieces = []
+    gap = (float(np.median([c for _, _, c, _ in borders])), max(b - a for a, b, _, _ in borders))
+    # pieces between the borders, as (start, end) along the cut direction; seams[k]: the spread
+    # of the border between pieces k and k + 1
+    pieces, seams = [], [round(s) for _, _, _, s in borders]
     start = 0
-    for a, b, _ in borders:
+    for a, b, _, _ in borders:
         pieces.append([start, a])
         start = b
     pieces.append([start, n])
@@ -344,11 +362,12 @@ def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axi
             overlay = faces is not None and size < _OVERLAY_MAX * n and size < 0.5 * biggest \
                 and not face_in(p)
             if sliver or overlay:
-                # join the neighbour with a face (or the bigger one), across the border between
                 nbrs = [j for j in (i - 1, i + 1) if 0 <= j < len(pieces)]
-                j = max(nbrs, key=lambda j: (face_in(pieces[j]), pieces[j][1] - pieces[j][0]))
+                j = max(nbrs, key=lambda j: (face_in(pieces[j]), seams[min(i, j)],
+                                             pieces[j][1] - pieces[j][0]))
                 lo, hi = min(i, j), max(i, j)
                 pieces[lo:hi + 1] = [[pieces[lo][0], pieces[hi][1]]]
+                del seams[lo]
                 changed = True
                 break
     if axis == 1:
@@ -357,24 +376,31 @@ def _parts(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axi
 
 
 def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, axis: int
-             ) -> list[tuple[int, int, float]]:
-    """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level) offsets: narrow
+             ) -> list[tuple[int, int, float, float]]:
+    """Tile borders crossing the whole of ``box`` along ``axis``, as (start, end, grey level,
+    spread) offsets (spread: mean grey levels off the border's colour, at most ``_FLAT_TOL`` a
+    pixel, so an overlay across it counts little; a drawn gap's is near 0): narrow
     runs of lines each of one colour in most frames, between lines that are not of that colour,
-    not at the edge of ``box`` (a margin is no border) and through no face."""
+    not at the edge of ``box`` (a margin is no border) and through no face. Of two such runs side
+    by side (a gallery's gap beside a tile's blurred room, or a dark suit at its edge) the border
+    is the one closer to a single colour: a drawn gap is exactly one, a picture is not."""
     x, y, bw, bh = box
     votes = None
-    colours, subs = [], []
+    colours, spreads, subs = [], [], []
     for g in grays:
         sub = g[y:y + bh, x:x + bw]
         if axis == 0:
             sub = sub.T  # rows become columns: lines are always columns below
         med = np.median(sub, axis=0)
-        flat = (np.abs(sub - med) < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
+        off = np.abs(sub - med)
+        flat = (off < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
         votes = flat.astype(np.int32) if votes is None else votes + flat
         colours.append(med)
+        spreads.append(np.minimum(off, _FLAT_TOL).mean(axis=0))
         subs.append(sub)
     flat = votes * 2 > len(grays)
     colour = np.median(np.stack(colours), axis=0)
+    spread = np.median(np.stack(spreads), axis=0)  # grey levels off the line's colour
     n = len(flat)
     blocked = np.zeros(n, bool)  # lines through a face (its middle: Haar boxes are loose)
     for frame_faces in faces or []:
@@ -397,10 +423,12 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
             j += 1
         if i > 0 and j < n and j - i <= max(2, _BORDER_MAX * n) and not blocked[i:j].any() \
                 and _stands_out(subs, colour[i:j].mean(), max(0, i - 2), min(n - 1, j + 1)):
-            if out and out[-1][1] == i:  # two colours side by side (a gap beside a blurred
-                out[-1] = (out[-1][0], j, min(out[-1][2], float(colour[i:j].mean())))  # room)
+            run = (i, j, float(colour[i:j].mean()), float(spread[i:j].mean()))
+            if out and out[-1][1] == i:  # two colours side by side: the flatter is the border
+                if run[3] < out[-1][3]:
+                    out[-1] = run
             else:
-                out.append((i, j, float(colour[i:j].mean())))
+                out.append(run)
         i = j
     return out
 
@@ -423,8 +451,10 @@ def _presence(box: Box, faces: list[list[Box]]) -> float:
 
 
 def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
-    """The people in ``box``: faces seen at about the same place in at least ``_PRESENT`` of the
-    frames, as their mean face box (a stray detection in one frame is nobody)."""
+    """The people in ``box``: faces seen at about the same place, as their mean face box. The
+    one seen most must be seen in ``_PRESENT`` of the frames, any other in most of them (the Haar
+    cascade finds the odd face in a flag or a shirt in two frames of five), and not beside or
+    just below a larger face (a second box on one head, a shirt under it): see ``_same_person``."""
     x, y, w, h = box
     groups: list[tuple[list[Box], set[int]]] = []
     for t, ff in enumerate(faces):
@@ -440,13 +470,44 @@ def _people(box: Box, faces: list[list[Box]]) -> list[Box]:
                     break
             else:
                 groups.append(([f], {t}))
-    return [tuple(int(v) for v in np.mean(boxes, axis=0)) for boxes, seen in groups
-            if len(seen) >= _PRESENT * len(faces)]
+    groups.sort(key=lambda g: (len(g[1]), np.mean(g[0], axis=0)[2]), reverse=True)
+    out: list[Box] = []
+    for k, (boxes, seen) in enumerate(groups):
+        f = tuple(int(v) for v in np.mean(boxes, axis=0))
+        if len(seen) >= (_PRESENT if k == 0 else _PERSON) * len(faces) \
+                and not any(_same_person(f, p) for p in out):
+            out.append(f)
+    return out
 
 
-def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
-    """A picture-in-picture inset in ``box``: the smallest face inside a rectangle of straight
-    edges that do not move, much smaller than the piece and not round the largest face."""
+def _same_person(a: Box, b: Box) -> bool:
+    """Whether faces ``a`` and ``b`` are one person's: the smaller one's centre within the larger
+    one's width beside it and 1.3 of its height above or below it (two people's faces, even
+    cheek to cheek or one above the other in a merged column of a gallery, are further apart)."""
+    big, small = (a, b) if a[2] >= b[2] else (b, a)
+    dx = abs(small[0] + small[2] / 2 - big[0] - big[2] / 2)
+    dy = abs(small[1] + small[3] / 2 - big[1] - big[3] / 2)
+    return dx < big[2] and dy < 1.3 * big[3]
+
+
+def _same_people(a: list[Box], b: list[Box]) -> bool:
+    """Whether two stretches show the same faces at the same places and sizes (half a face
+    apart at most): a layout that changes moves or resizes the tiles and so the faces in them;
+    borders that differ under unmoved faces are noise (a blurred room's edge in a few frames)."""
+    if not a or len(a) != len(b):
+        return False
+    for fa in a:
+        if not any(np.hypot(fa[0] + fa[2] / 2 - fb[0] - fb[2] / 2, fa[1] + fa[3] / 2 - fb[1] - fb[3] / 2)
+                   < 0.5 * fa[2] and 0.75 <= fb[2] / fa[2] <= 1.33 for fb in b):
+            return False
+    return True
+
+
+def _inset(box: Box, people: list[Box], frames: list[np.ndarray]) -> Box | None:
+    """A picture-in-picture inset in ``box`` of ``frames`` (BGR): the smallest face inside a
+    rectangle of straight edges that do not move, much smaller than the piece and not round the
+    largest face. Edges are steps in any colour channel: a light-blue shirt beside a light-grey
+    wall is a step of hue, hardly of grey level."""
     import cv2  # here, not at import: the CLI and config load this module
 
     big = max(people, key=lambda f: f[2])
@@ -454,15 +515,22 @@ def _inset(box: Box, people: list[Box], grays: list[np.ndarray]) -> Box | None:
     if small[2] > 0.6 * big[2]:
         return None  # faces of about one size: people side by side, not an inset
     x, y, w, h = box
-    sub = [g[y:y + h, x:x + w] for g in grays]
-    # edges in every frame: the inset's frame stays put while the pictures in it move
-    ev = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)) for s in sub], axis=0) > _EDGE
-    eh = np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)) for s in sub], axis=0) > _EDGE
+    sub = [f[y:y + h, x:x + w].astype(np.float32) for f in frames]
+
+    def step(dx: int, dy: int) -> np.ndarray:  # in every frame: the inset's frame stays put
+        return np.min([np.abs(cv2.Sobel(s, cv2.CV_32F, dx, dy, ksize=3)).max(axis=2)
+                       for s in sub], axis=0) > _EDGE
+
+    ev, eh = step(1, 0), step(0, 1)
     fx, fy, fw, fh = small[0] - x, small[1] - y, small[2], small[3]
 
     def lines(edges, lo, hi, positions, edge):
-        """From the face outwards, the first few straight edges beside it, and the piece's edge."""
-        found = [p for p in positions if edges[lo:hi, p].mean() >= 0.6][:4]
+        """From the face outwards, the first few straight edges beside it (along the face and
+        half a face either side: the inset's edge may be weak just beside dark hair), and the
+        piece's edge."""
+        pad = (hi - lo) // 2
+        lo, hi = max(0, lo - pad), hi + pad
+        found = [p for p in positions if edges[lo:hi, p].mean() >= 0.6][:8]
         return found + [edge]
 
     lefts = lines(ev, fy, fy + fh, range(fx - 1, 0, -1), 0)

@@ -17,7 +17,7 @@ from .layout import Participant
 
 LAYOUT_PROBE_S = 20.0  # frames from the first seconds are enough to see the tiles
 LAYOUT_LATER_STEP_S = 30.0  # after them, one key frame this often to catch a later change
-LAYOUT_PROBE_WIDTH = 640  # px: tiles and faces are large enough to see at this width
+LAYOUT_PROBE_WIDTH = 1280  # px: a 4-px gallery gap of a 1920-px call is still a line here
 
 
 def find_participants(path: str, info: media.MediaInfo, config: AnalysisConfig,

@@ -98,9 +98,10 @@ def _times(n: int, step_s: float = 2.0) -> list[float]:
 
 
 def broadcast(ps: list[Person], *, n: int = 4, divider: int = 4, seed: int = 0,
-              size=SIZE) -> Case:
-    """A TV split-screen debate: two tiles side by side, a thin divider, a channel logo top-left,
-    a clock top-right and a lower-third caption bar across the bottom, over both tiles."""
+              size=SIZE, overlays: bool = True) -> Case:
+    """A TV split-screen debate: two tiles side by side, a thin divider and (``overlays``) a
+    channel logo top-left, a clock top-right and a lower-third caption bar across the bottom,
+    over both tiles."""
     rng = np.random.default_rng(seed)
     W, H = size
     lw = (W - divider) // 2
@@ -111,15 +112,22 @@ def broadcast(ps: list[Person], *, n: int = 4, divider: int = 4, seed: int = 0,
         img[:, lw:lw + divider] = (235, 235, 235)
         for (x, y, w, h), p in zip((left, right), (ps[0], ps[1 % len(ps)]), strict=True):
             img[y:y + h, x:x + w] = person_tile(p, w, h, rng, face_frac=0.42)
-        cv2.rectangle(img, (10, 10), (84, 38), (40, 40, 200), -1)  # logo
-        _text(img, "NEWS 7", (16, 30), 0.5, (255, 255, 255), 2)
-        cv2.rectangle(img, (W - 86, 10), (W - 10, 36), (20, 20, 20), -1)  # clock
-        _text(img, f"21:{14 + i:02d}", (W - 78, 30), 0.55)
-        by = int(0.83 * H)
-        img[by:by + int(0.11 * H), :] = (120, 40, 10)  # lower third, across both tiles
-        _text(img, "DEBATE: WHO PAYS FOR THE NEW BRIDGE?", (14, by + 26), 0.6, (255, 255, 255), 1)
+        if overlays:
+            _overlays(img, i)
         frames.append(img)
     return Case("broadcast", frames, _times(n), [left, right])
+
+
+def _overlays(img: np.ndarray, i: int) -> None:
+    """A channel logo, a clock showing minute ``i`` and a lower-third caption bar."""
+    H, W = img.shape[:2]
+    cv2.rectangle(img, (10, 10), (84, 38), (40, 40, 200), -1)  # logo
+    _text(img, "NEWS 7", (16, 30), 0.5, (255, 255, 255), 2)
+    cv2.rectangle(img, (W - 86, 10), (W - 10, 36), (20, 20, 20), -1)  # clock
+    _text(img, f"21:{14 + i:02d}", (W - 78, 30), 0.55)
+    by = int(0.83 * H)
+    img[by:by + int(0.11 * H), :] = (120, 40, 10)  # lower third, across both tiles
+    _text(img, "DEBATE: WHO PAYS FOR THE NEW BRIDGE?", (14, by + 26), 0.6, (255, 255, 255), 1)
 
 
 def gallery(ps: list[Person], cols: int, rows: int, filled: list[int], *, n: int = 3,

@@ -2,6 +2,7 @@
 (``layoutgen``) and on a real broadcast split-screen interview."""
 
 
+import numpy as np
 import pytest
 from conftest import shared_path
 
@@ -128,3 +129,81 @@ def test_real_split_screen_interview():
     # the left and right halves, each holding one of the two people
     assert left[0] + left[2] <= 0.55 * w and right[0] >= 0.45 * w
     assert left[2] >= 0.3 * w and right[2] >= 0.3 * w and left[3] >= 0.9 * h and right[3] >= 0.9 * h
+
+
+def _turn(people: list, k: int) -> list:
+    """The faces starting from the ``k``-th (cases of ``benchmarks/layout_family.py``)."""
+    k %= len(people)
+    return people[k:] + people[:k]
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda ps: gen.speaker(_turn(ps, 2), strip="bottom", gap=4, n=5, seed=2,
+                                        size=(1920, 1080)), id="speaker-1920-thin-gaps"),
+    pytest.param(lambda ps: gen.speaker(_turn(ps, 3), strip="right", gap=6, n=5, seed=3,
+                                        size=(1280, 720)), id="speaker-blurred-room-by-the-gap"),
+    pytest.param(lambda ps: gen.pip(_turn(ps, 3), n=5, seed=3, size=(1280, 720)),
+                 id="pip-light-shirt-by-a-light-wall"),
+    pytest.param(lambda ps: gen.speaker(_turn(ps, 4), strip="bottom", n=5, seed=2),
+                 id="speaker-thumbnails-blurred-rooms"),
+])
+def test_family_cases_at_the_probe_width(people, make):
+    """Cases of the layout family that once failed, on frames as the layout stage sees them
+    (``LAYOUT_PROBE_WIDTH`` wide), the tiles given in pixels of the full frame: thin gaps of a
+    1920-px call, a tile's blurred room beside the gap or a strip's, an inset's edge that is a
+    step of hue."""
+    import cv2
+
+    from cuekit.participants import LAYOUT_PROBE_WIDTH
+
+    case = make(people)
+    H, W = case.frames[0].shape[:2]
+    w = min(W, LAYOUT_PROBE_WIDTH)
+    small = [cv2.resize(f, (w, round(H * w / W)), interpolation=cv2.INTER_AREA) for f in case.frames]
+    guess = layout.detect_tiles(small, case.times, size=(W, H))
+    _check(case, guess.boxes)
+    assert len(guess.segments) == 1
+
+
+def test_stray_faces_are_nobody():
+    """Haar boxes as found on real decoded frames: a stray face in 2 of 5 frames (a flag), a
+    second box on a shirt just below a face in 3 of 5: one person; a face beside it in every
+    frame: two."""
+    face, shirt, stray, other = (100, 100, 80, 80), (105, 190, 70, 70), (300, 40, 90, 90), \
+        (420, 100, 80, 80)
+    faces = [[face, stray, shirt], [face, stray, shirt], [face, shirt], [face], [face]]
+    piece = (0, 0, 640, 360)
+    assert layout._people(piece, faces) == [face]
+    assert sorted(layout._people(piece, [ff + [other] for ff in faces])) == [face, other]
+
+
+def test_a_dark_room_at_a_cells_edge_is_no_margin():
+    """A 3x2 gallery on a background of grey level 18 whose last cell ends in a dark wall (grey
+    26, close to the gap's colour but not it; 15 % of the cell): the cell keeps it; only lines
+    of the gap's own colour are a margin."""
+    rng = np.random.default_rng(0)
+    W, H, gap = 640, 360, 6
+    img = np.full((H, W, 3), 18, np.uint8)
+    cw, ch = (W - 4 * gap) // 3, (H - 3 * gap) // 2
+    cells = [(gap + c * (cw + gap), gap + r * (ch + gap), cw, ch) for r in range(2) for c in range(3)]
+    for x, y, w, h in cells:
+        img[y:y + h, x:x + w] = rng.integers(40, 200, (h, w, 1), dtype=np.uint8)
+    x, y, w, h = cells[-1]
+    img[y:y + h, x + w - round(0.15 * w):x + w] = 26
+    found = layout.detect_tiles([img]).boxes
+    assert len(found) == 6
+    assert all(abs(a - b) <= 2 for a, b in zip(found[-1], cells[-1], strict=True)), (found, cells)
+
+
+def test_borders_that_differ_under_unmoved_faces_are_no_layout_change(people):
+    """Speaker view whose gap beside the big tile is smeared over in the first two frames (as a
+    coarse encoder does): those frames' borders differ, nobody moved, so there is one layout,
+    its tiles found in all the frames."""
+    case = gen.speaker(people, strip="right", n=5, seed=7)
+    x, y, w, h = case.people[0]
+    right = case.people[1][0]
+    for img in case.frames[:2]:
+        img[:, x + w:right] = img[:, x + w - 1:x + w]
+    guess = layout.detect_tiles(case.frames, case.times)
+    assert len(guess.segments) == 1, guess.segments
+    _check(case, guess.boxes)

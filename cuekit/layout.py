@@ -186,7 +186,9 @@ def detect_tiles(frames: list[np.ndarray], times: list[float] | None = None,
     h, w = frames[0].shape[:2]
     W, H = size or (w, h)
     times = [float(t) for t in times] if times is not None else [float(i) for i in range(len(frames))]
-    grays = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY).astype(np.float32) for f in frames]
+    # grey levels kept as uint8 (a quarter of float32: 125 probe frames of a 60-minute 720p call)
+    # and taken as float32 a box at a time where they are used
+    grays = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
     faces = [_faces(f) for f in frames]
     whole = (0, 0, w, h)
 
@@ -308,18 +310,22 @@ def _trim(box: Box, grays: list[np.ndarray], gap: float, width: int, axis: int) 
     (beside a strip of thumbnails); not in between: a dark suit or dark hair at a tile's edge
     continues a margin by a few lines and is kept."""
     x, y, w, h = box
-    stack = np.stack([g[y:y + h, x:x + w] for g in grays])
-    if axis == 0:
-        stack = stack.transpose(0, 2, 1)  # the margins to trim are rows below
-    n = stack.shape[1]
 
-    def margin(lines) -> int:  # lines: (frames, lines from the edge inwards, pixels per line)
-        same = (np.abs(lines - gap) < _RUN_TOL).mean(axis=2) >= 0.97  # drawn like the gap
-        same = same.sum(axis=0) * 2 > len(grays)
+    def drawn(g: np.ndarray) -> np.ndarray:  # one frame: which lines are drawn like the gap
+        lines = g[y:y + h, x:x + w].astype(np.float32)
+        if axis == 0:
+            lines = lines.T  # the margins to trim are rows below
+        return (np.abs(lines - gap) < _RUN_TOL).mean(axis=1) >= 0.97
+
+    like_gap = np.stack([drawn(g) for g in grays])  # (frames, lines from the first edge)
+    n = like_gap.shape[1]
+
+    def margin(like: np.ndarray) -> int:  # like: (frames, lines from the edge inwards)
+        same = like.sum(axis=0) * 2 > len(grays)
         k = int(np.argmin(same)) if not same.all() else len(same)
         return k if k <= 1.5 * width or 0.08 * n <= k <= 0.4 * n else 0
 
-    lo, hi = margin(stack), margin(stack[:, ::-1])
+    lo, hi = margin(like_gap), margin(like_gap[:, ::-1])
     if axis == 1:
         return x, y + lo, w, h - lo - hi
     return x + lo, y, w - lo - hi, h
@@ -391,13 +397,14 @@ def _borders(box: Box, grays: list[np.ndarray], faces: list[list[Box]] | None, a
         sub = g[y:y + bh, x:x + bw]
         if axis == 0:
             sub = sub.T  # rows become columns: lines are always columns below
+        subs.append(sub)  # uint8 views: no float copy of every frame is kept
+        sub = sub.astype(np.float32)
         med = np.median(sub, axis=0)
         off = np.abs(sub - med)
         flat = (off < _FLAT_TOL).mean(axis=0) >= _FLAT_SHARE
         votes = flat.astype(np.int32) if votes is None else votes + flat
         colours.append(med)
         spreads.append(np.minimum(off, _FLAT_TOL).mean(axis=0))
-        subs.append(sub)
     flat = votes * 2 > len(grays)
     colour = np.median(np.stack(colours), axis=0)
     spread = np.median(np.stack(spreads), axis=0)  # grey levels off the line's colour
@@ -437,8 +444,8 @@ def _stands_out(subs: list[np.ndarray], colour: float, before: int, after: int) 
     """Whether the lines on one side or the other of a run of ``colour`` are mostly of other
     colours (a border between tiles, not a line where a picture happens to be as dark as the
     background round it; one side may be as dark as a gap: a dark suit at a tile's edge)."""
-    votes = sum(min((np.abs(s[:, k] - colour) < _FLAT_TOL).mean() for k in (before, after)) < 0.5
-                for s in subs)
+    votes = sum(min((np.abs(s[:, k].astype(np.float32) - colour) < _FLAT_TOL).mean()
+                    for k in (before, after)) < 0.5 for s in subs)
     return votes * 2 > len(subs)
 
 

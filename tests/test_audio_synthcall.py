@@ -123,7 +123,7 @@ def _last_sound(y: np.ndarray) -> int:
 def boundary_errors_s(truth: list[tuple[float, float]], found: list[tuple[float, float]]
                       ) -> np.ndarray:
     """For every truth start (end), the distance to the nearest found start (end), seconds."""
-    if not found:
+    if len(found) == 0:  # a list of pairs or an (n, 2) interval array
         return np.full(2 * len(truth), np.inf)
     fs, fe = np.array(found).T
     return np.array([np.min(np.abs(fs - a)) for a, _ in truth]

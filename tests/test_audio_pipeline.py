@@ -122,6 +122,43 @@ def test_speech_late_in_the_track_is_found_at_both_vad_rates(sr, tmp_path):
     assert covered_s > 2.0
 
 
+@needs_espeak
+@pytest.mark.parametrize("cut", [True, False])
+def test_a_short_pause_and_the_end_of_speech_land_on_the_silence(cut, tmp_path):
+    # two sentences 0.3 s apart: Silero alone bridges the pause and runs on past the last word;
+    # cut to the level, the pause is found and the end lands on the silence (the truth: where the
+    # clean voice is within 35 dB of its peak, test_audio_synthcall.speech_intervals)
+    import dataclasses
+
+    from test_audio_synthcall import espeak, speech_intervals
+
+    from cuekit.params import VAD
+
+    def said(text):
+        y = espeak(text, voice="en-gb", pitch=45, sr=SR)
+        (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
+        return y[int(a * SR): int(b * SR)]
+
+    one, two = said("We can move the meeting to Friday."), said("Does that work for you?")
+    clean = np.zeros(8 * SR, "float32")
+    k1, k2 = SR, SR + len(one) + int(0.3 * SR)
+    clean[k1: k1 + len(one)] += one
+    clean[k2: k2 + len(two)] += two
+    truth = speech_intervals(clean, sr=SR)
+    assert len(truth) == 2
+    y = clean + np.random.default_rng(3).normal(0, 1e-3, len(clean)).astype("float32")
+    path = tmp_path / "pause.wav"
+    sf.write(path, y, SR)
+    vad = VAD if cut else dataclasses.replace(VAD, level_floor_share=None)
+    found = _speech(analyze_audio(path, [Participant("P1", audio_file=str(path))], sr=SR,
+                                  vad=vad), "P1")
+    if cut:
+        assert len(found) == 2
+        np.testing.assert_allclose(found, truth, atol=0.06)
+    else:  # what the cut mends
+        assert len(found) == 1 or found[-1][1] > truth[-1][1] + 0.06
+
+
 def test_no_participants_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="participant"):
         analyze_audio(tmp_path / "x.wav", [], sr=SR)

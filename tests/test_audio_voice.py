@@ -74,6 +74,57 @@ def test_speech_mask_bridges_short_silences_and_drops_blips():
     np.testing.assert_allclose(found, [(0.1, 0.6)], atol=1e-9)
 
 
+def _bursts(spans, *, amps=None, noise=0.001, total_s=6.0, seed=2):
+    y = np.random.default_rng(seed).normal(0, noise, int(total_s * SR)).astype("float32")
+    for k, (a, b) in enumerate(spans):
+        y[int(a * SR): int(b * SR)] += _harmonic(150, b - a, amp=(amps or [0.1] * len(spans))[k])
+    return y
+
+
+CUT = dict(floor_share=0.2, min_silence_s=0.25, min_speech_s=0.15)
+
+
+def test_cut_to_level_trims_a_late_end_and_splits_a_pause():
+    # a VAD's interval from 0.8 to 4.6 s over bursts at 1.0-2.0 and 2.3-4.0 s (0.3 s pause)
+    y = _bursts([(1.0, 2.0), (2.3, 4.0)])
+    cut = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
+    np.testing.assert_allclose(cut, [(1.0, 2.0), (2.3, 4.0)], atol=0.02)
+
+
+def test_cut_to_level_keeps_short_pauses_soft_speech_and_never_adds():
+    # a 0.15 s pause is not a pause; a burst 26 dB below the other (30 dB above the noise) is
+    # speech; the bursts outside the given intervals stay outside
+    y = _bursts([(1.0, 2.0), (2.15, 3.0), (3.0, 3.5), (5.0, 5.5)], amps=[0.1, 0.1, 0.005, 0.1])
+    cut = voice.cut_to_level(np.array([[0.9, 3.7]]), y, sr=SR, **CUT)
+    np.testing.assert_allclose(cut, [(1.0, 3.5)], atol=0.02)
+    assert len(voice.cut_to_level(np.empty((0, 2)), y, sr=SR, **CUT)) == 0
+
+
+def test_cut_to_level_keeps_speech_little_above_loud_noise():
+    # voices ~10 dB above the background (pyAudioAnalysis' stitched example is ~12 dB): a fixed
+    # margin in dB would cut them; the share of the floor-to-speech range keeps them whole and
+    # still finds the pause
+    y = _bursts([(1.0, 2.0), (2.3, 4.0)], noise=0.03)
+    cut = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
+    np.testing.assert_allclose(cut, [(1.0, 2.0), (2.3, 4.0)], atol=0.03)
+
+
+def test_cut_to_level_drops_an_interval_of_noise_alone():
+    y = _bursts([(1.0, 2.0)])
+    cut = voice.cut_to_level(np.array([[1.0, 2.0], [3.0, 4.0]]), y, sr=SR, **CUT)
+    np.testing.assert_allclose(cut, [(1.0, 2.0)], atol=0.02)
+
+
+def test_level_floor_share_must_be_a_share():
+    import dataclasses
+
+    from cuekit.params import VAD
+    for bad in (0.0, 1.0, -0.2):
+        with pytest.raises(InputError, match="level_floor_share"):
+            dataclasses.replace(VAD, level_floor_share=bad)
+    assert dataclasses.replace(VAD, level_floor_share=None).level_floor_share is None
+
+
 def test_speech_mask_hysteresis_holds_speech_until_the_release_level():
     t = np.arange(100) * 0.01 + 0.005
     score = np.full(100, 0.1)

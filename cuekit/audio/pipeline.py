@@ -228,6 +228,9 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     both, alone_s = np.empty((0, 2)), np.empty((0, 3))
     if overlap is not None:
         speech, both, alone_s = _model_speech(y, sr=sr, speech=speech, vad=vad, overlap=overlap)
+    if vad.level_floor_share is not None:
+        speech = voice.cut_to_level(speech, y, sr=sr, floor_share=vad.level_floor_share,
+                                    min_silence_s=vad.min_silence_s, min_speech_s=vad.min_speech_s)
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)

@@ -159,6 +159,43 @@ def test_a_short_pause_and_the_end_of_speech_land_on_the_silence(cut, tmp_path):
         assert len(found) == 1 or found[-1][1] > truth[-1][1] + 0.06
 
 
+@needs_espeak
+def test_changes_of_voice_with_hardly_a_gap_land_on_the_gap(tmp_path):
+    # two people answer each other after 0.10-0.15 s (under the shortest pause, so no silence
+    # the VAD keeps): the window votes alone put such a change up to ~0.6 s off; placed on the
+    # level's dip, each voice's end and the other's start are where the clean voices say
+    from test_audio_synthcall import espeak, speech_intervals
+
+    lines = [("A", "We can move the meeting to Friday afternoon.", 0.12),
+             ("B", "Friday works, but only after three.", 0.5),
+             ("A", "Then let us say half past three in my office.", 0.10),
+             ("B", "Good, I will bring the numbers with me.", 0.45),
+             ("A", "Thank you, that helps a lot.", 0.15),
+             ("B", "See you on Friday then.", 0.0)]
+    voices = {"A": dict(voice="en-us", pitch=30), "B": dict(voice="en-us+f3", pitch=70)}
+    clean = {w: np.zeros(20 * SR, "float32") for w in voices}
+    k, turns = int(0.5 * SR), []
+    for who, text, gap_s in lines:
+        y = espeak(text, sr=SR, **voices[who])
+        (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
+        y = y[int(a * SR): int(b * SR)]
+        clean[who][k: k + len(y)] += y
+        turns.append((who, k / SR, (k + len(y)) / SR))
+        k += len(y) + int(gap_s * SR)
+    mix = clean["A"] + clean["B"] + np.random.default_rng(4).normal(0, 1e-3, 20 * SR).astype(
+        "float32")
+    path = tmp_path / "answers.wav"
+    sf.write(path, mix[: k + SR], SR)
+    r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2)
+    found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
+    for (w1, _, end_s), (w2, start_s, _), (_, _, gap_s) in zip(turns, turns[1:], lines[:-1],
+                                                                  strict=True):
+        if gap_s > 0.2:
+            continue
+        assert min(abs(b - end_s) for _, b in found[w1]) < 0.08, (w1, end_s, found[w1])
+        assert min(abs(a - start_s) for a, _ in found[w2]) < 0.08, (w2, start_s, found[w2])
+
+
 def test_no_participants_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="participant"):
         analyze_audio(tmp_path / "x.wav", [], sr=SR)

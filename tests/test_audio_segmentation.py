@@ -72,7 +72,7 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     y = np.zeros(b_start + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[b_start:b_start + len(b)] += 0.5 * b
-    t, speech, p, alone_s = S.frame_probabilities(y, step_s=2.5)
+    t, speech, p, alone_s, p_change = S.frame_probabilities(y, step_s=2.5)
     assert t.shape == p.shape == speech.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
     start_s, end_s = b_start / sr, (lead + len(a)) / sr
     within = (t >= start_s + 0.25) & (t < end_s - 0.25)
@@ -86,6 +86,28 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     # two people, each heard alone for seconds inside one 10-s window; never three
     assert alone_s.shape == (len(S.window_starts(len(y), step_s=2.5)), 3)
     assert (alone_s >= 1.0).sum(axis=1).max() == 2
+
+
+def test_a_change_of_speaker_with_hardly_a_gap_is_heard_there(tmp_path):
+    """A speaks, B answers 0.1 s after A's last sound: the windows hear one local speaker give
+    way to another there, and nowhere inside either one's speech."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    a = _espeak16k(tmp_path, "en-us", "We can move the meeting to Friday afternoon.")
+    b = _espeak16k(tmp_path, "en-us+f3", "Good, I will bring the numbers with me.")
+    sr, lead = 16000, 3 * 16000
+    a, b = (x[np.flatnonzero(np.abs(x) > 1e-3)[0]: np.flatnonzero(np.abs(x) > 1e-3)[-1]]
+            for x in (a, b))
+    k = lead + len(a) + int(0.1 * sr)
+    y = np.zeros(k + len(b) + lead, "float32")
+    y[lead:lead + len(a)] += 0.5 * a
+    y[k:k + len(b)] += 0.5 * b
+    t, _, _, _, p_change = S.frame_probabilities(y, step_s=2.5)
+    gap = (t >= (lead + len(a)) / sr - 0.1) & (t < k / sr + 0.1)
+    inside = ((t >= lead / sr + 0.5) & (t < (lead + len(a)) / sr - 0.5)) | (
+        (t >= k / sr + 0.5) & (t < (k + len(b)) / sr - 0.5))
+    assert p_change[gap].max() >= 0.8
+    assert p_change[inside].max() < 0.2
 
 
 def test_windows_cover_the_audio():
@@ -119,14 +141,15 @@ def test_a_mixed_tracks_speech_joins_silero_and_the_model(monkeypatch):
     p_overlap = np.where((t >= 4.2) & (t < 4.6), 0.6, 0.0).astype("float32")
     alone_s = np.zeros((1, 3))
     monkeypatch.setattr(pipeline, "frame_probabilities",
-                        lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap, alone_s))
+                        lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap, alone_s,
+                                                        np.zeros_like(p_speech)))
     silero = np.array([[1.0, 2.0]])
     y = np.zeros(16000 * 10, "float32")
-    speech, both, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
+    speech, both, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
     assert speech.shape == (2, 2)
     np.testing.assert_allclose(speech, [[1.0, 3.0], [4.0, 5.0]], atol=0.02)
     np.testing.assert_allclose(both, [[4.2, 4.6]], atol=0.02)
-    alone, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
+    alone, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
                                       vad=dataclasses.replace(VAD, model_threshold=None))
     np.testing.assert_allclose(alone, silero)
     with pytest.raises(InputError, match="model_threshold"):

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count, join_overlap,
-                                   label_frames,
-                                   second_voice_in_time, separation, voice_windows,
-                                   window_margins)
+                                   label_frames, second_voice_in_time, separation, snap_changes,
+                                   voice_windows, window_margins)
 from cuekit.errors import InputError
 
 
@@ -159,3 +158,70 @@ def test_a_voices_own_speech_and_its_overlapped_speech_are_joined_across_a_short
     own2 = own.copy()
     own2[60:80] = True
     assert (join_overlap(own2, np.zeros(n, bool), heard, max_gap=20) == own2).all()
+
+
+def _change_at(i, n=240):
+    lab = np.zeros(n, int)
+    lab[i:] = 1
+    return lab
+
+
+def _dips(n, *runs):
+    d = np.zeros(n, bool)
+    for a, b in runs:
+        d[a:b] = True
+    return d
+
+
+def test_a_change_of_voice_moves_into_the_brief_silence_near_it():
+    """The votes change A -> B at 120; the level dips at 90-102 (B's first word starts at 102):
+    A's last frames are before the dip, the dip is a gap, B starts after it. Same with the dip
+    after the change (the votes early)."""
+    heard = np.ones(240, bool)
+    lab, sp = snap_changes(_change_at(120), heard, _dips(240, (90, 102)), max_shift=75)
+    assert (lab[:90] == 0).all() and (lab[102:] == 1).all() and not sp[90:102].any()
+    assert sp[:90].all() and sp[102:].all()
+    lab, sp = snap_changes(_change_at(120), heard, _dips(240, (150, 160)), max_shift=75)
+    assert (lab[:150] == 0).all() and (lab[160:] == 1).all() and not sp[150:160].any()
+
+
+def test_the_longest_dip_in_reach_is_the_gap_and_far_ones_are_not():
+    heard = np.ones(240, bool)
+    lab, sp = snap_changes(_change_at(120), heard, _dips(240, (112, 118), (140, 155)),
+                           max_shift=75)
+    assert (lab[:140] == 0).all() and not sp[140:155].any() and sp[112:118].all()
+    lab, sp = snap_changes(_change_at(120), heard, _dips(240, (20, 40)), max_shift=75)
+    assert (lab == _change_at(120)).all() and sp.all()
+
+
+def test_a_change_is_left_where_the_way_to_the_dip_crosses_silence_a_third_voice_or_an_overlap():
+    heard = np.ones(240, bool)
+    heard[130:140] = False  # a real pause between the change and the dip
+    dips = _dips(240, (150, 160))
+    lab, sp = snap_changes(_change_at(120), heard, dips, max_shift=75)
+    assert (lab == _change_at(120)).all() and (sp == heard).all()
+    third = _change_at(120)
+    third[135:145] = 2
+    lab, _ = snap_changes(third, np.ones(240, bool), dips, max_shift=75)
+    assert (lab[:135] == third[:135]).all()  # A -> B is not carried across C to the dip
+    both = _dips(240, (125, 135))  # overlapped speech next to the change
+    lab, sp = snap_changes(_change_at(120), np.ones(240, bool), dips, max_shift=75, both=both)
+    assert (lab == _change_at(120)).all() and sp.all()
+
+
+def test_one_voices_dips_stay_speech():
+    lab = np.zeros(240, int)
+    got, sp = snap_changes(lab, np.ones(240, bool), _dips(240, (90, 102)), max_shift=75)
+    assert (got == lab).all() and sp.all()
+
+
+def test_a_dip_where_the_model_hears_the_change_beats_a_longer_one():
+    """B's comma pause (140-155) is longer than the gap between A and B (90-102); the
+    segmentation model hears the change of speaker in the gap, so the change goes there."""
+    dips = _dips(240, (90, 102), (140, 155))
+    lab, sp = snap_changes(_change_at(120), np.ones(240, bool), dips, max_shift=75,
+                           heard_change=_dips(240, (92, 100)))
+    assert (lab[:90] == 0).all() and (lab[102:] == 1).all() and not sp[90:102].any()
+    assert sp[140:155].all()
+    lab, _ = snap_changes(_change_at(120), np.ones(240, bool), dips, max_shift=75)
+    assert (lab[:140] == 0).all()  # without it: the longest

@@ -87,7 +87,7 @@ CUT = dict(floor_share=0.2, min_silence_s=0.25, min_speech_s=0.15)
 def test_cut_to_level_trims_a_late_end_and_splits_a_pause():
     # a VAD's interval from 0.8 to 4.6 s over bursts at 1.0-2.0 and 2.3-4.0 s (0.3 s pause)
     y = _bursts([(1.0, 2.0), (2.3, 4.0)])
-    cut = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
+    cut, _ = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
     np.testing.assert_allclose(cut, [(1.0, 2.0), (2.3, 4.0)], atol=0.02)
 
 
@@ -95,9 +95,10 @@ def test_cut_to_level_keeps_short_pauses_soft_speech_and_never_adds():
     # a 0.15 s pause is not a pause; a burst 26 dB below the other (30 dB above the noise) is
     # speech; the bursts outside the given intervals stay outside
     y = _bursts([(1.0, 2.0), (2.15, 3.0), (3.0, 3.5), (5.0, 5.5)], amps=[0.1, 0.1, 0.005, 0.1])
-    cut = voice.cut_to_level(np.array([[0.9, 3.7]]), y, sr=SR, **CUT)
+    cut, dips = voice.cut_to_level(np.array([[0.9, 3.7]]), y, sr=SR, **CUT)
     np.testing.assert_allclose(cut, [(1.0, 3.5)], atol=0.02)
-    assert len(voice.cut_to_level(np.empty((0, 2)), y, sr=SR, **CUT)) == 0
+    np.testing.assert_allclose(dips, [(2.0, 2.15)], atol=0.02)  # where a change could go
+    assert len(voice.cut_to_level(np.empty((0, 2)), y, sr=SR, **CUT)[0]) == 0
 
 
 def test_cut_to_level_keeps_speech_little_above_loud_noise():
@@ -105,13 +106,26 @@ def test_cut_to_level_keeps_speech_little_above_loud_noise():
     # margin in dB would cut them; the share of the floor-to-speech range keeps them whole and
     # still finds the pause
     y = _bursts([(1.0, 2.0), (2.3, 4.0)], noise=0.03)
-    cut = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
+    cut, _ = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
     np.testing.assert_allclose(cut, [(1.0, 2.0), (2.3, 4.0)], atol=0.03)
+
+
+def test_cut_to_level_is_not_fooled_by_a_few_zero_samples():
+    # a video's audio padded with 40 ms of zeros at its end (a family call's): the floor stays
+    # the noise's, so the pause is still found; a long run of zeros (a muted line) is the floor
+    y = _bursts([(1.0, 2.0), (2.3, 4.0)], total_s=5.0)
+    y[-640:] = 0.0
+    cut, _ = voice.cut_to_level(np.array([[0.8, 4.6]]), y, sr=SR, **CUT)
+    np.testing.assert_allclose(cut, [(1.0, 2.0), (2.3, 4.0)], atol=0.02)
+    muted = _bursts([(1.0, 2.0), (2.3, 4.0)], amps=[0.1, 0.001], total_s=5.0)
+    muted[4 * SR:] = 0.0  # the soft voice (40 dB down, at the noise) is speech over a dead line
+    cut, _ = voice.cut_to_level(np.array([[0.8, 4.0]]), muted, sr=SR, **CUT)
+    assert cut[-1][1] == pytest.approx(4.0, abs=0.02)
 
 
 def test_cut_to_level_drops_an_interval_of_noise_alone():
     y = _bursts([(1.0, 2.0)])
-    cut = voice.cut_to_level(np.array([[1.0, 2.0], [3.0, 4.0]]), y, sr=SR, **CUT)
+    cut, _ = voice.cut_to_level(np.array([[1.0, 2.0], [3.0, 4.0]]), y, sr=SR, **CUT)
     np.testing.assert_allclose(cut, [(1.0, 2.0)], atol=0.02)
 
 

@@ -27,12 +27,12 @@ from ..layout import Participant
 from ..media import load_audio
 from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, PitchParams,
                       ToneShiftParams, VadParams, VoiceParams)
-from ..intervals import balanced_groups, duration, inside, merge
+from ..intervals import balanced_groups, duration, from_mask, inside, merge
 from . import pace, voice
 from .segmentation import SAMPLE_RATE as MODEL_SR
 from .segmentation import frame_probabilities, overlapped_speech
-from .speakers import (UNSURE_MARGIN, WINDOW_S, cluster_embeddings, estimate_voice_count,
-                       join_overlap, label_frames,
+from .speakers import (MIN_DIP_S, SNAP_S, UNSURE_MARGIN, WINDOW_S, cluster_embeddings,
+                       estimate_voice_count, join_overlap, label_frames, snap_changes,
                        second_voice_in_time, separation,
                        voice_windows, window_margins)
 
@@ -51,6 +51,8 @@ class _Track:
     vad_t: np.ndarray
     vad_prob: np.ndarray
     speech: np.ndarray  # interval set, s
+    dips: np.ndarray  # interval set, s: brief silences inside speech (voice.cut_to_level)
+    changes: np.ndarray  # interval set, s: where the segmentation model hears a change of speaker
     overlap: np.ndarray  # interval set, s: two or more voices at once (mixed tracks only)
     alone_s: np.ndarray  # (windows, 3) s: the segmentation model's local speakers heard alone
     f0_t: np.ndarray
@@ -225,35 +227,43 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     n_windows = len(y) // voice.silero_window_samples(sr)
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
     speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **vad.silero_rules()))
-    both, alone_s = np.empty((0, 2)), np.empty((0, 3))
+    both, alone_s, changes = np.empty((0, 2)), np.empty((0, 3)), np.empty((0, 2))
     if overlap is not None:
-        speech, both, alone_s = _model_speech(y, sr=sr, speech=speech, vad=vad, overlap=overlap)
+        speech, both, alone_s, changes = _model_speech(y, sr=sr, speech=speech, vad=vad,
+                                                       overlap=overlap)
+    dips = np.empty((0, 2))
     if vad.level_floor_share is not None:
-        speech = voice.cut_to_level(speech, y, sr=sr, floor_share=vad.level_floor_share,
-                                    min_silence_s=vad.min_silence_s, min_speech_s=vad.min_speech_s)
+        speech, dips = voice.cut_to_level(speech, y, sr=sr, floor_share=vad.level_floor_share,
+                                          min_silence_s=vad.min_silence_s,
+                                          min_speech_s=vad.min_speech_s, min_dip_s=MIN_DIP_S)
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
-    return _Track(len(y) / sr, vad_t, prob, speech, both, alone_s, f0_t, f0_hz, loud, nuclei)
+    return _Track(len(y) / sr, vad_t, prob, speech, dips, changes, both, alone_s, f0_t, f0_hz,
+                  loud, nuclei)
 
 
 def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
-                  overlap: OverlapParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  overlap: OverlapParams
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Silero's ``speech`` joined with the segmentation model's (frames whose speech probability
     is at least ``vad.model_threshold``, the same shortest speech, silence and padding), the
-    model's overlapped speech, and how long its windows' local speakers speak alone. The model
-    hears soft and distant voices that Silero scores low (on AMI: 9 points less missed speech)."""
+    model's overlapped speech, how long its windows' local speakers speak alone, and where most
+    of its windows hear a change of speaker. The model hears soft and distant voices that Silero
+    scores low (on AMI: 9 points less missed speech)."""
     from scipy.signal import resample_poly
 
     y16 = y if sr == MODEL_SR else resample_poly(y, MODEL_SR, sr).astype("float32")
-    t, p_speech, p_overlap, alone_s = frame_probabilities(y16, step_s=overlap.step_s)
+    t, p_speech, p_overlap, alone_s, p_change = frame_probabilities(y16, step_s=overlap.step_s)
     if vad.model_threshold is not None:
         heard = voice.speech_intervals(t, voice.speech_mask(
             t, p_speech, threshold=vad.model_threshold, min_speech_s=vad.min_speech_s,
             min_silence_s=vad.min_silence_s, pad_s=vad.pad_s))
         speech = merge(np.concatenate([speech.reshape(-1, 2), heard.reshape(-1, 2)]),
                        bridge_s=vad.min_silence_s)
-    return speech, overlapped_speech(t, p_overlap, params=overlap), alone_s
+    changes = from_mask(t, p_change >= 0.5, cover="centre", step_s=float(t[1] - t[0])) \
+        if len(t) > 1 else np.empty((0, 2))
+    return speech, overlapped_speech(t, p_overlap, params=overlap), alone_s, changes
 
 
 def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
@@ -332,6 +342,11 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n)
     in_speech = inside(t, track.speech)
+    if n > 1:
+        lab, in_speech = snap_changes(
+            lab, in_speech, inside(t, track.dips), max_shift=int(round(SNAP_S / step)),
+            both=inside(t, overlap) if overlap is not None and len(overlap) else None,
+            heard_change=inside(t, track.changes))
     second = np.full(len(t), -1)
     if n > 1 and overlap is not None and len(overlap):
         second = np.where(inside(t, overlap), second_voice_in_time(lab), -1)

@@ -190,6 +190,8 @@ class ModelFrames(NamedTuple):
     p_speech: np.ndarray   # (m,) probability that anyone speaks
     p_overlap: np.ndarray  # (m,) probability that two or more people do
     alone_s: np.ndarray    # (windows, 3) s each of a window's local speakers is heard alone
+    p_change: np.ndarray   # (m,) share of the windows that hear one local speaker give way to
+    # another here (see frame_probabilities)
 
 
 def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
@@ -214,7 +216,10 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
         frames cover the audio (never NaN). ``alone_s`` (float64, ``(windows, 3)``): per
         window, the seconds in which the model's most likely class is each of its three local
         speakers alone (the labels are local: speaker 1 of one window need not be speaker 1 of
-        the next).
+        the next). ``p_change`` (float32, ``(m,)``): the share of the windows containing a
+        frame in which it lies where one local speaker alone gives way to another alone within
+        ``CHANGE_MAX_S`` (from the last frame of the one to the first of the other; the local
+        labels are consistent inside a window, so this is a change of speaker).
     """
     y = np.asarray(wav16k)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
@@ -223,7 +228,7 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
         raise SegmentationError("expected audio, got 0 samples")
     starts = window_starts(len(y), step_s=step_s)
     n_frames = max(1, (len(y) - FRAME_SPAN) // FRAME_HOP + 1)
-    total = np.zeros((2, n_frames), "float64")
+    total = np.zeros((3, n_frames), "float64")
     count = np.zeros(n_frames, "float64")
     alone_s = np.zeros((len(starts), len(ALONE_CLASSES)), "float64")
     for b in range(0, len(starts), _BATCH):
@@ -234,18 +239,40 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
         best = prob.argmax(-1)
         alone_s[b:b + len(block)] = np.stack([(best == c).sum(-1) for c in ALONE_CLASSES], -1
                                              ) * FRAME_HOP / SAMPLE_RATE
-        for s, ps, pp in zip(block, p_speech, p_pair, strict=True):
+        for s, ps, pp, bw in zip(block, p_speech, p_pair, best, strict=True):
             k = np.round(s / FRAME_HOP + np.arange(FRAMES_PER_WINDOW)).astype(int)
             keep = k < n_frames
             np.add.at(total[0], k[keep], ps[keep])
             np.add.at(total[1], k[keep], pp[keep])
+            np.add.at(total[2], k[keep], _changes(bw)[keep])
             np.add.at(count, k[keep], 1.0)
     t = (np.arange(n_frames) * FRAME_HOP + FRAME_SPAN / 2) / SAMPLE_RATE
     # the last window's frames are rounded onto the grid: a final frame it misses takes the
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
     mean = (total / np.maximum(count, 1.0))[:, nearest].astype("float32")
-    return ModelFrames(t, mean[0], mean[1], alone_s)
+    return ModelFrames(t, mean[0], mean[1], alone_s, mean[2])
+
+
+CHANGE_MAX_S = 1.0  # a local speaker giving way to another after at most this is a change
+
+
+def _changes(best: np.ndarray) -> np.ndarray:
+    """1.0 on a window's frames from the last frame of one local speaker heard alone to the
+    first of another heard alone, when at most ``CHANGE_MAX_S`` apart (``best``: the most
+    likely powerset class per frame)."""
+    out = np.zeros(len(best))
+    alone = np.flatnonzero(np.isin(best, ALONE_CLASSES))
+    if len(alone) < 2:
+        return out
+    who = best[alone]
+    step = np.flatnonzero(who[1:] != who[:-1])
+    max_frames = CHANGE_MAX_S * SAMPLE_RATE / FRAME_HOP
+    for j in step:
+        a, b = alone[j], alone[j + 1]
+        if b - a <= max_frames:
+            out[a:b + 1] = 1.0
+    return out
 
 
 def _window(y: np.ndarray, start: int) -> np.ndarray:

@@ -33,6 +33,9 @@ REFINE_ROUNDS = 2
 MIN_VOICE_S = 3.0         # an estimated voice holds at least this much speech (windows x HOP_S)
 LOCAL_ALONE_S = 1.0       # a local speaker of the segmentation model heard alone this long in
 LOCAL_SHARE = 0.1         # this share of its 10-s windows is a person (see estimate_voice_count)
+SNAP_S = 0.75             # a change of voice moves at most this far to a brief silence (about
+                          # half a window plus the vote smoothing: how far the votes misplace it)
+MIN_DIP_S = 0.06          # ... of at least this length (cuekit.audio.voice.cut_to_level's dips)
 TREE_WINDOWS = 2000       # most windows the average-linkage tree is built on (its distance
                           # matrix: n^2 / 2 float64, 16 MB here, 315 MB for a 2-hour call's 8 900)
 
@@ -211,6 +214,60 @@ FUSE_SEED_RATIO = 1.5     # clearly moving: this many times the next mouth's mov
                           # scaled to its own 90th percentile; the real interview's guest moves
                           # her mouth listening too, and never reaches 2x)
 FUSE_FLOOR = 0.05         # movement (relative to the person's 90th percentile) added before log
+
+
+def snap_changes(lab: np.ndarray, heard: np.ndarray, dips: np.ndarray, *, max_shift: int,
+                 both: np.ndarray | None = None, heard_change: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Voice labels and speech frames with each change of voice inside continuous speech moved
+    into a brief silence (``dips``) at most ``max_shift`` frames away, which becomes a gap
+    between the two (bool/int arrays of one length; ``lab`` -1 where no window votes). Of the
+    dips in reach, one where the segmentation model hears a change of speaker
+    (``heard_change``) first, then the longest, then the nearest: a comma's pause in the next
+    sentence can be longer than the gap between two people. A change with overlapped speech
+    (``both``) within ``max_shift`` is left: there the second voice starts while the first goes
+    on.
+
+    Window votes put a change of speaker up to about half a window late or early; two people
+    who answer each other with hardly a gap (under the shortest pause) leave a dip in the
+    level there, not a silence the VAD keeps."""
+    lab, heard = np.asarray(lab).copy(), np.asarray(heard, dtype=bool).copy()
+    runs = np.flatnonzero(np.diff(np.r_[0, np.asarray(dips, dtype=np.int8), 0]))
+    runs = runs.reshape(-1, 2)
+    if not len(runs):
+        return lab, heard
+    changes = np.flatnonzero(heard[1:] & heard[:-1] & (lab[1:] != lab[:-1])
+                             & (lab[1:] >= 0) & (lab[:-1] >= 0)) + 1
+    if both is not None and np.any(both):
+        busy = np.convolve(np.asarray(both, dtype=float), np.ones(2 * max_shift + 1), "same") > 0
+        changes = changes[~busy[changes]]
+    used: set[int] = set()  # a dip takes one change: two would remove the stretch between them
+    for i in changes:
+        before, after = lab[i - 1], lab[i]
+        dist = np.maximum(runs[:, 0] - i, i - runs[:, 1])
+        near = np.flatnonzero(dist <= max_shift)
+        best = None
+        for k in near:
+            if k in used:
+                continue
+            a, b = runs[k]
+            # the frames it would move across: the later voice's (dip after the change) or
+            # the earlier one's (dip before), all heard — never across another change
+            between, own = (slice(i, a), after) if a > i else (slice(b, i), before)
+            if not heard[between].all() or not np.all(lab[between] == own):
+                continue
+            key = (heard_change is not None and bool(heard_change[a:b].any()), b - a,
+                   -max(0, dist[k]))
+            if best is None or key > best[0]:
+                best = (key, k)
+        if best is None:
+            continue
+        a, b = runs[best[1]]
+        used.add(best[1])
+        lab[min(a, i):a] = before  # the first voice runs on to the dip ...
+        lab[b:max(b, i)] = after   # ... the second starts after it
+        heard[a:b] = False
+    return lab, heard
 
 
 def join_overlap(own: np.ndarray, second: np.ndarray, heard: np.ndarray, *,

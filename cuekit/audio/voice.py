@@ -183,26 +183,34 @@ LEVEL_HOP_S = 0.01
 
 
 def cut_to_level(speech: np.ndarray, y: np.ndarray, *, sr: int, floor_share: float,
-                 min_silence_s: float, min_speech_s: float, floor_window_s: float = 30.0
-                 ) -> np.ndarray:
+                 min_silence_s: float, min_speech_s: float, floor_window_s: float = 30.0,
+                 min_dip_s: float = 0.06) -> tuple[np.ndarray, np.ndarray]:
     """``speech`` (an interval set, s) cut to the frames loud enough to be speech.
 
     A model VAD's decision is smeared over its 32-ms windows and its context: it runs on a few
     hundred ms past the last word and bridges short pauses. Inside each interval, a 20-ms frame
     is silent when it is less than ``floor_share`` of the way from the noise floor (the
-    quietest frame within ``floor_window_s``, smoothed) to the voices' loud level (the 95th
-    percentile of the speech frames within ``floor_window_s`` of it). Silent runs at the
-    ends are cut off, silent runs inside of at least ``min_silence_s`` split the interval, and
-    pieces shorter than ``min_speech_s`` are dropped. Never adds speech. A share, not a fixed
-    margin in dB: a recording whose voices are only ~12 dB above its background keeps them."""
+    quietest frame within ``floor_window_s``, short runs of zeros left out, smoothed) to the
+    voices' loud level (the 95th percentile of the speech frames within ``floor_window_s`` of
+    it). Silent runs at the ends are cut off, silent runs inside of at least ``min_silence_s``
+    split the interval, and pieces shorter than ``min_speech_s`` are dropped. Never adds speech.
+    A share, not a fixed margin in dB: a recording whose voices are only ~12 dB above its
+    background keeps them.
+
+    Returns the cut speech and its *dips*: the silent runs of at least ``min_dip_s`` left inside
+    it (shorter than ``min_silence_s``), both interval sets — where a change of voice with
+    hardly a gap can be placed (:func:`cuekit.audio.speakers.snap_changes`)."""
     speech = np.asarray(speech, dtype=float).reshape(-1, 2)
     t, level = frame_level_db(y, sr=sr, frame_s=LEVEL_FRAME_S, hop_s=LEVEL_HOP_S)
     if not len(speech) or not len(t):
-        return speech
+        return speech, np.empty((0, 2))
     width = max(1, int(round(floor_window_s / LEVEL_HOP_S)))
-    floor = uniform_filter1d(minimum_filter1d(np.maximum(level, -90.0), width, mode="nearest"),
-                             width, mode="nearest")
+    held = _floor_levels(level)
+    floor = uniform_filter1d(minimum_filter1d(held, width, mode="nearest"), width, mode="nearest")
+    floor = np.where(np.isfinite(floor), floor, DIGITAL_SILENCE_DB)
     n_sil = int(round(min_silence_s / LEVEL_HOP_S))
+    n_dip = max(1, int(round(min_dip_s / LEVEL_HOP_S)))
+    dips: list[tuple[float, float]] = []
     bounds = np.searchsorted(t, speech)
     in_speech = np.zeros(len(t), bool)
     for i0, i1 in bounds:
@@ -216,11 +224,30 @@ def cut_to_level(speech: np.ndarray, y: np.ndarray, *, sr: int, floor_share: flo
         c0, c1 = max(0, i0 - width // 2), min(len(t), i1 + width // 2)
         loud_db = np.percentile(level[c0:c1][in_speech[c0:c1]], 95)
         loud = seg >= low + floor_share * np.maximum(loud_db - low, 0.0)
-        loud = ~_fill_inner(~loud, n_sil)
-        for s, e in true_runs(loud):
+        filled = ~_fill_inner(~loud, n_sil)
+        for s, e in true_runs(filled):
             if (e - s) * LEVEL_HOP_S >= min_speech_s:
                 out.append((t[i0 + s] - LEVEL_HOP_S / 2, t[i0 + e - 1] + LEVEL_HOP_S / 2))
-    return np.array(out, dtype=float).reshape(-1, 2)
+                dips += [(t[i0 + s + q] - LEVEL_HOP_S / 2, t[i0 + s + r - 1] + LEVEL_HOP_S / 2)
+                         for q, r in true_runs(~loud[s:e]) if r - q >= n_dip]
+    return (np.array(out, dtype=float).reshape(-1, 2), np.array(dips, dtype=float).reshape(-1, 2))
+
+
+DIGITAL_SILENCE_DB = -90.0  # quieter frames are zeros: padding, a dropout or a muted line
+PADDING_S = 0.5  # shorter runs of zeros are padding or dropouts, left out of the noise floor
+
+
+def _floor_levels(level_db: np.ndarray) -> np.ndarray:
+    """Frame levels whose running minimum is the noise floor: runs of digital silence shorter
+    than ``PADDING_S`` left out (+inf). A file's audio padded with a few zero frames put the
+    floor of a 30-s window 13 dB under its noise, and the noise became "speech"; a longer run
+    (a muted line, a recording without noise) is the floor."""
+    level = np.maximum(level_db, DIGITAL_SILENCE_DB)
+    out = level.copy()
+    for a, b in true_runs(level <= DIGITAL_SILENCE_DB):
+        if (b - a) * LEVEL_HOP_S < PADDING_S:
+            out[a:b] = np.inf
+    return out
 
 
 def _fill_inner(mask: np.ndarray, max_len: int) -> np.ndarray:

@@ -188,7 +188,7 @@ def test_changes_of_voice_with_hardly_a_gap_land_on_the_gap(tmp_path):
     sf.write(path, mix[: k + SR], SR)
     r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2)
     found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
-    for (w1, _, end_s), (w2, start_s, _), (_, _, gap_s) in zip(turns, turns[1:], lines[:-1],
+    for (w1, _, end_s), (w2, start_s, _), (_, _, gap_s) in zip(turns[:-1], turns[1:], lines[:-1],
                                                                   strict=True):
         if gap_s > 0.2:
             continue

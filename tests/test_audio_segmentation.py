@@ -108,6 +108,8 @@ def test_a_change_of_speaker_with_hardly_a_gap_is_heard_there(tmp_path):
         (t >= k / sr + 0.5) & (t < (k + len(b)) / sr - 0.5))
     assert p_change[gap].max() >= 0.8
     assert p_change[inside].max() < 0.2
+    (start_s, end_s), = S.speaker_changes(t, p_change)  # one change, around the gap
+    assert start_s < k / sr + 0.1 and end_s > (lead + len(a)) / sr - 0.1 and end_s - start_s < 1.2
 
 
 def test_windows_cover_the_audio():

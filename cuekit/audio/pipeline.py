@@ -27,10 +27,10 @@ from ..layout import Participant
 from ..media import load_audio
 from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, PitchParams,
                       ToneShiftParams, VadParams, VoiceParams)
-from ..intervals import balanced_groups, duration, from_mask, inside, merge
+from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
 from .segmentation import SAMPLE_RATE as MODEL_SR
-from .segmentation import frame_probabilities, overlapped_speech
+from .segmentation import frame_probabilities, overlapped_speech, speaker_changes
 from .speakers import (MIN_DIP_S, SNAP_S, UNSURE_MARGIN, WINDOW_S, cluster_embeddings,
                        estimate_voice_count, join_overlap, label_frames, snap_changes,
                        second_voice_in_time, separation,
@@ -261,9 +261,8 @@ def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
             min_silence_s=vad.min_silence_s, pad_s=vad.pad_s))
         speech = merge(np.concatenate([speech.reshape(-1, 2), heard.reshape(-1, 2)]),
                        bridge_s=vad.min_silence_s)
-    changes = from_mask(t, p_change >= 0.5, cover="centre", step_s=float(t[1] - t[0])) \
-        if len(t) > 1 else np.empty((0, 2))
-    return speech, overlapped_speech(t, p_overlap, params=overlap), alone_s, changes
+    return (speech, overlapped_speech(t, p_overlap, params=overlap), alone_s,
+            speaker_changes(t, p_change))
 
 
 def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:

@@ -255,6 +255,7 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
 
 
 CHANGE_MAX_S = 1.0  # a local speaker giving way to another after at most this is a change
+CHANGE_SHARE = 0.5  # ... heard there by at least this share of the windows (speaker_changes)
 
 
 def _changes(best: np.ndarray) -> np.ndarray:
@@ -290,3 +291,9 @@ def overlapped_speech(t: np.ndarray, p_overlap: np.ndarray, *, params: OverlapPa
     speaking."""
     return from_mask(t, p_overlap >= params.min_probability, cover="centre",
                      step_s=FRAME_HOP / SAMPLE_RATE)
+
+
+def speaker_changes(t: np.ndarray, p_change: np.ndarray) -> np.ndarray:
+    """Intervals ``(n, 2)`` in seconds where at least ``CHANGE_SHARE`` of the windows of
+    :func:`frame_probabilities` hear one local speaker give way to another."""
+    return from_mask(t, p_change >= CHANGE_SHARE, cover="centre", step_s=FRAME_HOP / SAMPLE_RATE)

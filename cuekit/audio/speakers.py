@@ -22,6 +22,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from ..errors import InputError
+from ..intervals import true_runs
 
 WINDOW_S = 1.5            # long enough for a stable embedding, short enough for a backchannel
 HOP_S = 0.5
@@ -232,8 +233,7 @@ def snap_changes(lab: np.ndarray, heard: np.ndarray, dips: np.ndarray, *, max_sh
     who answer each other with hardly a gap (under the shortest pause) leave a dip in the
     level there, not a silence the VAD keeps."""
     lab, heard = np.asarray(lab).copy(), np.asarray(heard, dtype=bool).copy()
-    runs = np.flatnonzero(np.diff(np.r_[0, np.asarray(dips, dtype=np.int8), 0]))
-    runs = runs.reshape(-1, 2)
+    runs = np.array(true_runs(dips), dtype=int).reshape(-1, 2)
     if not len(runs):
         return lab, heard
     changes = np.flatnonzero(heard[1:] & heard[:-1] & (lab[1:] != lab[:-1])
@@ -280,10 +280,8 @@ def join_overlap(own: np.ndarray, second: np.ndarray, heard: np.ndarray, *,
     to about a window early or late, so the voice that was talking seems to stop, then to come
     back as the second voice: a pause it never made, which would make it the one who cuts in."""
     mask = own | second
-    gap = ~mask
-    edges = np.flatnonzero(np.diff(np.r_[0, gap.astype(np.int8), 0]))
     out = mask.copy()
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in true_runs(~mask):
         if a == 0 or b == len(mask) or b - a > max_gap or not heard[a:b].all():
             continue
         if (own[a - 1] and second[b]) or (second[a - 1] and own[b]):

@@ -14,7 +14,8 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from ..errors import InputError
 from ..modelfiles import ModelError
-from ..intervals import balanced_groups, crop, drop_short_runs, from_mask, true_runs
+from ..intervals import (balanced_groups, close_gaps, crop, drop_short_runs, from_mask, inside,
+                         true_runs)
 
 ST_REF_HZ = 27.5  # eGeMAPS semitone reference (A0)
 _EPS = 1e-10
@@ -211,12 +212,9 @@ def cut_to_level(speech: np.ndarray, y: np.ndarray, *, sr: int, floor_share: flo
     n_sil = int(round(min_silence_s / LEVEL_HOP_S))
     n_dip = max(1, int(round(min_dip_s / LEVEL_HOP_S)))
     dips: list[tuple[float, float]] = []
-    bounds = np.searchsorted(t, speech)
-    in_speech = np.zeros(len(t), bool)
-    for i0, i1 in bounds:
-        in_speech[i0:i1] = True
+    in_speech = inside(t, speech)
     out = []
-    for i0, i1 in bounds:
+    for i0, i1 in np.searchsorted(t, speech):
         if i1 <= i0:
             continue
         seg, low = level[i0:i1], floor[i0:i1]
@@ -224,7 +222,7 @@ def cut_to_level(speech: np.ndarray, y: np.ndarray, *, sr: int, floor_share: flo
         c0, c1 = max(0, i0 - width // 2), min(len(t), i1 + width // 2)
         loud_db = np.percentile(level[c0:c1][in_speech[c0:c1]], 95)
         loud = seg >= low + floor_share * np.maximum(loud_db - low, 0.0)
-        filled = ~_fill_inner(~loud, n_sil)
+        filled = close_gaps(loud, n_sil - 1)
         for s, e in true_runs(filled):
             if (e - s) * LEVEL_HOP_S >= min_speech_s:
                 out.append((t[i0 + s] - LEVEL_HOP_S / 2, t[i0 + e - 1] + LEVEL_HOP_S / 2))
@@ -247,16 +245,6 @@ def _floor_levels(level_db: np.ndarray) -> np.ndarray:
     for a, b in true_runs(level <= DIGITAL_SILENCE_DB):
         if (b - a) * LEVEL_HOP_S < PADDING_S:
             out[a:b] = np.inf
-    return out
-
-
-def _fill_inner(mask: np.ndarray, max_len: int) -> np.ndarray:
-    """``mask`` with its inner runs of True shorter than ``max_len`` set to False (runs that
-    touch either end stay)."""
-    out = mask.copy()
-    for s, e in true_runs(mask):
-        if e - s < max_len and s > 0 and e < len(mask):
-            out[s:e] = False
     return out
 
 

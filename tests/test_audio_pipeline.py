@@ -196,6 +196,54 @@ def test_changes_of_voice_with_hardly_a_gap_land_on_the_gap(tmp_path):
         assert min(abs(a - start_s) for a, _ in found[w2]) < 0.08, (w2, start_s, found[w2])
 
 
+@needs_espeak
+@pytest.mark.parametrize("a_voice, b_voice, alone_s, gap_s", [
+    (("en-gb", 63), ("en-gb-scotland", 32), 1.2, 0.6),
+    (("en-gb", 63), ("en-gb-scotland", 32), 1.5, 0.6),
+    (("en-us", 35), ("en-us+f3", 65), 0.7, 0.15)])
+def test_an_interrupter_who_goes_on_alone_keeps_the_stretch_after_the_overlap(
+        a_voice, b_voice, alone_s, gap_s, tmp_path):
+    # A talks; B cuts in 2-3 s before A's end and goes on alone for alone_s; A answers gap_s
+    # after B. The speaker windows next to the overlap hear both voices and gave B's stretch
+    # after it to A (the first two: B kept 7 and 24 %); with A back after a gap shorter than a
+    # pause, A's speech was joined across B's stretch (A's voice in the overlap, then A again:
+    # all of it A's). The segmentation model follows B through the overlap and hears B alone
+    # after it, so the stretch is B's
+    from test_audio_synthcall import espeak, speech_intervals
+
+    voices = {"A": dict(voice=a_voice[0], pitch=a_voice[1]),
+              "B": dict(voice=b_voice[0], pitch=b_voice[1])}
+    lines = [("A", "I think we should look at the numbers for the second quarter before we "
+                   "decide anything about the budget for next year."),
+             ("B", "No, wait, the numbers are already in the report I sent you."),
+             ("A", "Then I will read it again tonight and call you in the morning.")]
+    clean = {w: np.zeros(30 * SR, "float32") for w in voices}
+    turns = []
+    k = int(0.5 * SR)
+    for i, (who, text) in enumerate(lines):
+        y = espeak(text, sr=SR, **voices[who])
+        (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
+        y = y[int(a * SR): int(b * SR)]
+        if i == 1:  # B ends alone_s after A: starts that much less its length after A's end
+            k += int((alone_s - len(y) / SR) * SR) - int(0.6 * SR)
+        clean[who][k: k + len(y)] += y
+        turns.append((who, k / SR, (k + len(y)) / SR))
+        k += len(y) + int((gap_s if i == 1 else 0.6) * SR)
+    mix = clean["A"] + clean["B"] + np.random.default_rng(5).normal(0, 1e-3, 30 * SR).astype(
+        "float32")
+    path = tmp_path / "interruption.wav"
+    sf.write(path, mix[: k + SR], SR)
+    r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2)
+    found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
+    (_, _, a_end), (_, b_start, b_end), _ = turns
+    assert b_start < a_end - 1.0 and abs(b_end - a_end - alone_s) < 0.02, turns
+    after = [(a_end, b_end)]  # B alone after the overlap
+    assert duration(intersect(found["B"], after)) > 0.8 * alone_s, (found, turns)
+    assert duration(intersect(found["A"], after)) < 0.3 * alone_s, (found, turns)
+    assert min(abs(a - b_start) for a, _ in found["B"]) < 0.25, (found["B"], b_start)
+    assert r.provenance["voices_told_apart"]["placed_by_model_s"] > 0  # and says so
+
+
 def test_no_participants_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="participant"):
         analyze_audio(tmp_path / "x.wav", [], sr=SR)

@@ -72,8 +72,25 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     y = np.zeros(b_start + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[b_start:b_start + len(b)] += 0.5 * b
-    t, speech, p, alone_s, p_change = S.frame_probabilities(y, step_s=2.5)
+    t, speech, p, alone_s, p_change, local = S.frame_probabilities(y, step_s=2.5)
     assert t.shape == p.shape == speech.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
+    # each window's own reading: one local speaker alone before the overlap, another after it,
+    # the pair of them inside (in most windows that see it)
+    assert local.best.shape == (len(local.start_s), S.FRAMES_PER_WINDOW)
+    frame_t = local.start_s[:, None] + S.FRAME_SPAN / 2 / sr + np.arange(S.FRAMES_PER_WINDOW) * (
+        S.FRAME_HOP / sr)
+    a_alone, b_alone, both, reads = [], [], [], 0
+    for ft, cls in zip(frame_t, local.best, strict=True):
+        pre = cls[(ft >= lead / sr + 0.5) & (ft < b_start / sr - 0.5)]
+        mid = cls[(ft >= b_start / sr + 0.3) & (ft < (lead + len(a)) / sr - 0.3)]
+        post = cls[(ft >= (lead + len(a)) / sr + 0.5) & (ft < (b_start + len(b)) / sr - 0.5)]
+        if len(pre) > 20 and len(mid) > 20 and len(post) > 20:
+            reads += 1
+            a_alone.append(np.bincount(pre, minlength=7).argmax())
+            b_alone.append(np.bincount(post, minlength=7).argmax())
+            both.append(np.mean(np.isin(mid, (4, 5, 6))))
+    assert reads >= 1 and all(x in S.ALONE_CLASSES for x in a_alone + b_alone)
+    assert all(x != y for x, y in zip(a_alone, b_alone, strict=True)) and min(both) > 0.8
     start_s, end_s = b_start / sr, (lead + len(a)) / sr
     within = (t >= start_s + 0.25) & (t < end_s - 0.25)
     away = (t < start_s - 0.5) | (t >= end_s + 0.5)
@@ -102,7 +119,7 @@ def test_a_change_of_speaker_with_hardly_a_gap_is_heard_there(tmp_path):
     y = np.zeros(k + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[k:k + len(b)] += 0.5 * b
-    t, _, _, _, p_change = S.frame_probabilities(y, step_s=2.5)
+    t, _, _, _, p_change, _ = S.frame_probabilities(y, step_s=2.5)
     gap = (t >= (lead + len(a)) / sr - 0.1) & (t < k / sr + 0.1)
     inside = ((t >= lead / sr + 0.5) & (t < (lead + len(a)) / sr - 0.5)) | (
         (t >= k / sr + 0.5) & (t < (k + len(b)) / sr - 0.5))
@@ -144,14 +161,14 @@ def test_a_mixed_tracks_speech_joins_silero_and_the_model(monkeypatch):
     alone_s = np.zeros((1, 3))
     monkeypatch.setattr(pipeline, "frame_probabilities",
                         lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap, alone_s,
-                                                        np.zeros_like(p_speech)))
+                                                        np.zeros_like(p_speech), None))
     silero = np.array([[1.0, 2.0]])
     y = np.zeros(16000 * 10, "float32")
-    speech, both, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
+    speech, both, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
     assert speech.shape == (2, 2)
     np.testing.assert_allclose(speech, [[1.0, 3.0], [4.0, 5.0]], atol=0.02)
     np.testing.assert_allclose(both, [[4.2, 4.6]], atol=0.02)
-    alone, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
+    alone, _, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
                                       vad=dataclasses.replace(VAD, model_threshold=None))
     np.testing.assert_allclose(alone, silero)
     with pytest.raises(InputError, match="model_threshold"):

@@ -5,7 +5,8 @@ moment."""
 import numpy as np
 import pytest
 
-from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count, join_overlap,
+from cuekit.audio.speakers import (HOP_S, cluster_embeddings, estimate_voice_count,
+                                   follow_local_speakers, join_overlap,
                                    label_frames, second_voice_in_time, separation, snap_changes,
                                    voice_windows, window_margins)
 from cuekit.errors import InputError
@@ -225,3 +226,63 @@ def test_a_dip_where_the_model_hears_the_change_beats_a_longer_one():
     assert sp[140:155].all()
     lab, _ = snap_changes(_change_at(120), np.ones(240, bool), dips, max_shift=75)
     assert (lab[:140] == 0).all()  # without it: the longest
+
+
+# the segmentation model's local speakers: classes as in cuekit.audio.segmentation
+_ALONE = (1, 2, 3)
+_ACTIVE = ((1, 4, 5), (2, 4, 6), (3, 5, 6))
+_HOP_S = 0.02
+
+
+def _model_window(spans, n_frames=500):
+    """One model window from 0 s: class per 20-ms frame, ``spans`` = [(start_s, end_s, class)]."""
+    cls = np.zeros(n_frames, np.int8)
+    for a, b, c in spans:
+        cls[int(round(a / _HOP_S)):int(round(b / _HOP_S))] = c
+    return cls
+
+
+def _follow(lab, heard, windows, near=None):
+    t = np.arange(len(lab)) * 0.01 + 0.005
+    return follow_local_speakers(t, lab, heard, np.zeros(len(windows)), np.stack(windows),
+                                 n_voices=2, frame_hop_s=_HOP_S, frame_centre_s=_HOP_S / 2,
+                                 active_classes=_ACTIVE, alone_classes=_ALONE, near=near)[0]
+
+
+def test_the_interrupters_stretch_after_an_overlap_goes_to_the_interrupter():
+    """A speaks alone 0-4 s, B cuts in (4-6 s both), A stops and B goes on alone to 7 s. The
+    1.5-s speaker windows give B's last second to A (they straddle the overlap). The model
+    hears its local speaker 2 start in the overlap and go on alone: two people heard at once
+    cannot both be A, so local 2 is B, and B's second after the overlap becomes B's."""
+    heard = np.zeros(1000, bool)
+    heard[:700] = True
+    lab = np.where(heard, 0, -1)
+    window = _model_window([(0, 4, 1), (4, 6, 4), (6, 7, 2)])
+    got = _follow(lab, heard, [window, window])
+    assert (got[:600] == 0).all() and (got[605:700] == 1).all() and (got[700:] == -1).all()
+    # only where told to look (near overlapped speech)
+    assert (_follow(lab, heard, [window], near=np.zeros(1000, bool)) == lab).all()
+
+
+def test_a_local_speaker_that_merges_two_voices_changes_nothing():
+    """The model hears one local speaker through A's 8 s and B's 1 s (two alike voices): the
+    window labels, which told B apart, stand."""
+    heard = np.zeros(1000, bool)
+    heard[:900] = True
+    lab = np.where(heard, 0, -1)
+    lab[800:900] = 1
+    got = _follow(lab, heard, [_model_window([(0, 9, 1)])] * 3)
+    assert (got == lab).all()
+
+
+def test_the_model_moves_a_change_of_voice_but_makes_no_short_islands():
+    """Window labels change from A to B at 5.0 s; the model's two local speakers change at
+    4.6 s: the change moves to 4.6 s. A flicker of local 1 inside B's speech (0.1 s) does not
+    make a 0.1-s island of A."""
+    heard = np.zeros(1000, bool)
+    heard[:900] = True
+    lab = np.where(heard, 0, -1)
+    lab[500:900] = 1
+    window = _model_window([(0, 4.6, 1), (4.6, 7.0, 2), (7.0, 7.1, 1), (7.1, 9, 2)])
+    got = _follow(lab, heard, [window, window])
+    assert (got[:460] == 0).all() and (got[462:900] == 1).all()

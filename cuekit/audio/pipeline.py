@@ -30,10 +30,11 @@ from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, Pit
 from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
 from .segmentation import SAMPLE_RATE as MODEL_SR
-from .segmentation import frame_probabilities, overlapped_speech, speaker_changes
-from .speakers import (MIN_DIP_S, SNAP_S, UNSURE_MARGIN, WINDOW_S, cluster_embeddings,
-                       estimate_voice_count, join_overlap, label_frames, snap_changes,
-                       second_voice_in_time, separation,
+from . import segmentation
+from .segmentation import LocalSpeakers, frame_probabilities, overlapped_speech, speaker_changes
+from .speakers import (LOCAL_MIN_SHARE, LOCAL_NEAR_S, MIN_DIP_S, SNAP_S, UNSURE_MARGIN, WINDOW_S,
+                       cluster_embeddings, estimate_voice_count, follow_local_speakers,
+                       join_overlap, label_frames, second_voice_in_time, separation, snap_changes,
                        voice_windows, window_margins)
 
 GRID_S = 0.05  # 20 Hz: fine enough for pitch contours, 72 000 rows per cue per hour
@@ -55,6 +56,7 @@ class _Track:
     changes: np.ndarray  # interval set, s: where the segmentation model hears a change of speaker
     overlap: np.ndarray  # interval set, s: two or more voices at once (mixed tracks only)
     alone_s: np.ndarray  # (windows, 3) s: the segmentation model's local speakers heard alone
+    local: LocalSpeakers | None  # the segmentation model's windows (mixed tracks only)
     f0_t: np.ndarray
     f0_hz: np.ndarray
     loudness_db: np.ndarray  # on the grid
@@ -228,8 +230,9 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
     speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **vad.silero_rules()))
     both, alone_s, changes = np.empty((0, 2)), np.empty((0, 3)), np.empty((0, 2))
+    local = None
     if overlap is not None:
-        speech, both, alone_s, changes = _model_speech(y, sr=sr, speech=speech, vad=vad,
+        speech, both, alone_s, changes, local = _model_speech(y, sr=sr, speech=speech, vad=vad,
                                                        overlap=overlap)
     dips = np.empty((0, 2))
     if vad.level_floor_share is not None:
@@ -239,8 +242,8 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
-    return _Track(len(y) / sr, vad_t, prob, speech, dips, changes, both, alone_s, f0_t, f0_hz,
-                  loud, nuclei)
+    return _Track(len(y) / sr, vad_t, prob, speech, dips, changes, both, alone_s, local, f0_t,
+                  f0_hz, loud, nuclei)
 
 
 def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
@@ -254,7 +257,8 @@ def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
     from scipy.signal import resample_poly
 
     y16 = y if sr == MODEL_SR else resample_poly(y, MODEL_SR, sr).astype("float32")
-    t, p_speech, p_overlap, alone_s, p_change = frame_probabilities(y16, step_s=overlap.step_s)
+    t, p_speech, p_overlap, alone_s, p_change, local = frame_probabilities(
+        y16, step_s=overlap.step_s)
     if vad.model_threshold is not None:
         heard = voice.speech_intervals(t, voice.speech_mask(
             t, p_speech, threshold=vad.model_threshold, min_speech_s=vad.min_speech_s,
@@ -262,7 +266,7 @@ def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
         speech = merge(np.concatenate([speech.reshape(-1, 2), heard.reshape(-1, 2)]),
                        bridge_s=vad.min_silence_s)
     return (speech, overlapped_speech(t, p_overlap, params=overlap), alone_s,
-            speaker_changes(t, p_change))
+            speaker_changes(t, p_change), local)
 
 
 def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
@@ -341,6 +345,19 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n)
     in_speech = inside(t, track.speech)
+    heard_as = np.zeros((n, len(t)))
+    if n > 1 and track.local is not None and overlap is not None and len(overlap):
+        # next to overlapped speech the speaker windows hear both voices: the segmentation
+        # model's local speakers place the change there
+        near = inside(t, merge(overlap + np.array([-LOCAL_NEAR_S, LOCAL_NEAR_S])))
+        before = lab
+        lab, heard_as = follow_local_speakers(
+            t, lab, in_speech, track.local.start_s, track.local.best, n_voices=n,
+            frame_hop_s=segmentation.FRAME_HOP / MODEL_SR,
+            frame_centre_s=segmentation.FRAME_SPAN / 2 / MODEL_SR,
+            active_classes=segmentation.ACTIVE_CLASSES, alone_classes=segmentation.ALONE_CLASSES,
+            near=near)
+        how["placed_by_model_s"] = round(float(np.sum((lab != before) & in_speech) * step), 2)
     if n > 1:
         lab, in_speech = snap_changes(
             lab, in_speech, inside(t, track.dips), max_shift=int(round(SNAP_S / step)),
@@ -356,9 +373,12 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
     gap = int(round(join_s / step))
+    # a voice's own speech and its overlapped speech are not joined across frames that the
+    # segmentation model hears as another voice's alone
+    others_alone = (heard_as.max(axis=0) >= LOCAL_MIN_SHARE)[None, :] & (heard_as == 0)
     voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, join_overlap(
-        (lab == v) & in_speech, (second == v) & in_speech, in_speech, max_gap=gap))
-        for v in range(n)}
+        (lab == v) & in_speech, (second == v) & in_speech, in_speech & ~others_alone[v],
+        max_gap=gap)) for v in range(n)}
     if n < 2:
         return voices, how, None
 

@@ -43,6 +43,7 @@ MODEL_FILE = "segmentation3.npz"
 NO_ONE_CLASS = 0           # powerset class {}: no one speaks
 ALONE_CLASSES = (1, 2, 3)  # powerset classes {0}, {1}, {2}: one local speaker alone
 PAIR_CLASSES = slice(4, 7)  # powerset classes {0,1}, {0,2}, {1,2}: two speakers at once
+ACTIVE_CLASSES = ((1, 4, 5), (2, 4, 6), (3, 5, 6))  # classes in which local speaker 0, 1, 2 speaks
 _BATCH = 8                  # windows per forward pass (~60 MB of SincNet scratch)
 
 
@@ -183,6 +184,14 @@ def window_starts(n_samples: int, *, step_s: float) -> np.ndarray:
     return starts if starts[-1] == last else np.append(starts, last)
 
 
+class LocalSpeakers(NamedTuple):
+    """The model's own reading of each window: who of its (up to three) local speakers speaks
+    in each frame. Local labels are consistent inside a window only."""
+
+    start_s: np.ndarray  # (windows,) float64: where each window starts
+    best: np.ndarray     # (windows, FRAMES_PER_WINDOW) int8: most likely powerset class per frame
+
+
 class ModelFrames(NamedTuple):
     """What the model hears in a recording (see :func:`frame_probabilities`)."""
 
@@ -192,6 +201,7 @@ class ModelFrames(NamedTuple):
     alone_s: np.ndarray    # (windows, 3) s each of a window's local speakers is heard alone
     p_change: np.ndarray   # (m,) share of the windows that hear one local speaker give way to
     # another here (see frame_probabilities)
+    local: LocalSpeakers   # each window's most likely class per frame
 
 
 def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
@@ -231,12 +241,14 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     total = np.zeros((3, n_frames), "float64")
     count = np.zeros(n_frames, "float64")
     alone_s = np.zeros((len(starts), len(ALONE_CLASSES)), "float64")
+    best_all = np.zeros((len(starts), FRAMES_PER_WINDOW), "int8")
     for b in range(0, len(starts), _BATCH):
         block = starts[b:b + _BATCH]
         prob = np.exp(forward(np.stack([_window(y, s) for s in block])))
         p_speech = 1.0 - prob[:, :, NO_ONE_CLASS]
         p_pair = prob[:, :, PAIR_CLASSES].sum(-1)
         best = prob.argmax(-1)
+        best_all[b:b + len(block)] = best
         alone_s[b:b + len(block)] = np.stack([(best == c).sum(-1) for c in ALONE_CLASSES], -1
                                              ) * FRAME_HOP / SAMPLE_RATE
         for s, ps, pp, bw in zip(block, p_speech, p_pair, best, strict=True):
@@ -251,7 +263,8 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
     mean = (total / np.maximum(count, 1.0))[:, nearest].astype("float32")
-    return ModelFrames(t, mean[0], mean[1], alone_s, mean[2])
+    return ModelFrames(t, mean[0], mean[1], alone_s, mean[2],
+                       LocalSpeakers(starts / SAMPLE_RATE, best_all))
 
 
 CHANGE_MAX_S = 1.0  # a local speaker giving way to another after at most this is a change

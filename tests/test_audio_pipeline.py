@@ -159,13 +159,36 @@ def test_a_short_pause_and_the_end_of_speech_land_on_the_silence(cut, tmp_path):
         assert len(found) == 1 or found[-1][1] > truth[-1][1] + 0.06
 
 
+def _spoken(text, voice):
+    """espeak-ng speech of ``text`` (``voice``: espeak's voice and pitch), cut to where it is
+    audible."""
+    from test_audio_synthcall import espeak, speech_intervals
+
+    y = espeak(text, sr=SR, **voice)
+    (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
+    return y[int(a * SR): int(b * SR)]
+
+
+def _analyse_exchange(tmp_path, placed, *, seed):
+    """Mix clean utterances ``placed`` = [(who, start sample, audio)] over faint noise into one
+    track (1 s of it after the last), analyse it for two voices; returns the result and the
+    turns [(who, start_s, end_s)]."""
+    n = max(k + len(y) for _, k, y in placed) + SR
+    mix = np.random.default_rng(seed).normal(0, 1e-3, n).astype("float32")
+    turns = []
+    for who, k, y in placed:
+        mix[k: k + len(y)] += y
+        turns.append((who, k / SR, (k + len(y)) / SR))
+    path = tmp_path / "exchange.wav"
+    sf.write(path, mix, SR)
+    return analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2), turns
+
+
 @needs_espeak
 def test_changes_of_voice_with_hardly_a_gap_land_on_the_gap(tmp_path):
     # two people answer each other after 0.10-0.15 s (under the shortest pause, so no silence
     # the VAD keeps): the window votes alone put such a change up to ~0.6 s off; placed on the
     # level's dip, each voice's end and the other's start are where the clean voices say
-    from test_audio_synthcall import espeak, speech_intervals
-
     lines = [("A", "We can move the meeting to Friday afternoon.", 0.12),
              ("B", "Friday works, but only after three.", 0.5),
              ("A", "Then let us say half past three in my office.", 0.10),
@@ -173,20 +196,12 @@ def test_changes_of_voice_with_hardly_a_gap_land_on_the_gap(tmp_path):
              ("A", "Thank you, that helps a lot.", 0.15),
              ("B", "See you on Friday then.", 0.0)]
     voices = {"A": dict(voice="en-us", pitch=30), "B": dict(voice="en-us+f3", pitch=70)}
-    clean = {w: np.zeros(20 * SR, "float32") for w in voices}
-    k, turns = int(0.5 * SR), []
+    k, placed = int(0.5 * SR), []
     for who, text, gap_s in lines:
-        y = espeak(text, sr=SR, **voices[who])
-        (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
-        y = y[int(a * SR): int(b * SR)]
-        clean[who][k: k + len(y)] += y
-        turns.append((who, k / SR, (k + len(y)) / SR))
+        y = _spoken(text, voices[who])
+        placed.append((who, k, y))
         k += len(y) + int(gap_s * SR)
-    mix = clean["A"] + clean["B"] + np.random.default_rng(4).normal(0, 1e-3, 20 * SR).astype(
-        "float32")
-    path = tmp_path / "answers.wav"
-    sf.write(path, mix[: k + SR], SR)
-    r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2)
+    r, turns = _analyse_exchange(tmp_path, placed, seed=4)
     found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
     for (w1, _, end_s), (w2, start_s, _), (_, _, gap_s) in zip(turns[:-1], turns[1:], lines[:-1],
                                                                   strict=True):
@@ -209,31 +224,20 @@ def test_an_interrupter_who_goes_on_alone_keeps_the_stretch_after_the_overlap(
     # pause, A's speech was joined across B's stretch (A's voice in the overlap, then A again:
     # all of it A's). The segmentation model follows B through the overlap and hears B alone
     # after it, so the stretch is B's
-    from test_audio_synthcall import espeak, speech_intervals
-
     voices = {"A": dict(voice=a_voice[0], pitch=a_voice[1]),
               "B": dict(voice=b_voice[0], pitch=b_voice[1])}
     lines = [("A", "I think we should look at the numbers for the second quarter before we "
                    "decide anything about the budget for next year."),
              ("B", "No, wait, the numbers are already in the report I sent you."),
              ("A", "Then I will read it again tonight and call you in the morning.")]
-    clean = {w: np.zeros(30 * SR, "float32") for w in voices}
-    turns = []
-    k = int(0.5 * SR)
+    k, placed = int(0.5 * SR), []
     for i, (who, text) in enumerate(lines):
-        y = espeak(text, sr=SR, **voices[who])
-        (a, b), *_ = speech_intervals(y, sr=SR, bridge_s=1.0)
-        y = y[int(a * SR): int(b * SR)]
+        y = _spoken(text, voices[who])
         if i == 1:  # B ends alone_s after A: starts that much less its length after A's end
             k += int((alone_s - len(y) / SR) * SR) - int(0.6 * SR)
-        clean[who][k: k + len(y)] += y
-        turns.append((who, k / SR, (k + len(y)) / SR))
+        placed.append((who, k, y))
         k += len(y) + int((gap_s if i == 1 else 0.6) * SR)
-    mix = clean["A"] + clean["B"] + np.random.default_rng(5).normal(0, 1e-3, 30 * SR).astype(
-        "float32")
-    path = tmp_path / "interruption.wav"
-    sf.write(path, mix[: k + SR], SR)
-    r = analyze_audio(path, [Participant("P1"), Participant("P2")], sr=SR, speakers=2)
+    r, turns = _analyse_exchange(tmp_path, placed, seed=5)
     found = {"A": _speech(r, "V1"), "B": _speech(r, "V2")}  # A speaks first
     (_, _, a_end), (_, b_start, b_end), _ = turns
     assert b_start < a_end - 1.0 and abs(b_end - a_end - alone_s) < 0.02, turns

@@ -72,7 +72,8 @@ def test_two_voices_overlapped_for_two_seconds_are_found_there_only(tmp_path):
     y = np.zeros(b_start + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[b_start:b_start + len(b)] += 0.5 * b
-    t, speech, p, alone_s, p_change, local = S.frame_probabilities(y, step_s=2.5)
+    t, speech, p, p_change, local = S.frame_probabilities(y, step_s=2.5)
+    alone_s = local.alone_s()
     assert t.shape == p.shape == speech.shape and t[-1] <= len(y) / sr and np.all(np.isfinite(p))
     # each window's own reading: one local speaker alone before the overlap, another after it,
     # the pair of them inside (in most windows that see it)
@@ -119,7 +120,7 @@ def test_a_change_of_speaker_with_hardly_a_gap_is_heard_there(tmp_path):
     y = np.zeros(k + len(b) + lead, "float32")
     y[lead:lead + len(a)] += 0.5 * a
     y[k:k + len(b)] += 0.5 * b
-    t, _, _, _, p_change, _ = S.frame_probabilities(y, step_s=2.5)
+    t, _, _, p_change, _ = S.frame_probabilities(y, step_s=2.5)
     gap = (t >= (lead + len(a)) / sr - 0.1) & (t < k / sr + 0.1)
     inside = ((t >= lead / sr + 0.5) & (t < (lead + len(a)) / sr - 0.5)) | (
         (t >= k / sr + 0.5) & (t < (k + len(b)) / sr - 0.5))
@@ -158,17 +159,17 @@ def test_a_mixed_tracks_speech_joins_silero_and_the_model(monkeypatch):
     p_speech[(t >= 7.0) & (t < 7.1)] = 0.9           # 0.1 s: shorter than min_speech_s
     p_speech[(t >= 2.1) & (t < 3.0)] = 0.75          # starts 0.1 s after Silero's speech ends
     p_overlap = np.where((t >= 4.2) & (t < 4.6), 0.6, 0.0).astype("float32")
-    alone_s = np.zeros((1, 3))
+    local = S.LocalSpeakers(np.zeros(1), np.zeros((1, S.FRAMES_PER_WINDOW), "int8"))
     monkeypatch.setattr(pipeline, "frame_probabilities",
-                        lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap, alone_s,
-                                                        np.zeros_like(p_speech), None))
+                        lambda y, step_s: S.ModelFrames(t, p_speech, p_overlap,
+                                                        np.zeros_like(p_speech), local))
     silero = np.array([[1.0, 2.0]])
     y = np.zeros(16000 * 10, "float32")
-    speech, both, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
+    speech, both, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, vad=VAD, overlap=OVERLAP)
     assert speech.shape == (2, 2)
     np.testing.assert_allclose(speech, [[1.0, 3.0], [4.0, 5.0]], atol=0.02)
     np.testing.assert_allclose(both, [[4.2, 4.6]], atol=0.02)
-    alone, _, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
+    alone, _, _, _ = pipeline._model_speech(y, sr=16000, speech=silero, overlap=OVERLAP,
                                       vad=dataclasses.replace(VAD, model_threshold=None))
     np.testing.assert_allclose(alone, silero)
     with pytest.raises(InputError, match="model_threshold"):

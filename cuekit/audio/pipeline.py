@@ -55,7 +55,6 @@ class _Track:
     dips: np.ndarray  # interval set, s: brief silences inside speech (voice.cut_to_level)
     changes: np.ndarray  # interval set, s: where the segmentation model hears a change of speaker
     overlap: np.ndarray  # interval set, s: two or more voices at once (mixed tracks only)
-    alone_s: np.ndarray  # (windows, 3) s: the segmentation model's local speakers heard alone
     local: LocalSpeakers | None  # the segmentation model's windows (mixed tracks only)
     f0_t: np.ndarray
     f0_hz: np.ndarray
@@ -229,10 +228,10 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     n_windows = len(y) // voice.silero_window_samples(sr)
     vad_t, prob = voice.silero_vad(y, sr=sr, run=_pad_to(gate, n_windows), threads=threads)
     speech = voice.speech_intervals(vad_t, voice.speech_mask(vad_t, prob, **vad.silero_rules()))
-    both, alone_s, changes = np.empty((0, 2)), np.empty((0, 3)), np.empty((0, 2))
+    both, changes = np.empty((0, 2)), np.empty((0, 2))
     local = None
     if overlap is not None:
-        speech, both, alone_s, changes, local = _model_speech(y, sr=sr, speech=speech, vad=vad,
+        speech, both, changes, local = _model_speech(y, sr=sr, speech=speech, vad=vad,
                                                        overlap=overlap)
     dips = np.empty((0, 2))
     if vad.level_floor_share is not None:
@@ -242,22 +241,22 @@ def _analyze_track(y: np.ndarray, *, sr: int, gate: np.ndarray, threads: int = 1
     f0_t, f0_hz = _pitch_in_speech(y, sr=sr, speech=speech, threads=threads, params=pitch)
     _, loud = voice.frame_level_db(y, sr=sr, frame_s=GRID_S, hop_s=GRID_S)
     nuclei = pace.syllable_nuclei(y, sr=sr, f0_t=f0_t, f0_hz=f0_hz)
-    return _Track(len(y) / sr, vad_t, prob, speech, dips, changes, both, alone_s, local, f0_t,
-                  f0_hz, loud, nuclei)
+    return _Track(len(y) / sr, vad_t, prob, speech, dips, changes, both, local, f0_t, f0_hz,
+                  loud, nuclei)
 
 
 def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
                   overlap: OverlapParams
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, LocalSpeakers]:
     """Silero's ``speech`` joined with the segmentation model's (frames whose speech probability
     is at least ``vad.model_threshold``, the same shortest speech, silence and padding), the
-    model's overlapped speech, how long its windows' local speakers speak alone, and where most
-    of its windows hear a change of speaker. The model hears soft and distant voices that Silero
-    scores low (on AMI: 9 points less missed speech)."""
+    model's overlapped speech, where most of its windows hear a change of speaker, and each
+    window's own reading of its local speakers. The model hears soft and distant voices that
+    Silero scores low (on AMI: 9 points less missed speech)."""
     from scipy.signal import resample_poly
 
     y16 = y if sr == MODEL_SR else resample_poly(y, MODEL_SR, sr).astype("float32")
-    t, p_speech, p_overlap, alone_s, p_change, local = frame_probabilities(
+    t, p_speech, p_overlap, p_change, local = frame_probabilities(
         y16, step_s=overlap.step_s)
     if vad.model_threshold is not None:
         heard = voice.speech_intervals(t, voice.speech_mask(
@@ -265,8 +264,8 @@ def _model_speech(y: np.ndarray, *, sr: int, speech: np.ndarray, vad: VadParams,
             min_silence_s=vad.min_silence_s, pad_s=vad.pad_s))
         speech = merge(np.concatenate([speech.reshape(-1, 2), heard.reshape(-1, 2)]),
                        bridge_s=vad.min_silence_s)
-    return (speech, overlapped_speech(t, p_overlap, params=overlap), alone_s,
-            speaker_changes(t, p_change), local)
+    return (speech, overlapped_speech(t, p_overlap, params=overlap), speaker_changes(t, p_change),
+            local)
 
 
 def _pad_to(mask: np.ndarray, n: int) -> np.ndarray:
@@ -326,7 +325,8 @@ def _split_voices(y: np.ndarray, track: _Track, *, sr: int, speakers: int | None
     how = {"method": "GE2E speaker embeddings of sliding windows, average-linkage clustering",
            "count": "given" if speakers is not None else "estimated"}
     if speakers is None:
-        speakers = estimate_voice_count(emb, alone_s=track.alone_s)
+        speakers = estimate_voice_count(
+            emb, alone_s=track.local.alone_s() if track.local is not None else None)
     labels = cluster_embeddings(emb, speakers=speakers)
     voices, how, margin = _voices_from_labels(track, windows, emb, labels, how,
                                               overlap=track.overlap, join_s=join_s)

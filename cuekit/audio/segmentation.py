@@ -191,6 +191,12 @@ class LocalSpeakers(NamedTuple):
     start_s: np.ndarray  # (windows,) float64: where each window starts
     best: np.ndarray     # (windows, FRAMES_PER_WINDOW) int8: most likely powerset class per frame
 
+    def alone_s(self) -> np.ndarray:
+        """``(windows, 3)`` s each of a window's local speakers is heard alone (the labels are
+        local: speaker 1 of one window need not be speaker 1 of the next)."""
+        return np.stack([(self.best == c).sum(-1) for c in ALONE_CLASSES], -1) * (
+            FRAME_HOP / SAMPLE_RATE)
+
 
 class ModelFrames(NamedTuple):
     """What the model hears in a recording (see :func:`frame_probabilities`)."""
@@ -198,7 +204,6 @@ class ModelFrames(NamedTuple):
     t: np.ndarray          # (m,) s, centre of each frame
     p_speech: np.ndarray   # (m,) probability that anyone speaks
     p_overlap: np.ndarray  # (m,) probability that two or more people do
-    alone_s: np.ndarray    # (windows, 3) s each of a window's local speakers is heard alone
     p_change: np.ndarray   # (m,) share of the windows that hear one local speaker give way to
     # another here (see frame_probabilities)
     local: LocalSpeakers   # each window's most likely class per frame
@@ -206,7 +211,7 @@ class ModelFrames(NamedTuple):
 
 def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     """The probabilities that someone speaks and that two or more people speak at once, on the
-    model's frame grid, and how long each window's local speakers speak alone.
+    model's frame grid, and each window's own reading of its local speakers.
 
     Parameters
     ----------
@@ -223,13 +228,12 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
         ``k * 270 .. k * 270 + 991``); ``p_speech``, ``p_overlap`` (float32, ``(m,)``): mean
         over the windows that contain the frame of the model's probability that anyone speaks
         (one minus its "no one" class) and that two people do (its three pair classes); ``m``
-        frames cover the audio (never NaN). ``alone_s`` (float64, ``(windows, 3)``): per
-        window, the seconds in which the model's most likely class is each of its three local
-        speakers alone (the labels are local: speaker 1 of one window need not be speaker 1 of
-        the next). ``p_change`` (float32, ``(m,)``): the share of the windows containing a
-        frame in which it lies where one local speaker alone gives way to another alone within
-        ``CHANGE_MAX_S`` (from the last frame of the one to the first of the other; the local
-        labels are consistent inside a window, so this is a change of speaker).
+        frames cover the audio (never NaN). ``p_change`` (float32, ``(m,)``): the share of the
+        windows containing a frame in which it lies where one local speaker alone gives way to
+        another alone within ``CHANGE_MAX_S`` (from the last frame of the one to the first of
+        the other; the local labels are consistent inside a window, so this is a change of
+        speaker). ``local`` (:class:`LocalSpeakers`): each window's start and most likely class
+        per frame.
     """
     y = np.asarray(wav16k)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.floating):
@@ -240,7 +244,6 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     n_frames = max(1, (len(y) - FRAME_SPAN) // FRAME_HOP + 1)
     total = np.zeros((3, n_frames), "float64")
     count = np.zeros(n_frames, "float64")
-    alone_s = np.zeros((len(starts), len(ALONE_CLASSES)), "float64")
     best_all = np.zeros((len(starts), FRAMES_PER_WINDOW), "int8")
     for b in range(0, len(starts), _BATCH):
         block = starts[b:b + _BATCH]
@@ -249,8 +252,6 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
         p_pair = prob[:, :, PAIR_CLASSES].sum(-1)
         best = prob.argmax(-1)
         best_all[b:b + len(block)] = best
-        alone_s[b:b + len(block)] = np.stack([(best == c).sum(-1) for c in ALONE_CLASSES], -1
-                                             ) * FRAME_HOP / SAMPLE_RATE
         for s, ps, pp, bw in zip(block, p_speech, p_pair, best, strict=True):
             k = np.round(s / FRAME_HOP + np.arange(FRAMES_PER_WINDOW)).astype(int)
             keep = k < n_frames
@@ -263,7 +264,7 @@ def frame_probabilities(wav16k: np.ndarray, *, step_s: float) -> ModelFrames:
     # value of the last one it reaches
     nearest = np.maximum.accumulate(np.where(count > 0, np.arange(n_frames), 0))
     mean = (total / np.maximum(count, 1.0))[:, nearest].astype("float32")
-    return ModelFrames(t, mean[0], mean[1], alone_s, mean[2],
+    return ModelFrames(t, mean[0], mean[1], mean[2],
                        LocalSpeakers(starts / SAMPLE_RATE, best_all))
 
 

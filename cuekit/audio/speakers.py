@@ -103,7 +103,7 @@ def estimate_voice_count(emb: np.ndarray, *, alone_s: np.ndarray | None = None,
     person), but never fewer than the most local speakers that the segmentation model hears
     alone for ``local_alone_s`` each inside one window, in at least ``local_share`` of its
     windows (``alone_s``, ``(windows, 3)`` seconds,
-    :func:`cuekit.audio.segmentation.frame_probabilities`): the model tells two voices apart
+    :meth:`cuekit.audio.segmentation.LocalSpeakers.alone_s`): the model tells two voices apart
     within 10 s where the embeddings of two similar voices merge, and asking for a share of the
     windows keeps a long one-voice recording's few stray ones (1-6 % on a real phone channel)
     from making a second person. At least 1."""

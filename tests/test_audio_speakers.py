@@ -228,25 +228,24 @@ def test_a_dip_where_the_model_hears_the_change_beats_a_longer_one():
     assert (lab[:140] == 0).all()  # without it: the longest
 
 
-# the segmentation model's local speakers: classes as in cuekit.audio.segmentation
-_ALONE = (1, 2, 3)
-_ACTIVE = ((1, 4, 5), (2, 4, 6), (3, 5, 6))
-_HOP_S = 0.02
+# the segmentation model's local speakers: its classes, frames of 270 samples at 16 kHz
+def _model_window(spans):
+    """One model window from 0 s: class per frame, ``spans`` = [(start_s, end_s, class)]."""
+    from cuekit.audio import segmentation as S
 
-
-def _model_window(spans, n_frames=500):
-    """One model window from 0 s: class per 20-ms frame, ``spans`` = [(start_s, end_s, class)]."""
-    cls = np.zeros(n_frames, np.int8)
+    centre_s = (np.arange(S.FRAMES_PER_WINDOW) * S.FRAME_HOP + S.FRAME_SPAN / 2) / S.SAMPLE_RATE
+    cls = np.zeros(S.FRAMES_PER_WINDOW, np.int8)
     for a, b, c in spans:
-        cls[int(round(a / _HOP_S)):int(round(b / _HOP_S))] = c
+        cls[(centre_s >= a) & (centre_s < b)] = c
     return cls
 
 
 def _follow(lab, heard, windows, near=None):
+    from cuekit.audio.segmentation import LocalSpeakers
+
     t = np.arange(len(lab)) * 0.01 + 0.005
-    return follow_local_speakers(t, lab, heard, np.zeros(len(windows)), np.stack(windows),
-                                 n_voices=2, frame_hop_s=_HOP_S, frame_centre_s=_HOP_S / 2,
-                                 active_classes=_ACTIVE, alone_classes=_ALONE, near=near)[0]
+    local = LocalSpeakers(np.zeros(len(windows)), np.stack(windows))
+    return follow_local_speakers(t, lab, heard, local, n_voices=2, near=near)[0]
 
 
 def test_the_interrupters_stretch_after_an_overlap_goes_to_the_interrupter():
@@ -257,7 +256,7 @@ def test_the_interrupters_stretch_after_an_overlap_goes_to_the_interrupter():
     heard = np.zeros(1000, bool)
     heard[:700] = True
     lab = np.where(heard, 0, -1)
-    window = _model_window([(0, 4, 1), (4, 6, 4), (6, 7, 2)])
+    window = _model_window([(0, 4, 1), (4, 6, 4), (6, 7.1, 2)])  # frames of 17 ms: past 7 s
     got = _follow(lab, heard, [window, window])
     assert (got[:600] == 0).all() and (got[605:700] == 1).all() and (got[700:] == -1).all()
     # only where told to look (near overlapped speech)

@@ -30,7 +30,6 @@ from ..params import (OVERLAP, PITCH, TONE_SHIFT, VAD, VOICE, OverlapParams, Pit
 from ..intervals import balanced_groups, duration, inside, merge
 from . import pace, voice
 from .segmentation import SAMPLE_RATE as MODEL_SR
-from . import segmentation
 from .segmentation import LocalSpeakers, frame_probabilities, overlapped_speech, speaker_changes
 from .speakers import (LOCAL_MIN_SHARE, LOCAL_NEAR_S, MIN_DIP_S, SNAP_S, UNSURE_MARGIN, WINDOW_S,
                        cluster_embeddings, estimate_voice_count, follow_local_speakers,
@@ -345,27 +344,27 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
     t = np.arange(0.0, track.duration_s, step) + step / 2
     lab = label_frames(t, windows, labels, n_voices=n)
     in_speech = inside(t, track.speech)
-    heard_as = np.zeros((n, len(t)))
-    if n > 1 and track.local is not None and overlap is not None and len(overlap):
+    in_overlap = (inside(t, overlap) if overlap is not None and len(overlap)
+                  else np.zeros(len(t), bool))
+    # frames the segmentation model hears as another voice's alone (per voice)
+    others_alone = np.zeros((n, len(t)), bool)
+    if n > 1 and track.local is not None and in_overlap.any():
         # next to overlapped speech the speaker windows hear both voices: the segmentation
         # model's local speakers place the change there
         near = inside(t, merge(overlap + np.array([-LOCAL_NEAR_S, LOCAL_NEAR_S])))
         before = lab
-        lab, heard_as = follow_local_speakers(
-            t, lab, in_speech, track.local.start_s, track.local.best, n_voices=n,
-            frame_hop_s=segmentation.FRAME_HOP / MODEL_SR,
-            frame_centre_s=segmentation.FRAME_SPAN / 2 / MODEL_SR,
-            active_classes=segmentation.ACTIVE_CLASSES, alone_classes=segmentation.ALONE_CLASSES,
-            near=near)
+        lab, heard_as = follow_local_speakers(t, lab, in_speech, track.local, n_voices=n,
+                                              near=near)
         how["placed_by_model_s"] = round(float(np.sum((lab != before) & in_speech) * step), 2)
+        others_alone = (heard_as.max(axis=0) >= LOCAL_MIN_SHARE)[None, :] & (heard_as == 0)
     if n > 1:
         lab, in_speech = snap_changes(
             lab, in_speech, inside(t, track.dips), max_shift=int(round(SNAP_S / step)),
-            both=inside(t, overlap) if overlap is not None and len(overlap) else None,
+            both=in_overlap if in_overlap.any() else None,
             heard_change=inside(t, track.changes))
     second = np.full(len(t), -1)
-    if n > 1 and overlap is not None and len(overlap):
-        second = np.where(inside(t, overlap), second_voice_in_time(lab), -1)
+    if n > 1 and in_overlap.any():
+        second = np.where(in_overlap, second_voice_in_time(lab), -1)
         how["overlap_s"] = round(float(np.sum((second >= 0) & in_speech) * step), 2)
     how = dict(how, voices=n, windows=len(windows),
                separation=round(separation(emb, labels), 3))
@@ -373,9 +372,7 @@ def _voices_from_labels(track: _Track, windows: np.ndarray, emb: np.ndarray,
         margins = window_margins(emb, labels)
         how["unsure_share"] = round(float(np.mean(margins < UNSURE_MARGIN)), 3)
     gap = int(round(join_s / step))
-    # a voice's own speech and its overlapped speech are not joined across frames that the
-    # segmentation model hears as another voice's alone
-    others_alone = (heard_as.max(axis=0) >= LOCAL_MIN_SHARE)[None, :] & (heard_as == 0)
+    # a voice's own speech and its overlapped speech are not joined across others_alone
     voices = {(names[v] if names else f"V{v + 1}"): voice.speech_intervals(t, join_overlap(
         (lab == v) & in_speech, (second == v) & in_speech, in_speech & ~others_alone[v],
         max_gap=gap)) for v in range(n)}

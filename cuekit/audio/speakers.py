@@ -18,11 +18,15 @@ recordings of ``../shared/validation`` with the speaker count given: AMI excerpt
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from ..errors import InputError
 from ..intervals import true_runs
+from .segmentation import ACTIVE_CLASSES, ALONE_CLASSES, FRAME_HOP, FRAME_SPAN, LocalSpeakers
+from .segmentation import SAMPLE_RATE as MODEL_SR
 
 WINDOW_S = 1.5            # long enough for a stable embedding, short enough for a backchannel
 HOP_S = 0.5
@@ -378,8 +382,7 @@ LOCAL_NEAR_S = WINDOW_S   # ... and only this close to overlapped speech (where 
 
 
 def _local_voices(cls: np.ndarray, lab: np.ndarray, heard: np.ndarray, *, n_voices: int,
-                  step_s: float, active_classes: tuple[tuple[int, ...], ...],
-                  alone_classes: tuple[int, ...]) -> dict[int, int]:
+                  step_s: float) -> dict[int, int]:
     """The voice of each local speaker of one window (``{local: voice}``; ``cls``: the model's
     class, ``lab``: the voice labels and ``heard``: speech, per frame of the window's span).
 
@@ -389,61 +392,56 @@ def _local_voices(cls: np.ndarray, lab: np.ndarray, heard: np.ndarray, *, n_voic
     takes the next voice of its frames (with two voices: the other one), or none."""
     alone: dict[int, np.ndarray] = {}
     out: dict[int, int] = {}
-    for j, alone_c in enumerate(alone_classes):
+    for j, alone_c in enumerate(ALONE_CLASSES):
         own = lab[(cls == alone_c) & heard & (lab >= 0)]
         if len(own) * step_s < LOCAL_MIN_ALONE_S:
             continue
         alone[j] = np.bincount(own, minlength=n_voices)
         if alone[j].max() >= LOCAL_MIN_AGREE * len(own):
             out[j] = int(alone[j].argmax())
-    for j in list(out):
-        for k in list(out):
-            if not (j < k and j in out and k in out and out[j] == out[k]):
-                continue
-            together = set(active_classes[j]) & set(active_classes[k])
-            if np.isin(cls, list(together)).sum() * step_s < LOCAL_MIN_TOGETHER_S:
-                continue
-            weaker = j if alone[j].sum() < alone[k].sum() else k
-            rest = alone[weaker].copy()
-            rest[out[weaker]] = 0
-            if rest.any():
-                out[weaker] = int(rest.argmax())
-            elif n_voices == 2:
-                out[weaker] = 1 - out[weaker]
-            else:
-                del out[weaker]
+    for j, k in combinations(sorted(out), 2):
+        if j not in out or k not in out or out[j] != out[k]:
+            continue
+        together = set(ACTIVE_CLASSES[j]) & set(ACTIVE_CLASSES[k])
+        if np.isin(cls, list(together)).sum() * step_s < LOCAL_MIN_TOGETHER_S:
+            continue
+        weaker = j if alone[j].sum() < alone[k].sum() else k
+        rest = alone[weaker].copy()
+        rest[out[weaker]] = 0
+        if rest.any():
+            out[weaker] = int(rest.argmax())
+        elif n_voices == 2:
+            out[weaker] = 1 - out[weaker]
+        else:
+            del out[weaker]
     return out
 
 
 def follow_local_speakers(t: np.ndarray, lab: np.ndarray, heard: np.ndarray,
-                          window_start_s: np.ndarray, best: np.ndarray, *, n_voices: int,
-                          frame_hop_s: float, frame_centre_s: float,
-                          active_classes: tuple[tuple[int, ...], ...],
-                          alone_classes: tuple[int, ...], near: np.ndarray | None = None
+                          local: LocalSpeakers, *, n_voices: int, near: np.ndarray | None = None
                           ) -> tuple[np.ndarray, np.ndarray]:
     """Voice labels ``lab`` (per time ``t``, -1: none) corrected by the segmentation model's
-    local speakers (see the comment above).
+    local speakers ``local`` (see the comment above).
 
-    ``heard``: speech frames (bool, like ``t``); ``window_start_s`` ``(w,)`` and ``best``
-    ``(w, f)``: each model window's start and most likely class per frame (frame ``k`` centred
-    at ``start + frame_centre_s + k * frame_hop_s``); ``alone_classes[j]`` is the class of
-    local speaker ``j`` alone, ``active_classes[j]`` every class in which ``j`` speaks.
-    Changes only frames that are ``heard``, ``near`` (bool like ``t``; None: everywhere), and
-    where at least ``LOCAL_MIN_SHARE`` of the windows covering them hear another voice and fewer
-    hear the label's own; never into an island of a voice shorter than ``LOCAL_MIN_RUN_S``.
+    ``heard``: speech frames (bool, like ``t``). Changes only frames that are ``heard``,
+    ``near`` (bool like ``t``; None: everywhere), and where at least ``LOCAL_MIN_SHARE`` of the
+    windows covering them hear another voice and fewer hear the label's own; never into an
+    island of a voice shorter than ``LOCAL_MIN_RUN_S``.
 
     Returns the labels and, per voice and frame, the share of the windows covering the frame
     that hear that voice there (``(n_voices, len(t))``; 0 where no window could tell)."""
     lab = np.asarray(lab).copy()
     heard = np.asarray(heard, dtype=bool)
+    best = local.best
     if n_voices < 2 or not len(t) or not len(best):
         return lab, np.zeros((max(n_voices, 1), len(t)))
     step = float(t[1] - t[0]) if len(t) > 1 else 0.01
     n_frames = best.shape[1]
+    frame_hop_s = FRAME_HOP / MODEL_SR
     votes = np.zeros((n_voices, len(t)))
     cover = np.zeros(len(t))
-    for start, cls_w in zip(np.asarray(window_start_s).tolist(), best, strict=True):
-        first = start + frame_centre_s
+    for start, cls_w in zip(local.start_s.tolist(), best, strict=True):
+        first = start + FRAME_SPAN / 2 / MODEL_SR  # centre of the window's first frame
         i0, i1 = np.searchsorted(t, [first - frame_hop_s / 2,
                                      first + (n_frames - 0.5) * frame_hop_s])
         if i1 <= i0:
@@ -451,13 +449,12 @@ def follow_local_speakers(t: np.ndarray, lab: np.ndarray, heard: np.ndarray,
         k = np.clip(np.round((t[i0:i1] - first) / frame_hop_s).astype(int), 0, n_frames - 1)
         cls = cls_w[k]
         cover[i0:i1] += 1
-        mapped = _local_voices(cls, lab[i0:i1], heard[i0:i1], n_voices=n_voices, step_s=step,
-                               active_classes=active_classes, alone_classes=alone_classes)
+        mapped = _local_voices(cls, lab[i0:i1], heard[i0:i1], n_voices=n_voices, step_s=step)
         # a window whose local speakers all take one voice may have heard two alike as one
         if len(set(mapped.values())) < 2:
             continue
         for j, voice_k in mapped.items():
-            votes[voice_k, i0:i1] += np.isin(cls, active_classes[j])
+            votes[voice_k, i0:i1] += np.isin(cls, ACTIVE_CLASSES[j])
     share = votes / np.maximum(cover, 1.0)
     top = share.argmax(axis=0)
     own_share = np.where(lab >= 0, share[np.maximum(lab, 0), np.arange(len(t))], 0.0)
